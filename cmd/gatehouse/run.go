@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"gatehouse/internal/app"
+	"gatehouse/internal/config"
+)
+
+// Exit codes: 2 is the usage and configuration error code of most Unix tools.
+const (
+	exitOK     = 0
+	exitFail   = 1
+	exitConfig = 2
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise it comes from the
+// module's build information.
+var version = ""
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, dirty := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			if len(rev) > 12 {
+				rev = rev[:12]
+			}
+			if dirty {
+				rev += "-dirty"
+			}
+			return rev
+		}
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			return bi.Main.Version
+		}
+	}
+	return "dev"
+}
+
+const usage = `Gatehouse: accounts, authorization, teams and an API convention for backend services.
+
+Usage:
+  gatehouse [serve]             run the service (the default)
+  gatehouse migrate up|down|status
+  gatehouse version
+
+Every command reads its configuration from the environment; see docs/configuration.md.
+Run "gatehouse COMMAND --help" for a command's help.
+`
+
+// run is the whole program: main only wires the process to it, so tests can boot it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, args, getenv, stdout, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, args, getenv, stdout, stderr)
+	case "version":
+		return cmdVersion(args, stdout, stderr)
+	case "help":
+		_, _ = fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	_, _ = fmt.Fprintf(stderr, "gatehouse: unknown command %q\n\n%s", cmd, usage)
+	return exitConfig
+}
+
+// parseFlags parses a command's (flag-less) arguments and handles --help. done reports that the
+// command must stop with code.
+func parseFlags(name, help string, args []string, stdout, stderr io.Writer) (fs *flag.FlagSet, code int, done bool) {
+	fs = flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { _, _ = fmt.Fprint(fs.Output(), help) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return fs, exitOK, true
+		}
+		return fs, exitConfig, true
+	}
+	return fs, exitOK, false
+}
+
+// loadConfig loads the configuration and makes the logger, reporting problems on stderr.
+func loadConfig(getenv func(string) string, stdout, stderr io.Writer) (*config.Config, *slog.Logger, bool) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		_, _ = fmt.Fprintf(stderr, "gatehouse: %v\n", err)
+		return nil, nil, false
+	}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewJSONHandler(stdout, opts)
+	if cfg.LogFormat == "text" {
+		h = slog.NewTextHandler(stdout, opts)
+	}
+	return cfg, slog.New(h), true
+}
+
+const versionHelp = `Usage: gatehouse version
+
+Prints the build version, the Go version and the API versions.
+`
+
+func cmdVersion(args []string, stdout, stderr io.Writer) int {
+	if _, code, done := parseFlags("version", versionHelp, args, stdout, stderr); done {
+		return code
+	}
+	_, _ = fmt.Fprintf(stdout, "gatehouse %s (%s, %s/%s)\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return exitOK
+}
+
+const migrateHelp = `Usage: gatehouse migrate up|down|status
+
+  up      apply every pending migration (also done at start unless DB_AUTO_MIGRATE=false)
+  down    roll back the latest migration
+  status  list migrations and whether each is applied
+
+Several instances may migrate at once: a database-wide lock makes each migration run once.
+`
+
+func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs, code, done := parseFlags("migrate", migrateHelp, args, stdout, stderr)
+	if done {
+		return code
+	}
+	if fs.NArg() != 1 || !oneOf(fs.Arg(0), "up", "down", "status") {
+		_, _ = fmt.Fprint(stderr, migrateHelp)
+		return exitConfig
+	}
+	cfg, log, ok := loadConfig(getenv, stderr, stderr)
+	if !ok {
+		return exitConfig
+	}
+	a, err := app.New(ctx, cfg, app.Options{Logger: log, SkipPrepare: true})
+	if err != nil {
+		log.Error("database unavailable", "error", err)
+		return exitFail
+	}
+	defer func() { _ = a.Close() }()
+	s := a.Store
+	switch fs.Arg(0) {
+	case "up":
+		applied, err := s.Migrate(ctx)
+		if err != nil {
+			log.Error("migrate up failed", "error", err)
+			return exitFail
+		}
+		_, _ = fmt.Fprintf(stdout, "applied %d migration(s)\n", len(applied))
+	case "down":
+		v, err := s.MigrateDown(ctx)
+		if err != nil {
+			log.Error("migrate down failed", "error", err)
+			return exitFail
+		}
+		_, _ = fmt.Fprintf(stdout, "rolled back migration %d\n", v)
+	case "status":
+		st, err := s.MigrationStatus(ctx)
+		if err != nil {
+			log.Error("migrate status failed", "error", err)
+			return exitFail
+		}
+		for _, m := range st {
+			state := "pending"
+			if m.Applied {
+				state = "applied " + m.AppliedAt.UTC().Format(time.RFC3339)
+			}
+			_, _ = fmt.Fprintf(stdout, "%05d  %-32s %s\n", m.Version, m.Name, state)
+		}
+	}
+	return exitOK
+}
+
+func oneOf(v string, set ...string) bool {
+	for _, s := range set {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+
+	"gatehouse/internal/app"
+	"gatehouse/internal/config"
+	"gatehouse/internal/httpapi"
+)
+
+const serveHelp = `Usage: gatehouse [serve]
+
+Runs the service: waits for the database (DB_CONNECT_TIMEOUT), applies pending migrations
+(DB_AUTO_MIGRATE), creates the default admin when no user holds the admin role, and serves
+HTTP on HTTP_ADDR until SIGINT or SIGTERM, then finishes in-flight requests
+(SHUTDOWN_TIMEOUT). Configuration comes from the environment: see docs/configuration.md.
+`
+
+func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if _, code, done := parseFlags("serve", serveHelp, args, stdout, stderr); done {
+		return code
+	}
+	cfg, log, ok := loadConfig(getenv, stdout, stderr)
+	if !ok {
+		return exitConfig
+	}
+	log.Info("starting gatehouse", "version", buildVersion(), "db_type", cfg.DB.Type, "http_addr", cfg.HTTPAddr)
+
+	a, err := app.New(ctx, cfg, app.Options{Logger: log, Version: buildVersion()})
+	if err != nil {
+		log.Error("start-up failed", "error", err)
+		return exitFail
+	}
+	defer func() { _ = a.Close() }()
+
+	bg, stopBG := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { a.Run(bg) })
+	err = serveHTTP(ctx, cfg, a.Handler(), log)
+	stopBG()
+	wg.Wait()
+	if err != nil {
+		log.Error("http server failed", "error", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// serveHTTP serves until ctx ends, then shuts down gracefully.
+func serveHTTP(ctx context.Context, cfg *config.Config, h http.Handler, log *slog.Logger) error {
+	useTLS := cfg.TLSCertFile != ""
+	srv := httpapi.NewHTTPServer(cfg.HTTPAddr, h, useTLS)
+	srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
+	}
+	proto := "http (HTTP/1.1, h2c)"
+	if useTLS {
+		proto = "https (HTTP/1.1, HTTP/2)"
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "protocol", proto)
+
+	errc := make(chan error, 1)
+	go func() {
+		if useTLS {
+			errc <- srv.ServeTLS(ln, cfg.TLSCertFile, cfg.TLSKeyFile)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,295 @@
+// Package app assembles Gatehouse from its configuration: the data layer, the account service
+// with its keys and mailer, and the HTTP handler. It is the one place where the parts are wired
+// together, so that the command, the tests and (one day) a host application build the same
+// service.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"gatehouse"
+	"gatehouse/internal/auth"
+	"gatehouse/internal/config"
+	"gatehouse/internal/httpapi"
+	"gatehouse/internal/mail"
+	"gatehouse/internal/store"
+	"gatehouse/internal/token"
+)
+
+// App is an assembled Gatehouse.
+type App struct {
+	Config   *config.Config
+	Store    *store.Store
+	Auth     *auth.Service
+	Tokens   *token.Manager
+	Registry *prometheus.Registry
+
+	log        *slog.Logger
+	now        func() time.Time
+	dispatcher *mail.Dispatcher
+	version    string
+}
+
+// Options adjust the assembly.
+type Options struct {
+	Logger  *slog.Logger
+	Now     func() time.Time // time.Now when nil
+	Version string
+	// SkipPrepare opens the database without migrating or creating the default admin (the
+	// migrate command).
+	SkipPrepare bool
+}
+
+// New connects to the database (waiting for it), migrates it when DB_AUTO_MIGRATE is on,
+// creates the default admin when no user holds the admin role, and assembles the services.
+func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	a := &App{Config: cfg, log: o.Logger, now: o.Now, version: o.Version}
+	o.Logger.Info("connecting to database", "type", cfg.DB.Type, "hosts", hostsForLog(cfg.DB), "pool_size", cfg.DB.PoolSize)
+	st, err := store.Open(ctx, cfg.DB, store.WithLogger(o.Logger), store.WithClock(o.Now))
+	if err != nil {
+		return nil, err
+	}
+	a.Store = st
+	if o.SkipPrepare {
+		return a, nil
+	}
+	if err := a.prepare(ctx); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func hostsForLog(db config.DB) string {
+	if db.Type == config.DBSQLite {
+		return db.Path
+	}
+	return fmt.Sprint(db.Hosts)
+}
+
+func (a *App) prepare(ctx context.Context) error {
+	cfg := a.Config
+	if cfg.DB.AutoMigrate {
+		if _, err := a.Store.Migrate(ctx); err != nil {
+			return err
+		}
+	} else if err := a.Store.Ready(ctx); err != nil {
+		return fmt.Errorf("DB_AUTO_MIGRATE=false and the schema is not current (run \"gatehouse migrate up\"): %w", err)
+	}
+	hasher, err := a.hasher(ctx)
+	if err != nil {
+		return err
+	}
+	if err := a.ensureDefaultAdmin(ctx, hasher); err != nil {
+		return err
+	}
+	if a.Tokens, err = a.tokenManager(ctx); err != nil {
+		return err
+	}
+	var mailer auth.Mailer
+	if cfg.SMTP.Enabled() {
+		sender, err := mail.NewSMTPSender(mail.SMTPOptions{
+			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, User: cfg.SMTP.User, Pass: cfg.SMTP.Pass,
+			From: cfg.SMTP.From, TLS: cfg.SMTP.TLS,
+		})
+		if err != nil {
+			return fmt.Errorf("SMTP: %w", err)
+		}
+		a.dispatcher, err = mail.NewDispatcher(mail.DispatcherOptions{
+			Store: a.Store, Sender: sender, Brand: mail.Brand{Name: cfg.BrandName}, Logger: a.log, Now: a.now,
+		})
+		if err != nil {
+			return err
+		}
+		mailer = a.dispatcher
+	}
+	policy := auth.PasswordPolicy{
+		MinLength: cfg.Security.PasswordLengthMin, MaxLength: auth.DefaultPasswordLengthMax,
+		CheckStrength: cfg.Security.PasswordComplexity == "zxcvbn", MinScore: cfg.Security.ZxcvbnMinimumScore,
+	}
+	sec := cfg.Security
+	a.Auth = auth.New(a.Store, hasher, a.Tokens, mailer, auth.Options{
+		PublicURL: cfg.PublicURL, BrandName: cfg.BrandName, AccessTTL: cfg.JWT.AccessTTL,
+		RefreshMaxAge: sec.RefreshMaxAge, RefreshMaxIdle: sec.RefreshMaxIdle, RefreshGrace: sec.RefreshReuseGrace,
+		Registerable: sec.Registerable, Confirmable: cfg.ConfirmableOn(), LoginWithoutConfirmation: sec.LoginWithoutConfirmation,
+		ConfirmWithin: sec.ConfirmEmailWithin, Changeable: sec.Changeable, Recoverable: sec.Recoverable,
+		ResetWithin: sec.ResetPasswordWithin, SendResetEmail: sec.SendPasswordResetEmail,
+		SendResetNotice: sec.SendResetNoticeEmail, SendChangeNotice: sec.SendPasswordChangeEmail,
+		Trackable: sec.Trackable, BackoffAfter: sec.LoginBackoffAfter, LockoutAfter: sec.LockoutAfter,
+		LockoutDuration: sec.LockoutDuration, Policy: policy,
+	}, a.log, a.now)
+	return nil
+}
+
+// hasher returns the password hasher with SECURITY_PASSWORD_SALT, or the salt generated at
+// the first start and stored in the database (shared by every instance).
+func (a *App) hasher(ctx context.Context) (auth.Hasher, error) {
+	salt := a.Config.Security.PasswordSalt
+	if salt == "" {
+		fresh, err := auth.NewSalt()
+		if err != nil {
+			return auth.Hasher{}, err
+		}
+		if salt, err = a.Store.EnsureSetting(ctx, "password_salt", fresh); err != nil {
+			return auth.Hasher{}, err
+		}
+	}
+	return auth.Hasher{Cost: a.Config.Security.BcryptCost, Salt: []byte(salt)}, nil
+}
+
+// ensureDefaultAdmin creates the documented default admin when no user holds the admin role.
+// The account must change its password before it can do anything else.
+func (a *App) ensureDefaultAdmin(ctx context.Context, h auth.Hasher) error {
+	hash, scheme, err := h.Hash(a.Config.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("ADMIN_PASSWORD: %w", err)
+	}
+	now := a.now()
+	u := &gatehouse.User{
+		Email: a.Config.AdminEmail, PasswordHash: hash, PasswordScheme: scheme,
+		Active: true, MustChangePassword: true, ConfirmedAt: &now,
+	}
+	created, err := a.Store.EnsureAdmin(ctx, u)
+	if err != nil {
+		return err
+	}
+	if created {
+		a.log.Warn("created the default admin account; it must change its password at first login", "email", a.Config.AdminEmail)
+	}
+	return nil
+}
+
+// tokenManager loads the signing keys: from JWT_SIGNING_KEY_FILE, or from the database, where
+// the first instance to start generates one.
+func (a *App) tokenManager(ctx context.Context) (*token.Manager, error) {
+	keys, err := a.loadKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return token.NewManager(token.Options{
+		Issuer: a.Config.JWT.Issuer, Audience: a.Config.JWT.Audience, TTL: a.Config.JWT.AccessTTL, Now: a.now,
+	}, keys[0], keys[1:]...)
+}
+
+func (a *App) loadKeys(ctx context.Context) ([]token.Key, error) {
+	if f := a.Config.JWT.SigningKeyFile; f != "" {
+		b, err := os.ReadFile(f) // #nosec G304 -- the operator names the key file
+		if err != nil {
+			return nil, fmt.Errorf("JWT_SIGNING_KEY_FILE: %w", err)
+		}
+		keys, err := token.ParseKeys(b)
+		if err != nil {
+			return nil, fmt.Errorf("JWT_SIGNING_KEY_FILE: %w", err)
+		}
+		if len(keys) == 0 {
+			return nil, errors.New("JWT_SIGNING_KEY_FILE holds no key")
+		}
+		return keys, nil
+	}
+	stored, err := a.Store.SigningKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(stored) == 0 {
+		k, err := token.GenerateKey(a.Config.JWT.SigningAlg, a.now())
+		if err != nil {
+			return nil, err
+		}
+		pem, err := token.MarshalKey(k)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.Store.AddSigningKey(ctx, store.SigningKey{KID: k.ID, Alg: k.Alg, PrivatePEM: string(pem), CreatedAt: k.CreatedAt}); err != nil {
+			return nil, err
+		}
+		a.log.Info("generated a JWT signing key", "kid", k.ID, "alg", k.Alg)
+		// Read back: an instance starting at the same moment may have added its own; every
+		// instance then verifies with both and signs with the newest.
+		if stored, err = a.Store.SigningKeys(ctx); err != nil {
+			return nil, err
+		}
+	}
+	keys := make([]token.Key, 0, len(stored))
+	for _, sk := range stored {
+		k, err := token.ParseKey([]byte(sk.PrivatePEM))
+		if err != nil {
+			return nil, fmt.Errorf("signing key %s in the database: %w", sk.KID, err)
+		}
+		k.CreatedAt = sk.CreatedAt
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// Handler builds the HTTP handler. Its collectors, with the Go and process collectors,
+// register on a new a.Registry, which /metrics serves.
+func (a *App) Handler() http.Handler {
+	a.Registry = prometheus.NewRegistry()
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return httpapi.NewServer(httpapi.Deps{
+		Logger:         a.log,
+		Now:            a.now,
+		Version:        a.version,
+		Ready:          a.Store.Ready,
+		DBStats:        a.Store.DB().Stats,
+		Registry:       a.Registry,
+		Auth:           a.Auth,
+		TrustedProxies: a.Config.TrustedProxies,
+	})
+}
+
+// keyReload is how often the signing keys are re-read, so that a key added by another
+// instance or by rotation is trusted everywhere within minutes.
+const keyReload = time.Minute
+
+// Run runs the background work until ctx ends: mail delivery and signing-key reloads.
+func (a *App) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	if a.dispatcher != nil {
+		wg.Go(func() {
+			if err := a.dispatcher.Run(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("mail dispatcher stopped", "error", err)
+			}
+		})
+	}
+	if a.Tokens != nil {
+		wg.Go(func() {
+			t := time.NewTicker(keyReload)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					keys, err := a.loadKeys(ctx)
+					if err == nil {
+						err = a.Tokens.SetKeys(keys[0], keys[1:]...)
+					}
+					if err != nil && ctx.Err() == nil {
+						a.log.Warn("signing keys not reloaded", "error", err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// Close releases the database pool.
+func (a *App) Close() error { return a.Store.Close() }

@@ -1,0 +1,395 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"gatehouse"
+	"gatehouse/internal/store"
+	"gatehouse/internal/token"
+)
+
+// errInvalidCredentials is the one answer to a failed login, whatever failed (unknown email,
+// wrong password, locked or inactive account), so that nobody can learn which accounts exist.
+var errInvalidCredentials = gatehouse.Errorf(gatehouse.EUnauthenticated, "invalid email or password")
+
+// ValidateEmail checks an email address's form and returns it trimmed.
+func ValidateEmail(field, email string) (string, error) {
+	email = strings.TrimSpace(email)
+	switch {
+	case email == "":
+		return "", gatehouse.FieldError(field, "is required")
+	case len(email) > 320:
+		return "", gatehouse.FieldError(field, "must be at most 320 characters")
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || !strings.Contains(email[strings.LastIndexByte(email, '@')+1:], ".") && !strings.HasSuffix(email, "@localhost") {
+		return "", gatehouse.FieldError(field, "must be an email address such as name@example.com")
+	}
+	return email, nil
+}
+
+// throttle keys: per account (hashed so any email fits) and per client address.
+func accountKey(action, email string) string {
+	sum := sha256.Sum256([]byte(store.NormalizeEmail(email)))
+	return action + ":acct:" + hex.EncodeToString(sum[:16])
+}
+
+func ipKey(action, ip string) string { return action + ":ip:" + ip }
+
+// ipFactor lets a client address fail this many times more than one account before it is
+// slowed down: many users may share one address behind NAT.
+const ipFactor = 4
+
+// failureWindow is how long failures are remembered after the last one.
+const failureWindow = 24 * time.Hour
+
+// backoff returns the wait after the given number of failures: none up to after, then 1 s,
+// doubling, capped at 15 minutes.
+func backoff(failures, after int) time.Duration {
+	if after <= 0 || failures < after {
+		return 0
+	}
+	n := failures - after
+	if n > 10 {
+		return 15 * time.Minute
+	}
+	return min(time.Second<<n, 15*time.Minute)
+}
+
+func (s *Service) policyFor(after int, lockAfter int) store.ThrottlePolicy {
+	return func(failures int, now time.Time) (*time.Time, *time.Time) {
+		var blocked, locked *time.Time
+		if d := backoff(failures, after); d > 0 {
+			t := now.Add(d)
+			blocked = &t
+		}
+		if lockAfter > 0 && failures >= lockAfter {
+			t := now.Add(s.opts.LockoutDuration)
+			locked = &t
+		}
+		return blocked, locked
+	}
+}
+
+// checkThrottle refuses with 429 and Retry-After while any key is in backoff.
+func (s *Service) checkThrottle(ctx context.Context, keys ...string) (locked bool, err error) {
+	st, err := s.store.Throttle(ctx, keys...)
+	if err != nil {
+		return false, err
+	}
+	now := s.now()
+	var wait time.Duration
+	for _, k := range keys {
+		t := st[k]
+		if d := t.BlockedUntil.Sub(now); d > wait {
+			wait = d
+		}
+		if t.LockedUntil.After(now) {
+			locked = true
+		}
+	}
+	if wait > 0 {
+		return locked, &gatehouse.Error{Code: gatehouse.ERateLimited, Message: "too many failed attempts; try again later", RetryAfter: wait}
+	}
+	return locked, nil
+}
+
+// fail records a failed attempt against the account and the address.
+func (s *Service) fail(ctx context.Context, action, email string, c Client, subject *int64) {
+	st, err := s.store.RecordFailure(ctx, accountKey(action, email), failureWindow, s.policyFor(s.opts.BackoffAfter, s.opts.LockoutAfter))
+	if err != nil {
+		s.log.Error("failure not counted", "action", action, "error", err)
+	}
+	if s.opts.LockoutAfter > 0 && st.Failures == s.opts.LockoutAfter && subject != nil {
+		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLockout, SubjectID: subject, Email: email,
+			Detail: "locked until " + st.LockedUntil.Format(time.RFC3339)}, c)
+	}
+	if c.IP != "" {
+		if _, err := s.store.RecordFailure(ctx, ipKey(action, c.IP), failureWindow, s.policyFor(s.opts.BackoffAfter*ipFactor, 0)); err != nil {
+			s.log.Error("failure not counted", "action", action, "error", err)
+		}
+	}
+}
+
+// LoginInput is a password login.
+type LoginInput struct {
+	Email    string
+	Password string
+	Scope    string // requested scopes, space-separated; empty means all the roles allow
+	Remember bool
+	Client   Client
+}
+
+// Login checks a password and opens a session. Unknown emails, wrong passwords, locked and
+// inactive accounts all get errInvalidCredentials, after the same bcrypt work.
+func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenPair, error) {
+	email, err := ValidateEmail("email", in.Email)
+	if err != nil {
+		return nil, err
+	}
+	if in.Password == "" {
+		return nil, gatehouse.FieldError("password", "is required")
+	}
+	requested, bad := gatehouse.ParseScopes(in.Scope)
+	if len(bad) > 0 {
+		return nil, gatehouse.FieldError("scope", fmt.Sprintf("unknown scope %q (use read, write, admin)", bad[0]))
+	}
+	keys := []string{accountKey("login", email)}
+	if in.Client.IP != "" {
+		keys = append(keys, ipKey("login", in.Client.IP))
+	}
+	locked, err := s.checkThrottle(ctx, keys...)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	if gatehouse.ErrorCode(err) == gatehouse.ENotFound {
+		s.hasher.DummyVerify(in.Password)
+		s.fail(ctx, "login", email, in.Client, nil)
+		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLoginFailure, Email: email, Detail: "unknown email"}, in.Client)
+		return nil, errInvalidCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, rehash := s.hasher.Verify(u.PasswordHash, u.PasswordScheme, in.Password)
+	if !ok || locked || !u.Active {
+		detail := "wrong password"
+		switch {
+		case !ok:
+			s.fail(ctx, "login", email, in.Client, idPtr(u.ID))
+		case locked:
+			detail = "account locked"
+		default:
+			detail = "account inactive"
+		}
+		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLoginFailure, SubjectID: idPtr(u.ID), Email: email, Detail: detail}, in.Client)
+		return nil, errInvalidCredentials
+	}
+	if s.opts.Confirmable && !s.opts.LoginWithoutConfirmation && u.ConfirmedAt == nil {
+		return nil, gatehouse.Errorf(gatehouse.EForbidden, "confirm your email address first; check your inbox for the link").WithReason("confirmation_required")
+	}
+	scopes := capScopes(requested, gatehouse.ScopesFor(u.Roles))
+	if len(scopes) == 0 {
+		return nil, gatehouse.FieldError("scope", "none of the requested scopes is allowed for this account")
+	}
+	if err := s.store.ClearThrottle(ctx, keys[0]); err != nil {
+		s.log.Error("throttle not cleared", "error", err)
+	}
+	if rehash {
+		s.rehash(ctx, u, in.Password)
+	}
+	if s.opts.Trackable {
+		if err := s.store.RecordLogin(ctx, u.ID, in.Client.IP); err != nil {
+			return nil, err
+		}
+	}
+	pair, err := s.openSession(ctx, u, scopes, in.Remember, in.Client)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLoginSuccess, SubjectID: idPtr(u.ID), ActorID: idPtr(u.ID), Email: u.Email}, in.Client)
+	return pair, nil
+}
+
+// capScopes returns the requested scopes the roles allow (all allowed when none requested).
+func capScopes(requested, allowed []gatehouse.Scope) []gatehouse.Scope {
+	if len(requested) == 0 {
+		return allowed
+	}
+	var out []gatehouse.Scope
+	for _, a := range allowed {
+		for _, r := range requested {
+			if a == r {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// rehash upgrades a hash made with another scheme or cost, after a successful login.
+func (s *Service) rehash(ctx context.Context, u *gatehouse.User, password string) {
+	hash, scheme, err := s.hasher.Hash(password)
+	if err == nil {
+		err = s.store.SetPassword(ctx, u.ID, store.PasswordUpdate{Hash: hash, Scheme: scheme})
+	}
+	if err != nil {
+		s.log.Warn("password rehash failed", "user_id", u.ID, "error", err)
+		return
+	}
+	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditPasswordRehashed, SubjectID: idPtr(u.ID)}, Client{})
+}
+
+// openSession creates a session and its first token pair.
+func (s *Service) openSession(ctx context.Context, u *gatehouse.User, scopes []gatehouse.Scope, remember bool, c Client) (*TokenPair, error) {
+	now := s.now()
+	refresh := randomToken(32)
+	sess := &gatehouse.Session{
+		ID: randomToken(20), UserID: u.ID, Scope: gatehouse.FormatScopes(scopes), Remember: remember,
+		IP: c.IP, UserAgent: c.UserAgent, CreatedAt: now, ExpiresAt: now.Add(s.opts.RefreshMaxAge),
+	}
+	if err := s.store.CreateSession(ctx, sess, hashToken(refresh)); err != nil {
+		return nil, err
+	}
+	return s.pair(u, sess, refresh)
+}
+
+func (s *Service) pair(u *gatehouse.User, sess *gatehouse.Session, refresh string) (*TokenPair, error) {
+	scopes := strings.Fields(sess.Scope)
+	access, claims, err := s.tokens.Issue(token.Claims{
+		Subject: strconv.FormatInt(u.ID, 10), Scope: scopes, Stamp: u.SecurityStamp, SessionID: sess.ID,
+	})
+	if err != nil {
+		return nil, gatehouse.Wrap(gatehouse.EInternal, err, "issuing the access token")
+	}
+	return &TokenPair{
+		AccessToken: access, RefreshToken: refresh, Scope: sess.Scope,
+		ExpiresIn:              int(claims.ExpiresAt.Sub(claims.IssuedAt).Seconds()),
+		PasswordChangeRequired: u.MustChangePassword,
+	}, nil
+}
+
+var errInvalidRefresh = gatehouse.Errorf(gatehouse.EUnauthenticated, "invalid or expired refresh token")
+
+// Refresh rotates a refresh token and returns a new pair. An old token presented after the grace
+// window revokes the whole session (token family) and is audited.
+func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (*TokenPair, error) {
+	if refresh == "" {
+		return nil, gatehouse.FieldError("refresh_token", "is required")
+	}
+	next := randomToken(32)
+	sess, out, err := s.store.RotateRefresh(ctx, hashToken(refresh), hashToken(next), s.opts.RefreshMaxIdle, s.opts.RefreshGrace)
+	if err != nil {
+		return nil, err
+	}
+	switch out {
+	case store.RefreshReused:
+		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditRefreshReuse, SubjectID: idPtr(sess.UserID),
+			Detail: "refresh token reused after rotation; session " + sess.ID[:8] + "… revoked"}, c)
+		return nil, errInvalidRefresh
+	case store.RefreshInvalid:
+		return nil, errInvalidRefresh
+	}
+	u, err := s.store.UserByID(ctx, sess.UserID)
+	if err != nil || !u.Active {
+		return nil, errInvalidRefresh
+	}
+	return s.pair(u, sess, next)
+}
+
+// Logout ends the session of the presented refresh token and, with it, the access tokens issued
+// in it. An unknown token is not an error (the session is gone either way).
+func (s *Service) Logout(ctx context.Context, refresh string, p *gatehouse.Principal, c Client) error {
+	if refresh == "" && p == nil {
+		return gatehouse.FieldError("refresh_token", "is required")
+	}
+	var userID int64
+	if refresh != "" {
+		sess, err := s.store.SessionByRefresh(ctx, hashToken(refresh))
+		switch {
+		case err == nil:
+			if p != nil && p.User.ID != sess.UserID {
+				return errInvalidRefresh // someone else's token: do not touch it
+			}
+			if err := s.store.RevokeSession(ctx, sess.ID, "logout"); err != nil {
+				return err
+			}
+			userID = sess.UserID
+		case gatehouse.ErrorCode(err) != gatehouse.ENotFound:
+			return err
+		}
+	}
+	if p != nil && p.SessionID != "" {
+		if err := s.store.RevokeSession(ctx, p.SessionID, "logout"); err != nil {
+			return err
+		}
+		userID = p.User.ID
+	}
+	if userID != 0 {
+		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLogout, SubjectID: idPtr(userID), ActorID: idPtr(userID)}, c)
+	}
+	return nil
+}
+
+// LogoutAll ends every session and token of the caller by changing the security stamp.
+func (s *Service) LogoutAll(ctx context.Context, p *gatehouse.Principal, c Client) error {
+	if err := s.store.ResetAccess(ctx, p.User.ID, store.NewSecurityStamp(), "logout_all"); err != nil {
+		return err
+	}
+	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLogoutAll, SubjectID: idPtr(p.User.ID), ActorID: idPtr(p.User.ID)}, c)
+	return nil
+}
+
+var errBadToken = gatehouse.Errorf(gatehouse.EUnauthenticated, "invalid or expired access token")
+
+// Authenticate turns a bearer access token into the request's principal. Besides the signature
+// and times, it checks on every request that the account is active, that its security stamp is
+// the one in the token, and that the token's session has not ended (logout).
+func (s *Service) Authenticate(ctx context.Context, bearer string) (*gatehouse.Principal, error) {
+	claims, err := s.tokens.Verify(bearer)
+	if err != nil {
+		return nil, err
+	}
+	id, err := strconv.ParseInt(claims.Subject, 10, 64)
+	if err != nil {
+		return nil, errBadToken
+	}
+	u, sess, err := s.store.Principal(ctx, id, claims.SessionID)
+	if err != nil {
+		if c := gatehouse.ErrorCode(err); c == gatehouse.ENotFound {
+			return nil, errBadToken
+		}
+		return nil, err
+	}
+	if !u.Active || u.SecurityStamp != claims.Stamp || sess == nil || sess.RevokedAt != nil || sess.UserID != u.ID {
+		return nil, errBadToken
+	}
+	scopes := make([]gatehouse.Scope, 0, len(claims.Scope))
+	for _, sc := range claims.Scope {
+		scopes = append(scopes, gatehouse.Scope(sc))
+	}
+	return &gatehouse.Principal{User: u, SessionID: sess.ID, Scopes: scopes}, nil
+}
+
+// ErrPasswordChangeRequired is the answer to every request of an account that must change its
+// password, except the few that let it do so.
+var ErrPasswordChangeRequired = gatehouse.Errorf(gatehouse.EForbidden, "you must change your password before doing anything else").WithReason("password_change_required")
+
+// Sessions lists the caller's active sessions (sessions idle longer than the idle limit are
+// left out: they can no longer be refreshed).
+func (s *Service) Sessions(ctx context.Context, p *gatehouse.Principal) ([]*gatehouse.Session, error) {
+	all, err := s.store.ActiveSessions(ctx, p.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	out := all[:0]
+	for _, x := range all {
+		if now.Sub(x.LastUsedAt) <= s.opts.RefreshMaxIdle {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+// RevokeSession ends one of the caller's sessions. Another user's session is ENotFound.
+func (s *Service) RevokeSession(ctx context.Context, p *gatehouse.Principal, id string, c Client) error {
+	sess, err := s.store.SessionByID(ctx, id)
+	if err != nil || sess.UserID != p.User.ID {
+		return gatehouse.Errorf(gatehouse.ENotFound, "session not found")
+	}
+	if err := s.store.RevokeSession(ctx, id, "logout"); err != nil {
+		return err
+	}
+	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLogout, SubjectID: idPtr(p.User.ID), ActorID: idPtr(p.User.ID), Detail: "session revoked by its owner"}, c)
+	return nil
+}

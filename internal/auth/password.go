@@ -1,0 +1,586 @@
+// Package auth holds Gatehouse's account logic: password hashing and policy and, as it grows,
+// login, sessions, tokens, confirmation and recovery.
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha512"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/trustelem/zxcvbn"
+	"github.com/trustelem/zxcvbn/match"
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/text/unicode/norm"
+
+	"gatehouse"
+)
+
+// Password hashing schemes, recorded beside each hash (users.password_scheme) so that hashes made
+// in different ways can live in one table, verify, and be upgraded one login at a time.
+const (
+	// SchemeBcryptHMAC is what Flask-Security-Too stores with SECURITY_PASSWORD_HASH="bcrypt"
+	// (its default): bcrypt(base64(HMAC-SHA512(key=SECURITY_PASSWORD_SALT, msg=NFKD(password))))
+	// with the 88-character base64 text cut to bcrypt's 72-byte input. Sharing the scheme means a
+	// Flask-Security user table, and its salt, can be imported as is. It is the only scheme Hash
+	// produces.
+	SchemeBcryptHMAC = "bcrypt-hmac"
+	// SchemeBcrypt is plain bcrypt of NFKD(password): hashes imported from systems without the
+	// HMAC step (htpasswd, PHP's password_hash, most bcrypt libraries). They verify, and Verify
+	// asks for a rehash so that they become SchemeBcryptHMAC at the next successful login.
+	SchemeBcrypt = "bcrypt"
+)
+
+// Defaults of the SECURITY_* settings, the same values Flask-Security-Too ships with.
+const (
+	// DefaultBcryptCost is SECURITY_BCRYPT_COST's default (passlib's bcrypt default too).
+	DefaultBcryptCost = 12
+	// DefaultPasswordLengthMin is SECURITY_PASSWORD_LENGTH_MIN's default.
+	DefaultPasswordLengthMin = 8
+	// DefaultPasswordLengthMax is the longest password accepted: OWASP ASVS 2.1.2 asks that
+	// passwords over 128 characters be denied (Flask-Security hard-codes the same 128).
+	DefaultPasswordLengthMax = 128
+	// DefaultZxcvbnMinimumScore is SECURITY_ZXCVBN_MINIMUM_SCORE's default.
+	DefaultZxcvbnMinimumScore = 3
+)
+
+// bcryptMaxInput is the number of bytes bcrypt reads; golang.org/x/crypto/bcrypt refuses to
+// hash longer inputs (ErrPasswordTooLong) and CompareHashAndPassword would silently ignore the
+// excess, so every path below keeps its input within it explicitly.
+const bcryptMaxInput = 72
+
+// ---------------------------------------------------------------------------------------------
+// Normalisation
+
+// normalize returns the form of password that is hashed and checked: Unicode NFKD, as
+// Flask-Security's PasswordUtil.normalize does with its default SECURITY_PASSWORD_NORMALIZE_FORM
+// ("NFKD"). It makes canonically and compatibly equivalent input ("é" typed composed or
+// decomposed, the "ﬁ" ligature or "fi") the same password, whatever a client's keyboard or
+// operating system sends. ok is false for invalid UTF-8, which has no defined normal form.
+func normalize(password string) (normalized string, ok bool) {
+	if !utf8.ValidString(password) {
+		return "", false
+	}
+	return norm.NFKD.String(password), true
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy
+
+// PasswordPolicy says which new passwords are acceptable. It applies when a password is chosen
+// (registration, change, reset, admin creation), never at login: a password that was accepted
+// once keeps working when the policy tightens.
+type PasswordPolicy struct {
+	// MinLength is SECURITY_PASSWORD_LENGTH_MIN, in characters; 0 means DefaultPasswordLengthMin.
+	MinLength int
+	// MaxLength is the longest accepted password, in characters; 0 means
+	// DefaultPasswordLengthMax (128, OWASP ASVS 2.1.2).
+	MaxLength int
+	// CheckStrength turns the zxcvbn check on (SECURITY_PASSWORD_COMPLEXITY_CHECKER="zxcvbn");
+	// DefaultPasswordPolicy turns it on, the zero value leaves it off.
+	CheckStrength bool
+	// MinScore is SECURITY_ZXCVBN_MINIMUM_SCORE, the lowest accepted zxcvbn score (0–4); 0 means
+	// DefaultZxcvbnMinimumScore (a threshold of 0 would accept everything: turn CheckStrength off
+	// instead).
+	MinScore int
+}
+
+// DefaultPasswordPolicy returns the policy with every SECURITY_* default: 8 to 128 characters and
+// a zxcvbn score of at least 3.
+func DefaultPasswordPolicy() PasswordPolicy {
+	return PasswordPolicy{
+		MinLength:     DefaultPasswordLengthMin,
+		MaxLength:     DefaultPasswordLengthMax,
+		CheckStrength: true,
+		MinScore:      DefaultZxcvbnMinimumScore,
+	}
+}
+
+// Check reports whether password is acceptable as a new password. A refusal is an EInvalid
+// *gatehouse.Error naming field (so a form can say "new_password") with a human-readable problem;
+// it never contains the password. userInputs are other things the user typed or that are known
+// about them (email, name, username): zxcvbn counts a password built from them as weak.
+//
+// Lengths are counted in Unicode code points of the composed (NFC) form, so that a character
+// counts once however a client encoded it and "at least 64 characters in any script" holds:
+// counting after NFKD, as Flask-Security does, would count a Hangul syllable as two or three
+// characters and an accented letter as two, refusing a 64-syllable Korean passphrase. zxcvbn
+// judges the NFKC form, for the same reason (see strength).
+func (p PasswordPolicy) Check(field, password string, userInputs ...string) error {
+	if !utf8.ValidString(password) {
+		return gatehouse.FieldError(field, "must be valid UTF-8 text")
+	}
+	if strings.ContainsRune(password, 0) {
+		// NUL ends strings in C libraries and many bcrypt implementations: refuse it rather
+		// than store a password that other tools would read differently.
+		return gatehouse.FieldError(field, "must not contain NUL characters")
+	}
+	minLen, maxLen := p.MinLength, p.MaxLength
+	if minLen <= 0 {
+		minLen = DefaultPasswordLengthMin
+	}
+	if maxLen <= 0 {
+		maxLen = DefaultPasswordLengthMax
+	}
+	n := PasswordLength(password)
+	if n < minLen {
+		return gatehouse.FieldError(field, fmt.Sprintf("must be at least %d characters", minLen))
+	}
+	if n > maxLen {
+		// Checked before zxcvbn, whose cost grows steeply with the length.
+		return gatehouse.FieldError(field, fmt.Sprintf("must be at most %d characters", maxLen))
+	}
+	if !p.CheckStrength {
+		return nil
+	}
+	minScore := p.MinScore
+	if minScore <= 0 {
+		minScore = DefaultZxcvbnMinimumScore
+	}
+	score, warning := strength(password, userInputs)
+	if score >= minScore {
+		return nil
+	}
+	if warning != "" {
+		return gatehouse.FieldError(field, "is too easy to guess: "+lowerFirst(warning))
+	}
+	return gatehouse.FieldError(field, "is too easy to guess: add another word or two; uncommon words are better")
+}
+
+// PasswordLength returns the number of characters in password as the policy counts them:
+// Unicode code points of its NFC form (see PasswordPolicy.Check for why not NFKD).
+func PasswordLength(password string) int {
+	return utf8.RuneCountInString(norm.NFC.String(password))
+}
+
+// Limits of the zxcvbn estimate; see strength.
+const (
+	strengthScan  = 256 // characters of the NFKC password examined for repeats
+	strengthJudge = 48  // characters zxcvbn scores, after repeats are collapsed
+)
+
+// strength returns the zxcvbn score of password and zxcvbn's warning, as Flask-Security's
+// password_complexity_validator asks zxcvbn, but of the NFKC form where Flask-Security uses
+// NFKD: compatibility characters are unfolded alike ("ﬁ" is "fi"), but an accented letter or a
+// Hangul syllable stays one character instead of two or three, which zxcvbn would count as
+// that many random characters ("사랑해요", "I love you", would pass as nine). Then three
+// adaptations to github.com/trustelem/zxcvbn, each measured here:
+//
+//   - It indexes by bytes while treating some tokens as runes, so it mis-scores multi-byte
+//     text: 64 random Cyrillic letters scored 0 (guesses 0), which would refuse every long
+//     non-Latin password. zxcvbn therefore gets an ASCII stand-in: ASCII characters stay, and
+//     each distinct other character becomes one of inertASCII, control characters no zxcvbn
+//     pattern uses (see standIn). Repeats ("密密密密") are still seen; zxcvbn's dictionaries,
+//     keyboards and dates are ASCII, so only sequences of non-ASCII code points are lost.
+//   - Its search grows faster than the cube of the length: 64 random characters of its l33t
+//     table took 0.2–0.4 s, 128 random printable characters 0.56 s, 256 took 10 s and 384 took
+//     49 s, and NFKD lengthens some 128-character passwords a lot (U+FDFA becomes 18
+//     characters). So zxcvbn scores only the first strengthJudge (48) characters, about 80 ms
+//     at worst. Compared with zxcvbn on the whole password, leaving the rest out makes the
+//     estimate lower, not higher (but for a word cut at the 48th character, which then counts
+//     as random letters), and 48 characters that zxcvbn still finds guessable are a weak start
+//     for any password.
+//   - Cutting would hide what makes long passwords weak, repetition ("password1" fourteen
+//     times), so first every run of three or more copies of a piece is collapsed to two copies
+//     (collapseRepeats): zxcvbn still sees and prices the repeat, from its start, and only the
+//     factor of the repeat count is lost, which again lowers the estimate. The first 256
+//     characters are examined; later ones could only have raised it.
+func strength(password string, userInputs []string) (score int, warning string) {
+	runes := []rune(norm.NFKC.String(password))
+	if len(runes) > strengthScan {
+		runes = runes[:strengthScan]
+	}
+	var st standIn
+	pw := collapseRepeats(st.text(string(runes)))
+	if len(pw) > strengthJudge {
+		pw = pw[:strengthJudge]
+	}
+	inputs := strengthInputs(userInputs)
+	for i, in := range inputs {
+		inputs[i] = st.text(in)
+	}
+	res := zxcvbn.PasswordStrength(pw, inputs)
+	return res.Score, zxcvbnWarning(res.Score, res.Sequence)
+}
+
+// collapseRepeats shortens every run of three or more consecutive copies of a substring of the
+// ASCII s to two copies, taking the shortest repeating piece at the leftmost position first:
+// "aaaaaa" becomes "aa", "xabcabcabcy" becomes "xabcabcy".
+func collapseRepeats(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		copies, period := 1, 0
+		for p := 1; i+3*p <= len(s); p++ {
+			k := 1
+			for i+(k+1)*p <= len(s) && s[i+k*p:i+(k+1)*p] == s[i:i+p] {
+				k++
+			}
+			if k >= 3 {
+				copies, period = k, p
+				break
+			}
+		}
+		if copies < 3 {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		b.WriteString(s[i : i+2*period])
+		i += copies * period
+	}
+	return b.String()
+}
+
+// inertASCII lists the ASCII characters to which zxcvbn gives no meaning: the control characters
+// other than NUL and the whitespace \t \n \v \f \r (which its date matcher reads as separators).
+// No dictionary, keyboard graph, l33t table or date contains them. They are ordered so that
+// neighbours differ by more than 5, zxcvbn's largest sequence step, so that a run of distinct
+// characters does not turn into a fake "sequence".
+var inertASCII = func() []byte {
+	var sorted []byte
+	for c := byte(1); c < 0x20; c++ {
+		if c < '\t' || c > '\r' {
+			sorted = append(sorted, c)
+		}
+	}
+	sorted = append(sorted, 0x7f) // 27 characters
+	out := make([]byte, len(sorted))
+	for k := range out {
+		out[k] = sorted[(k*10)%len(sorted)] // 10 is coprime with 27: a permutation
+	}
+	return out
+}()
+
+// standIn maps text to ASCII for zxcvbn: ASCII stays, and each other character, case-folded,
+// becomes the next of inertASCII in order of first appearance, the same one every time it
+// appears in the password and the user inputs. Only the 28th distinct non-ASCII character and
+// later ones share a stand-in with an earlier one; zxcvbn may then see a repeat that is not
+// there, which can only lower the score, and only after 27 characters that already make it
+// strong.
+type standIn struct{ m map[rune]byte }
+
+func (s *standIn) text(str string) string {
+	var b strings.Builder
+	b.Grow(len(str))
+	for _, r := range str {
+		if r < utf8.RuneSelf {
+			b.WriteRune(r) // one byte: r is ASCII
+			continue
+		}
+		if s.m == nil {
+			s.m = map[rune]byte{}
+		}
+		k := unicode.ToLower(r)
+		c, ok := s.m[k]
+		if !ok {
+			c = inertASCII[len(s.m)%len(inertASCII)]
+			s.m[k] = c
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// strengthInputs returns the user inputs for zxcvbn, NFKC-normalised like the password, plus
+// the pieces of each (an email's local part and domain labels, a name's words): zxcvbn only
+// recognises whole dictionary entries inside the password, and a password holds "alice" or
+// "example" far more often than "alice@example.com".
+func strengthInputs(inputs []string) []string {
+	out := make([]string, 0, 2*len(inputs))
+	seen := map[string]bool{}
+	add := func(s string) {
+		s = strings.ToLower(s)
+		if utf8.RuneCountInString(s) < 3 || seen[s] {
+			return // one- and two-letter pieces would only add noise
+		}
+		seen[s] = true
+		out = append(out, s)
+	}
+	for _, in := range inputs {
+		if !utf8.ValidString(in) {
+			continue
+		}
+		n := norm.NFKC.String(in)
+		add(n)
+		for _, piece := range strings.FieldsFunc(n, func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
+		}) {
+			add(piece)
+		}
+	}
+	return out
+}
+
+// zxcvbnWarning returns the warning zxcvbn 4.4.2's feedback module (feedback.coffee,
+// get_feedback and get_match_feedback) gives for a score and match sequence, the text
+// Flask-Security shows when a password is too weak. github.com/trustelem/zxcvbn reproduces
+// zxcvbn 4.4.2's scores but not its feedback, so the warning half is ported here; the
+// suggestions are not used.
+func zxcvbnWarning(score int, seq []*match.Match) string {
+	if len(seq) == 0 || score > 2 {
+		return ""
+	}
+	// Feedback is tied to the longest match (the first one on ties).
+	longest := seq[0]
+	for _, m := range seq[1:] {
+		if utf8.RuneCountInString(m.Token) > utf8.RuneCountInString(longest.Token) {
+			longest = m
+		}
+	}
+	sole := len(seq) == 1
+	switch longest.Pattern {
+	case "dictionary":
+		return dictionaryWarning(longest, sole)
+	case "spatial":
+		if longest.Turns == 1 {
+			return "Straight rows of keys are easy to guess"
+		}
+		return "Short keyboard patterns are easy to guess"
+	case "repeat":
+		if utf8.RuneCountInString(longest.BaseToken) == 1 {
+			return `Repeats like "aaa" are easy to guess`
+		}
+		return `Repeats like "abcabcabc" are only slightly harder to guess than "abc"`
+	case "sequence":
+		return "Sequences like abc or 6543 are easy to guess"
+	case "regex":
+		if longest.RegexName == "recent_year" {
+			return "Recent years are easy to guess"
+		}
+	case "date":
+		return "Dates are often easy to guess"
+	}
+	return ""
+}
+
+// dictionaryWarning is zxcvbn 4.4.2's get_dictionary_match_feedback, warning part.
+func dictionaryWarning(m *match.Match, sole bool) string {
+	switch m.DictionaryName {
+	case "passwords":
+		if sole && !m.L33t && !m.Reversed {
+			switch {
+			case m.Rank <= 10:
+				return "This is a top-10 common password"
+			case m.Rank <= 100:
+				return "This is a top-100 common password"
+			default:
+				return "This is a very common password"
+			}
+		}
+		if m.Guesses > 0 && math.Log10(m.Guesses) <= 4 {
+			return "This is similar to a commonly used password"
+		}
+	case "english_wikipedia":
+		if sole {
+			return "A word by itself is easy to guess"
+		}
+	case "surnames", "male_names", "female_names":
+		if sole {
+			return "Names and surnames by themselves are easy to guess"
+		}
+		return "Common names and surnames are easy to guess"
+	}
+	return ""
+}
+
+// lowerFirst lower-cases the first letter, so a zxcvbn sentence reads on after a colon.
+func lowerFirst(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToLower(r)) + s[size:]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hashing
+
+// Hasher hashes and verifies passwords. Its zero Cost means DefaultBcryptCost; Hash and the
+// bcrypt-hmac scheme need a Salt.
+type Hasher struct {
+	// Cost is SECURITY_BCRYPT_COST, bcrypt's log2 work factor (4–31) for new hashes; hashes
+	// stored at another cost still verify and are reported for rehash.
+	Cost int
+	// Salt is SECURITY_PASSWORD_SALT: the UTF-8 bytes of the configured string, used as is as
+	// the HMAC key, exactly as Flask-Security's get_hmac does (encode_string(salt)); it is not
+	// base64- or hex-decoded, so the same setting in both systems gives the same hashes. It is a
+	// server-wide secret (a pepper): a database leaked without it cannot be attacked offline.
+	// Changing it invalidates every bcrypt-hmac hash.
+	Salt []byte
+}
+
+// cost returns the cost new hashes get, and an error when the configured one is out of range
+// (bcrypt.GenerateFromPassword would silently use cost 10 instead of a too-small one).
+func (h Hasher) cost() (int, error) {
+	c := h.Cost
+	if c == 0 {
+		c = DefaultBcryptCost
+	}
+	if c < bcrypt.MinCost || c > bcrypt.MaxCost {
+		return 0, fmt.Errorf("auth: SECURITY_BCRYPT_COST %d is outside %d–%d", c, bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	return c, nil
+}
+
+// preHash returns the bcrypt input of the bcrypt-hmac scheme for an NFKD-normalised password:
+// the first 72 bytes of base64(HMAC-SHA512(Salt, UTF-8 password)).
+//
+// Flask-Security's get_hmac returns base64.b64encode(hmac.new(salt, password, sha512).digest()),
+// 88 ASCII characters, and hash_password hands that to passlib's bcrypt. passlib's default
+// (truncate_error=False) passes it on, and the bcrypt backends up to pyca/bcrypt 4.x read the
+// first 72 bytes and ignore the rest; since pyca/bcrypt 5.0 refuses inputs over 72 bytes,
+// Flask-Security cuts the HMAC with password[:72] itself (its "Move to libpass and support
+// bcrypt 5.0" change and PR #1179). Either way bcrypt sees the first 72 characters of the
+// base64 text, and so must we to verify its hashes; golang.org/x/crypto/bcrypt refuses 88 bytes,
+// so the cut is made here, explicitly.
+//
+// What is cut is the HMAC output, never the user's password: the HMAC covers every byte of the
+// password, however long, and 72 base64 characters still carry 432 bits of it, far beyond
+// bcrypt's own 184-bit output. So two passwords that share a 72-byte prefix do not collide, as
+// they would with plain bcrypt.
+func (h Hasher) preHash(normalized string) []byte {
+	mac := hmac.New(sha512.New, h.Salt)
+	mac.Write([]byte(normalized))
+	enc := make([]byte, base64.StdEncoding.EncodedLen(sha512.Size)) // 88 bytes, "==" padded
+	base64.StdEncoding.Encode(enc, mac.Sum(nil))
+	return enc[:bcryptMaxInput]
+}
+
+// Hash hashes a new password with the bcrypt-hmac scheme at the configured cost and returns the
+// hash and its scheme (always SchemeBcryptHMAC), to be stored together. It does not apply the
+// password policy: call PasswordPolicy.Check first. Any length is hashed in full (see preHash).
+// Errors never include the password.
+func (h Hasher) Hash(password string) (hash, scheme string, err error) {
+	if len(h.Salt) == 0 {
+		return "", "", errors.New("auth: SECURITY_PASSWORD_SALT is empty; it is needed to hash passwords")
+	}
+	cost, err := h.cost()
+	if err != nil {
+		return "", "", err
+	}
+	n, ok := normalize(password)
+	if !ok {
+		return "", "", gatehouse.Errorf(gatehouse.EInvalid, "the password is not valid UTF-8 text")
+	}
+	b, err := bcrypt.GenerateFromPassword(h.preHash(n), cost)
+	if err != nil {
+		return "", "", fmt.Errorf("auth: bcrypt: %w", err)
+	}
+	return string(b), SchemeBcryptHMAC, nil
+}
+
+// Verify reports whether password matches hash made with scheme, and whether the hash should be
+// replaced (by Hash of the same password) now that the password is known: when it is not
+// bcrypt-hmac, or its cost differs from the configured one. needsRehash is always false when
+// ok is false.
+//
+// The comparison is bcrypt's, in constant time. Hashes with the $2a$, $2b$ and $2y$ prefixes
+// verify (they are the same algorithm for the inputs used here), so Flask-Security (passlib
+// writes $2b$), PHP and htpasswd ($2y$) and Go ($2a$) hashes all import. An unknown scheme, a
+// malformed hash, invalid UTF-8, or a bcrypt-hmac hash without a configured salt give false.
+//
+// A SchemeBcrypt hash cannot match a password whose NFKD form exceeds 72 bytes: a bcrypt that
+// does not truncate cannot have made such a hash, and one that does would accept any password
+// with the same first 72 bytes, so Verify returns false rather than compare a silently
+// truncated password.
+//
+// Every failing path still spends one bcrypt computation, so the response time does not tell
+// which check failed.
+func (h Hasher) Verify(hash, scheme, password string) (ok bool, needsRehash bool) {
+	n, valid := normalize(password)
+	var input []byte
+	switch {
+	case !valid || !validBcryptPrefix(hash):
+	case scheme == SchemeBcryptHMAC && len(h.Salt) > 0:
+		input = h.preHash(n)
+	case scheme == SchemeBcrypt && len(n) <= bcryptMaxInput && !strings.ContainsRune(n, 0):
+		input = []byte(n)
+	}
+	if input == nil {
+		h.burn()
+		return false, false
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), input) != nil {
+		return false, false
+	}
+	stored, err := bcrypt.Cost([]byte(hash))
+	want, cerr := h.cost()
+	return true, scheme != SchemeBcryptHMAC || err != nil || cerr != nil || stored != want
+}
+
+// validBcryptPrefix reports whether hash names one of the bcrypt versions accepted for import.
+// Others ($2$, crypt_blowfish's buggy $2x$, anything else) are refused before bcrypt parses
+// them.
+func validBcryptPrefix(hash string) bool {
+	return strings.HasPrefix(hash, "$2a$") || strings.HasPrefix(hash, "$2b$") || strings.HasPrefix(hash, "$2y$")
+}
+
+// DummyVerify spends the time of a real Verify of password against a hash at the configured
+// cost, and always fails. Call it when the account does not exist or has no password, so that
+// login time does not reveal which accounts exist (Flask-Security hashes the password in that
+// case for the same reason).
+func (h Hasher) DummyVerify(password string) {
+	n, ok := normalize(password)
+	if !ok || len(h.Salt) == 0 {
+		h.burn()
+		return
+	}
+	_ = bcrypt.CompareHashAndPassword(dummyHash(h.costOrDefault()), h.preHash(n))
+}
+
+// burn performs one bcrypt comparison at the configured cost that cannot succeed.
+func (h Hasher) burn() {
+	_ = bcrypt.CompareHashAndPassword(dummyHash(h.costOrDefault()), []byte("gatehouse: no password matches this"))
+}
+
+// costOrDefault is the configured cost, or the default when it is out of range (for timing
+// only: Hash reports the bad setting).
+func (h Hasher) costOrDefault() int {
+	if c, err := h.cost(); err == nil {
+		return c
+	}
+	return DefaultBcryptCost
+}
+
+// dummyHashes holds, per cost, a hash of a random secret that no password matches. Each is made
+// once, on first use (making one costs as much as a login), and shared by every Hasher.
+var dummyHashes sync.Map // int (cost) -> *dummyEntry
+
+type dummyEntry struct {
+	once sync.Once
+	hash []byte
+}
+
+// dummyHash returns the dummy hash for cost, making it on first use.
+func dummyHash(cost int) []byte {
+	v, _ := dummyHashes.LoadOrStore(cost, &dummyEntry{})
+	e := v.(*dummyEntry)
+	e.once.Do(func() {
+		secret := make([]byte, 54) // encodes to 72 base64 characters, like a real bcrypt-hmac input
+		_, _ = rand.Read(secret)   // crypto/rand.Read never fails (Go 1.24+)
+		key := make([]byte, base64.StdEncoding.EncodedLen(len(secret)))
+		base64.StdEncoding.Encode(key, secret)
+		b, err := bcrypt.GenerateFromPassword(key, cost)
+		if err != nil {
+			panic("auth: making the dummy bcrypt hash: " + err.Error()) // cost is validated
+		}
+		e.hash = b
+	})
+	return e.hash
+}
+
+// NewSalt returns a new random SECURITY_PASSWORD_SALT: 32 bytes from crypto/rand as unpadded
+// URL-safe base64 (43 characters), safe in environment variables and configuration files. It is
+// generated at first start when none is configured, and stored; the string itself (not the
+// bytes it encodes) is the HMAC key, as in Flask-Security.
+func NewSalt() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("auth: new salt: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}

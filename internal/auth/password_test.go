@@ -1,0 +1,556 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/sha512"
+	"encoding/base64"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/text/unicode/norm"
+
+	"gatehouse"
+)
+
+// fsSalt is the SECURITY_PASSWORD_SALT the Flask-Security vectors below were made with.
+const fsSalt = "gatehouse-test-salt-3f9a"
+
+// Vectors made by Flask-Security-Too itself (Debian's python3-flask-security 5.1.2, passlib
+// 1.7.4, pyca/bcrypt 3.2.2) with SECURITY_PASSWORD_SALT=fsSalt, SECURITY_PASSWORD_HASH="bcrypt"
+// and SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS={"bcrypt__rounds": 4}, as its login form does:
+//
+//	n = _security._password_util.normalize(password)   # NFKD
+//	hash_password(n), get_hmac(n)
+//
+// hmac is get_hmac's output, the 88-character base64 of HMAC-SHA512(salt, NFKD(password)).
+var fsVectors = []struct {
+	name, password, hmac, hash string
+}{
+	{
+		name:     "ascii",
+		password: "correct horse battery staple",
+		hmac:     "fVmp9oB/Q7m0fC+DUuhVK6jzTbP6MOLGhDuO0XSmoFgJt+fpmFhAm1P4PGhNOxECVdAexH9/9ULPsa35La/R4Q==",
+		hash:     "$2b$04$ub2U/qkNVXCMi4plUjL2leW2vyRXubdoQOZCVgBOObygZlMl4.U5a",
+	},
+	{
+		name:     "decomposed é and fi ligature",
+		password: "Cafe\u0301 \ufb01sh",
+		hmac:     "VoCv9lSly7fp2b/x3UinLxwph87cCaLR/J4J+9GZBdECM0euKE2/VFnFglQATHa/XfcAoXUIu8V+5+JUy1LtYQ==",
+		hash:     "$2b$04$Cn3wx4I2OZS.q2GkM4hYXevuvwn/TKOeIk.wOjtuLBK4TjTsprJq2",
+	},
+	{
+		name:     "over 72 bytes, four scripts",
+		password: strings.Repeat("Caf\u00e9 fish-\u043f\u0430\u0440\u043e\u043b\u044c-\u5bc6\u7801-\U0001F511", 3),
+		hmac:     "ojzosC662Raw0KrY6B+eRGzIgCz8DHr0Vi7RqqOW74E61Siok4PpZLeoxYD+jTT+POnNlq3WuTOSkeO/tUaR/w==",
+		hash:     "$2b$04$XwPbLUdMnNcwb1/cYepJO.SaTQNQuRj8rQrsWqy2RSBruav5FzU2y",
+	},
+}
+
+// htpasswdHMAC is `htpasswd -nbB -C 4 user <first 72 characters of fsVectors[0].hmac>` (Debian
+// apache2-utils 2.4): an independent bcrypt implementation, with the $2y$ prefix, of the
+// bcrypt-hmac input, so it must verify as bcrypt-hmac of fsVectors[0].password.
+const htpasswdHMAC = "$2y$04$theahLfTYsSGCBZlnCetXuR50vpIP/HN5qBi7bGzvy/b/gi0hvpFq"
+
+// Plain bcrypt hashes from other systems, imported with SchemeBcrypt.
+var plainVectors = []struct {
+	name, password, hash string
+}{
+	// pyca/bcrypt 3.2.2: bcrypt.hashpw(pw, bcrypt.gensalt(4, prefix=b"2a"))
+	{"$2a$ pyca/bcrypt", "Tr0ub4dor&3 plain import", "$2a$04$0QowKAKhMBtlHhhskw3NEu3T2aZkkLKZ5P7Jeu3huTzTk0fcEp9I6"},
+	// pyca/bcrypt 3.2.2, prefix 2b, of unicodedata.normalize("NFKD", "Zürich-Paßwort ﬁx")
+	{"$2b$ pyca/bcrypt, NFKD", "Z\u00fcrich-Pa\u00dfwort \ufb01x", "$2b$04$DxWaJhuzwbyXtTyYyhtbQerdL88Ez3.INstGagpdx4PvlSe/UMvkK"},
+	// htpasswd -nbB -C 4 user 'Tr0ub4dor&3 imported from apache'
+	{"$2y$ htpasswd", "Tr0ub4dor&3 imported from apache", "$2y$04$Ko0CUsM4BfpX8/A6Y3mP4.kG5QJiRLhX9BPOcE2f8LwfXfCfwBmG6"},
+}
+
+// truncatedPlain is pyca/bcrypt 3.2.2's hash of longPlain (79 bytes), which it silently cut to
+// 72 bytes: that library accepts any password sharing those 72 bytes.
+const (
+	longPlain      = "An imported passphrase that runs well past the seventy-two byte limit of bcrypt"
+	truncatedPlain = "$2b$04$yvDYx6gPfth52d23Zc4uiuKiq.Q4DgZVxw.noGn7bMsiU/8iaUTcS"
+)
+
+func testHasher() Hasher { return Hasher{Cost: bcrypt.MinCost, Salt: []byte(fsSalt)} }
+
+// TestFlaskSecurityHMAC checks the pre-hash against Flask-Security's get_hmac outputs, computed
+// here a second way with the standard library, and that bcrypt gets their first 72 characters.
+func TestFlaskSecurityHMAC(t *testing.T) {
+	for _, v := range fsVectors {
+		t.Run(v.name, func(t *testing.T) {
+			mac := hmac.New(sha512.New, []byte(fsSalt))
+			mac.Write([]byte(norm.NFKD.String(v.password)))
+			if got := base64.StdEncoding.EncodeToString(mac.Sum(nil)); got != v.hmac {
+				t.Fatalf("stdlib HMAC = %s, Flask-Security get_hmac = %s", got, v.hmac)
+			}
+			if len(v.hmac) != 88 {
+				t.Fatalf("get_hmac length = %d, want 88", len(v.hmac))
+			}
+			n, _ := normalize(v.password)
+			if got := string(testHasher().preHash(n)); got != v.hmac[:72] {
+				t.Fatalf("preHash = %s, want the first 72 characters of %s", got, v.hmac)
+			}
+		})
+	}
+}
+
+// verifyCase is one Verify call and its expected result.
+type verifyCase struct {
+	name, hash, scheme, password string
+	hasher                       Hasher
+	ok, rehash                   bool
+}
+
+func TestVerify(t *testing.T) {
+	h := testHasher()
+	own, scheme, err := h.Hash("correct horse battery staple")
+	if err != nil || scheme != SchemeBcryptHMAC {
+		t.Fatalf("Hash = %q, %v", scheme, err)
+	}
+	ligature, _, err := h.Hash("\ufb01nd the \ufb02ow") // "ﬁnd the ﬂow"
+	if err != nil {
+		t.Fatal(err)
+	}
+	composed, _, err := h.Hash("r\u00e9sum\u00e9 caf\u00e9") // "résumé café", composed
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("\u043f\u0430\u0440\u043e\u043b\u044c ", 20) // 240 bytes of Cyrillic
+	longHash, _, err := h.Hash(long)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []verifyCase{
+		{"round trip", own, SchemeBcryptHMAC, "correct horse battery staple", h, true, false},
+		{"wrong password", own, SchemeBcryptHMAC, "correct horse battery stapler", h, false, false},
+		{"empty password", own, SchemeBcryptHMAC, "", h, false, false},
+		{"NFKD: fi ligature typed as fi", ligature, SchemeBcryptHMAC, "find the flow", h, true, false},
+		{"NFKD: fi ligature typed as ligature", ligature, SchemeBcryptHMAC, "\ufb01nd the \ufb02ow", h, true, false},
+		{"NFKD: composed é typed decomposed", composed, SchemeBcryptHMAC, "re\u0301sume\u0301 cafe\u0301", h, true, false},
+		{"NFKD: e without accent differs", composed, SchemeBcryptHMAC, "resume cafe", h, false, false},
+		{"long password, all of it counts", longHash, SchemeBcryptHMAC, long, h, true, false},
+		{"long password, change after byte 72", longHash, SchemeBcryptHMAC, long[:len(long)-2] + "x ", h, false, false},
+		{"cost changed", own, SchemeBcryptHMAC, "correct horse battery staple", Hasher{Cost: 5, Salt: []byte(fsSalt)}, true, true},
+		{"other salt", own, SchemeBcryptHMAC, "correct horse battery staple", Hasher{Cost: 4, Salt: []byte("another salt")}, false, false},
+		{"no salt", own, SchemeBcryptHMAC, "correct horse battery staple", Hasher{Cost: 4}, false, false},
+		{"bcrypt-hmac hash given as plain", own, SchemeBcrypt, "correct horse battery staple", h, false, false},
+		{"unknown scheme", own, "argon2", "correct horse battery staple", h, false, false},
+		{"empty scheme", own, "", "correct horse battery staple", h, false, false},
+		{"$2x$ refused", "$2x$" + own[4:], SchemeBcryptHMAC, "correct horse battery staple", h, false, false},
+		{"malformed hash", "$2a$04$short", SchemeBcryptHMAC, "correct horse battery staple", h, false, false},
+		{"invalid UTF-8", own, SchemeBcryptHMAC, "correct horse \xff battery staple", h, false, false},
+
+		{"htpasswd $2y$ of the Flask-Security HMAC", htpasswdHMAC, SchemeBcryptHMAC, fsVectors[0].password, h, true, false},
+		{"htpasswd $2y$ of the HMAC, wrong password", htpasswdHMAC, SchemeBcryptHMAC, "correct horse battery", h, false, false},
+
+		{"plain bcrypt, over 72 bytes", truncatedPlain, SchemeBcrypt, longPlain, h, false, false},
+		{"plain bcrypt, its first 72 bytes", truncatedPlain, SchemeBcrypt, longPlain[:72], h, true, true},
+		{"plain bcrypt, NUL", plainVectors[0].hash, SchemeBcrypt, plainVectors[0].password + "\x00", h, false, false},
+	}
+	for _, v := range fsVectors {
+		tests = append(tests,
+			verifyCase{"Flask-Security " + v.name, v.hash, SchemeBcryptHMAC, v.password, h, true, false},
+			verifyCase{"Flask-Security " + v.name + ", at cost 12", v.hash, SchemeBcryptHMAC, v.password, Hasher{Salt: []byte(fsSalt)}, true, true},
+			verifyCase{"Flask-Security " + v.name + ", wrong", v.hash, SchemeBcryptHMAC, v.password + "!", h, false, false},
+		)
+	}
+	for _, v := range plainVectors {
+		tests = append(tests,
+			verifyCase{"import " + v.name, v.hash, SchemeBcrypt, v.password, h, true, true},
+			verifyCase{"import " + v.name + ", as bcrypt-hmac", v.hash, SchemeBcryptHMAC, v.password, h, false, false},
+			verifyCase{"import " + v.name + ", wrong", v.hash, SchemeBcrypt, strings.ToUpper(v.password), h, false, false},
+		)
+	}
+	// The NFKD plain vector also verifies when typed with a decomposed ü and "fi".
+	tests = append(tests, verifyCase{"import NFKD, typed decomposed", plainVectors[1].hash, SchemeBcrypt, "Zu\u0308rich-Pa\u00dfwort fix", h, true, true})
+
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ok, rehash := tc.hasher.Verify(tc.hash, tc.scheme, tc.password)
+			if ok != tc.ok || rehash != tc.rehash {
+				t.Fatalf("Verify = %v, %v; want %v, %v", ok, rehash, tc.ok, tc.rehash)
+			}
+		})
+	}
+}
+
+// TestRehashFlow is the login-time upgrade: a verified plain or old-cost hash is replaced by Hash
+// and then verifies without asking again.
+func TestRehashFlow(t *testing.T) {
+	h := testHasher()
+	v := plainVectors[0]
+	ok, rehash := h.Verify(v.hash, SchemeBcrypt, v.password)
+	if !ok || !rehash {
+		t.Fatalf("import: Verify = %v, %v", ok, rehash)
+	}
+	hash, scheme, err := h.Hash(v.password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, rehash := h.Verify(hash, scheme, v.password); !ok || rehash {
+		t.Fatalf("after rehash: Verify = %v, %v", ok, rehash)
+	}
+	if c, _ := bcrypt.Cost([]byte(hash)); c != bcrypt.MinCost {
+		t.Fatalf("cost = %d", c)
+	}
+}
+
+// TestHashAtCost12 uses the production cost once (two bcrypt runs: about 0.5 s, 8 s under the
+// race detector).
+func TestHashAtCost12(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cost 12 is slow")
+	}
+	h := Hasher{Salt: []byte(fsSalt)} // Cost 0 means DefaultBcryptCost
+	hash, _, err := h.Hash("a cost twelve passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := bcrypt.Cost([]byte(hash)); c != DefaultBcryptCost {
+		t.Fatalf("cost = %d, want %d", c, DefaultBcryptCost)
+	}
+	if ok, rehash := h.Verify(hash, SchemeBcryptHMAC, "a cost twelve passphrase"); !ok || rehash {
+		t.Fatalf("Verify = %v, %v", ok, rehash)
+	}
+}
+
+func TestHashErrors(t *testing.T) {
+	const secret = "s3cret-Passw0rd-never-shown"
+	tests := []struct {
+		name   string
+		hash   func() (string, string, error)
+		code   gatehouse.Code
+		secret string
+	}{
+		{"no salt", func() (string, string, error) { return Hasher{Cost: 4}.Hash(secret) }, gatehouse.EInternal, secret},
+		{"cost too low", func() (string, string, error) { return Hasher{Cost: 3, Salt: []byte("s")}.Hash(secret) }, gatehouse.EInternal, secret},
+		{"cost too high", func() (string, string, error) { return Hasher{Cost: 32, Salt: []byte("s")}.Hash(secret) }, gatehouse.EInternal, secret},
+		{"invalid UTF-8", func() (string, string, error) { return testHasher().Hash(secret + "\xff") }, gatehouse.EInvalid, secret},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hash, scheme, err := tc.hash()
+			if err == nil || hash != "" || scheme != "" {
+				t.Fatalf("= %q, %q, %v; want an error", hash, scheme, err)
+			}
+			if got := gatehouse.ErrorCode(err); got != tc.code {
+				t.Fatalf("code = %s, want %s (%v)", got, tc.code, err)
+			}
+			assertNoSecret(t, err, tc.secret)
+		})
+	}
+}
+
+func TestDummyVerify(t *testing.T) {
+	// Safe for concurrent use; the dummy hash of a cost is made once.
+	h := Hasher{Cost: 5, Salt: []byte(fsSalt)}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() { h.DummyVerify("whatever") })
+	}
+	wg.Wait()
+	if c, err := bcrypt.Cost(dummyHash(5)); err != nil || c != 5 {
+		t.Fatalf("dummy hash cost = %d, %v", c, err)
+	}
+	Hasher{Cost: 5}.DummyVerify("no salt still burns")
+	h.DummyVerify("\xff invalid UTF-8 still burns")
+
+	// It takes about as long as a real failed Verify at the same cost. Costs 8 (about 16 ms) so
+	// that scheduling noise is small against it; best of three each.
+	h = Hasher{Cost: 8, Salt: []byte(fsSalt)}
+	hash, _, err := h.Hash("the real password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.DummyVerify("warm up") // makes the cost-8 dummy hash
+	best := func(f func()) time.Duration {
+		m := time.Duration(1 << 62)
+		for range 3 {
+			start := time.Now()
+			f()
+			m = min(m, time.Since(start))
+		}
+		return m
+	}
+	verify := best(func() { h.Verify(hash, SchemeBcryptHMAC, "a wrong password") })
+	dummy := best(func() { h.DummyVerify("a wrong password") })
+	unknown := best(func() { h.Verify(hash, "no-such-scheme", "a wrong password") })
+	t.Logf("Verify %v, DummyVerify %v, Verify with an unknown scheme %v", verify, dummy, unknown)
+	for name, d := range map[string]time.Duration{"DummyVerify": dummy, "unknown scheme": unknown} {
+		if d < verify/2 || d > verify*2 {
+			t.Errorf("%s took %v, a real Verify %v", name, d, verify)
+		}
+	}
+}
+
+func TestNewSalt(t *testing.T) {
+	a, err := NewSalt()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := NewSalt()
+	if a == b {
+		t.Fatal("two salts are equal")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(a)
+	if err != nil || len(raw) != 32 || len(a) != 43 {
+		t.Fatalf("salt %q: %d bytes, %v", a, len(raw), err)
+	}
+}
+
+// randomText returns n characters drawn from alphabet with a fixed seed.
+func randomText(seed uint64, alphabet []rune, n int) string {
+	r := rand.New(rand.NewPCG(seed, 1))
+	out := make([]rune, n)
+	for i := range out {
+		out[i] = alphabet[r.IntN(len(alphabet))]
+	}
+	return string(out)
+}
+
+func runeRange(lo, hi rune) []rune {
+	var out []rune
+	for r := lo; r <= hi; r++ {
+		out = append(out, r)
+	}
+	return out
+}
+
+func TestPolicyLengths(t *testing.T) {
+	latin := []rune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 éèêàçñöüßÉÅøœ-")
+	scripts := map[string][]rune{
+		"Latin with accents": latin,
+		"Cyrillic":           runeRange('а', 'я'),
+		"CJK":                runeRange(0x4E00, 0x9FA5),
+		"emoji":              runeRange(0x1F600, 0x1F64F),
+		"Hangul":             runeRange(0xAC00, 0xD7A3), // decomposes to 2–3 jamo each under NFKD
+		"Arabic":             runeRange(0x0621, 0x064A),
+	}
+	p := DefaultPasswordPolicy()
+	seed := uint64(1)
+	for name, alphabet := range scripts {
+		seed++
+		pw128 := randomText(seed, alphabet, 128)
+		pw129 := randomText(seed, alphabet, 129)
+		pw64 := randomText(seed, alphabet, 64)
+		t.Run(name, func(t *testing.T) {
+			for _, ok := range []string{pw64, pw128, norm.NFD.String(pw128)} {
+				if err := p.Check("password", ok); err != nil {
+					t.Errorf("%d characters refused: %v", PasswordLength(ok), err)
+				}
+			}
+			err := p.Check("password", pw129)
+			if gatehouse.ErrorFields(err)["password"] != "must be at most 128 characters" {
+				t.Errorf("129 characters: %v", err)
+			}
+			assertNoSecret(t, err, pw129)
+			// Hash takes every length the policy allows, in full.
+			h := testHasher()
+			hash, scheme, err := h.Hash(pw128)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok, _ := h.Verify(hash, scheme, pw128); !ok {
+				t.Error("128 characters do not verify")
+			}
+		})
+	}
+}
+
+func TestPolicyCheck(t *testing.T) {
+	const email = "quillon.brackwater@example.com"
+	def := DefaultPasswordPolicy()
+	tests := []struct {
+		name     string
+		policy   PasswordPolicy
+		field    string
+		password string
+		inputs   []string
+		problem  string // "" means accepted; a trailing "*" matches a prefix
+	}{
+		{"min length", def, "password", "Xk9#qZ", nil, "must be at least 8 characters"},
+		{"min length 8 accepted", PasswordPolicy{MinLength: 8}, "password", "Xk9#qZ!a", nil, ""},
+		{"ligatures count once", PasswordPolicy{MinLength: 8}, "password", "\ufb01\ufb01\ufb01\ufb01", nil, "must be at least 8 characters"},
+		{"composed and decomposed count alike", PasswordPolicy{MinLength: 8}, "password", "e\u0301e\u0301e\u0301e\u0301", nil, "must be at least 8 characters"},
+		{"configured min", PasswordPolicy{MinLength: 12, CheckStrength: true}, "new_password", "Xk9#qZ!a7", nil, "must be at least 12 characters"},
+		{"configured max", PasswordPolicy{MaxLength: 10}, "password", "Xk9#qZ!a7wP", nil, "must be at most 10 characters"},
+		{"NUL", def, "password", "correct horse\x00battery staple", nil, "must not contain NUL characters"},
+		{"invalid UTF-8", def, "password", "correct horse \xc3 battery staple", nil, "must be valid UTF-8 text"},
+		{"password1", def, "password", "password1", nil, "is too easy to guess: this is a very common password"},
+		{"top-10", def, "password", "12345678", nil, "is too easy to guess: this is a top-10 common password"},
+		{"keyboard row", def, "new_password", "qwertyuiop", nil, "is too easy to guess: this is a top-100 common password"},
+		{"repeat", def, "password", "aaaaaaaaaaaa", nil, `is too easy to guess: repeats like "aaa" are easy to guess`},
+		{"sequence", def, "password", "abcdefghij", nil, "is too easy to guess: sequences like abc or 6543 are easy to guess"},
+		{"name", def, "password", "jennifer", nil, "is too easy to guess: names and surnames by themselves are easy to guess"},
+		{"no warning", def, "password", "johnsmith1", nil, "is too easy to guess: add another word or two; uncommon words are better"},
+		{"similar to common", def, "password", "Summer2024", nil, "is too easy to guess: this is similar to a commonly used password"},
+		{"strength off", PasswordPolicy{MinLength: 8}, "password", "password1", nil, ""},
+		{"min score 4", PasswordPolicy{CheckStrength: true, MinScore: 4}, "password", "Brackwater1Quillon", []string{"Quillon Brackwater"}, "is too easy to guess*"},
+		{"random passphrase", def, "password", "vivid-otter-quantum-marmalade-47-hinge", nil, ""},
+		{"xkcd", def, "password", "correct horse battery staple", nil, ""},
+		{"unknown words", def, "password", "QuillonBrackwater", nil, ""},
+		{"unknown words are the user's name", def, "password", "QuillonBrackwater", []string{email}, "is too easy to guess*"},
+		{"the email itself", def, "password", email, []string{email}, "is too easy to guess*"},
+		{"other user's email", def, "password", "QuillonBrackwater", []string{"someone@else.org"}, ""},
+		{"repeated CJK", def, "password", "密码密码密码密码密码", nil, `is too easy to guess: repeats like "abcabcabc" are only slightly harder to guess than "abc"`},
+		{"repeated Cyrillic letter", def, "password", "жжжжжжжжжжжж", nil, `is too easy to guess: repeats like "aaa" are easy to guess`},
+		{"Cyrillic name from the inputs", def, "password", "ЮлияВолкова", []string{"юлия.волкова@example.com"}, "is too easy to guess*"},
+		{"Cyrillic name, other user", def, "password", "ЮлияВолкова", []string{"someone@else.org"}, ""},
+		{"accented English word", def, "password", "Cafécafé", nil, "is too easy to guess*"},
+		{"long, weak start, random end", def, "password", strings.Repeat("a", 40) + "q7#Lm2@xV9!pR4&zT", nil, ""},
+		{"long, all weak", def, "password", strings.Repeat("password1", 14), nil, "is too easy to guess*"},
+		{"64-character Chinese passphrase", def, "password",
+			"春眠不觉晓处处闻啼鸟夜来风雨声花落知多少床前明月光疑是地上霜举头望明月低头思故乡白日依山尽黄河入海流欲穷千里目更上一层楼红豆生南国春来发几枝愿君", nil, ""},
+		{"64-syllable Korean passphrase", def, "password",
+			"동해물과백두산이마르고닳도록하느님이보우하사우리나라만세무궁화삼천리화려강산대한사람대한으로길이보전하세남산위에저소나무철갑을두른듯바람서리불변함은우리기상일세가을하늘공활한데", nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.policy.Check(tc.field, tc.password, tc.inputs...)
+			if tc.problem == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("accepted, want %q", tc.problem)
+			}
+			if gatehouse.ErrorCode(err) != gatehouse.EInvalid {
+				t.Fatalf("code %s", gatehouse.ErrorCode(err))
+			}
+			fields := gatehouse.ErrorFields(err)
+			got, named := fields[tc.field]
+			if !named || len(fields) != 1 {
+				t.Fatalf("fields = %v, want only %q", fields, tc.field)
+			}
+			if want, prefix := strings.CutSuffix(tc.problem, "*"); (prefix && !strings.HasPrefix(got, want)) || (!prefix && got != want) {
+				t.Fatalf("problem = %q, want %q", got, tc.problem)
+			}
+			if gatehouse.ErrorMessage(err) != tc.field+": "+got {
+				t.Fatalf("message = %q", gatehouse.ErrorMessage(err))
+			}
+			assertNoSecret(t, err, tc.password)
+		})
+	}
+}
+
+// TestStrengthBounded checks that zxcvbn's cost stays bounded for the longest and most
+// expensive passwords the policy lets through to it: unbounded, 128 random printable characters
+// took 0.56 s and NFKD-expanded ones up to minutes.
+func TestStrengthBounded(t *testing.T) {
+	l33t := []rune("4@8({[<3!1|70$5+%2Z")
+	cases := map[string]string{
+		"128 random printable": randomText(7, runeRange('!', '~'), 128),
+		"128 random l33t":      randomText(8, l33t, 128),
+		"128 U+FDFA (18 each)": strings.Repeat("\ufdfa", 128),
+		"U+FDFA and l33t":      strings.Repeat("\ufdfa4@", 42) + "!1",
+		"128 Hangul":           randomText(9, runeRange(0xAC00, 0xD7A3), 128),
+		"128 weak l33t":        strings.Repeat("p@55w0rd", 16),
+		"128 alternating":      strings.Repeat("ab", 64),
+	}
+	p := DefaultPasswordPolicy()
+	for name, pw := range cases {
+		start := time.Now()
+		err := p.Check("password", pw)
+		d := time.Since(start)
+		t.Logf("%s: %v (%v)", name, d, err)
+		if d > 3*time.Second {
+			t.Errorf("%s: Check took %v", name, d)
+		}
+	}
+}
+
+func TestCollapseRepeats(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                              "",
+		"abc":                           "abc",
+		"aa":                            "aa",
+		"aaa":                           "aa",
+		"aaaaaaaa":                      "aa",
+		"xabcabcabcy":                   "xabcabcy",
+		"hello hello":                   "hello hello",
+		strings.Repeat("password1", 14): "password1password1",
+		"aaaabababab":                   "aababab",
+		"12121212x3434343434":           "1212x3434",
+	} {
+		if got := collapseRepeats(in); got != want {
+			t.Errorf("collapseRepeats(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestInertASCII(t *testing.T) {
+	seen := map[byte]bool{}
+	for i, c := range inertASCII {
+		next := inertASCII[(i+1)%len(inertASCII)]
+		if d := int(next) - int(c); d >= -5 && d <= 5 {
+			t.Errorf("%#x then %#x: zxcvbn would see a sequence", c, next)
+		}
+		if c == 0 || c >= utf8.RuneSelf || (c >= '\t' && c <= '\r') || seen[c] {
+			t.Errorf("%#x is not an unused inert character", c)
+		}
+		seen[c] = true
+	}
+	var st standIn
+	got := st.text("AbéÉ密x密")
+	want := string([]byte{'A', 'b', inertASCII[0], inertASCII[0], inertASCII[1], 'x', inertASCII[1]})
+	if got != want {
+		t.Fatalf("standIn = %q, want %q", got, want)
+	}
+}
+
+// TestUserInputsLowerScore shows the email's pieces reaching zxcvbn.
+func TestUserInputsLowerScore(t *testing.T) {
+	got := strengthInputs([]string{"Quillon.Brackwater@Example.com", "Jo"})
+	want := []string{"quillon.brackwater@example.com", "quillon", "brackwater", "example", "com"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("strengthInputs = %q, want %q", got, want)
+	}
+}
+
+// assertNoSecret fails when err's text, message or fields contain secret (or, for long
+// secrets, any 12-byte piece of it).
+func assertNoSecret(t *testing.T, err error, secret string) {
+	t.Helper()
+	if err == nil || secret == "" {
+		return
+	}
+	texts := []string{err.Error(), gatehouse.ErrorMessage(err)}
+	for k, v := range gatehouse.ErrorFields(err) {
+		texts = append(texts, k, v)
+	}
+	pieces := []string{secret}
+	if len(secret) > 12 {
+		pieces = nil
+		for i := 0; i+12 <= len(secret); i++ {
+			pieces = append(pieces, secret[i:i+12])
+		}
+	}
+	for _, text := range texts {
+		for _, p := range pieces {
+			if strings.Contains(text, p) {
+				t.Fatalf("error %q contains the password", text)
+			}
+		}
+	}
+}
+
+// BenchmarkVerify measures one login-time verification at the default cost (12).
+func BenchmarkVerify(b *testing.B) {
+	h := Hasher{Cost: DefaultBcryptCost, Salt: []byte(fsSalt)}
+	hash, scheme, err := h.Hash("correct horse battery staple")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if ok, _ := h.Verify(hash, scheme, "correct horse battery staple"); !ok {
+			b.Fatal("no match")
+		}
+	}
+}

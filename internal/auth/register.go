@@ -1,0 +1,174 @@
+package auth
+
+import (
+	"context"
+
+	"gatehouse"
+	"gatehouse/internal/mail"
+	"gatehouse/internal/store"
+)
+
+// errRegistrationDisabled answers register when SECURITY_REGISTERABLE is off.
+var errRegistrationDisabled = gatehouse.Errorf(gatehouse.EForbidden, "registration is disabled on this server; ask an administrator for an account").WithReason("feature_disabled")
+
+// Register creates an account with the viewer role. Registering an address that already has an
+// account answers exactly like a new registration and mails the owner instead, so registration
+// cannot be used to find out who has an account.
+func (s *Service) Register(ctx context.Context, email, password string, c Client) error {
+	if !s.opts.Registerable {
+		return errRegistrationDisabled
+	}
+	email, err := ValidateEmail("email", email)
+	if err != nil {
+		return err
+	}
+	if err := s.opts.Policy.Check("password", password, email); err != nil {
+		return err
+	}
+	keys := []string{}
+	if c.IP != "" {
+		keys = append(keys, ipKey("register", c.IP))
+		if _, err := s.checkThrottle(ctx, keys...); err != nil {
+			return err
+		}
+	}
+	hash, scheme, err := s.hasher.Hash(password)
+	if err != nil {
+		return err
+	}
+	u := &gatehouse.User{Email: email, PasswordHash: hash, PasswordScheme: scheme, Active: true, Roles: []gatehouse.Role{gatehouse.RoleViewer}}
+	if !s.opts.Confirmable {
+		now := s.now()
+		u.ConfirmedAt = &now
+	}
+	err = s.store.CreateUser(ctx, u)
+	if gatehouse.ErrorCode(err) == gatehouse.EConflict {
+		s.failIP(ctx, "register", c)
+		if s.mailer != nil {
+			s.send(ctx, email, mail.AlreadyRegistered{LoginLink: s.url("/login"), ResetLink: s.url("/forgot-password")})
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditRegister, SubjectID: idPtr(u.ID), ActorID: idPtr(u.ID), Email: u.Email}, c)
+	if s.opts.Confirmable {
+		return s.sendConfirmation(ctx, u)
+	}
+	return nil
+}
+
+func (s *Service) sendConfirmation(ctx context.Context, u *gatehouse.User) error {
+	tok, code, err := s.issueActionToken(ctx, store.PurposeConfirm, u, s.opts.ConfirmWithin)
+	if err != nil {
+		return err
+	}
+	s.send(ctx, u.Email, mail.Confirm{Link: s.link("/confirm", tok), Code: code, ValidFor: s.opts.ConfirmWithin})
+	return nil
+}
+
+// Confirm consumes a confirmation token or code and marks the address confirmed.
+func (s *Service) Confirm(ctx context.Context, tok string, c Client) error {
+	if tok == "" {
+		return gatehouse.FieldError("token", "is required")
+	}
+	if c.IP != "" {
+		if _, err := s.checkThrottle(ctx, ipKey("confirm", c.IP)); err != nil {
+			return err
+		}
+	}
+	u, err := s.store.ConfirmWithToken(ctx, hashToken(normalizeSecret(tok)))
+	if gatehouse.ErrorCode(err) == gatehouse.ENotFound {
+		s.failIP(ctx, "confirm", c)
+		return errBadActionToken
+	}
+	if err != nil {
+		return err
+	}
+	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditConfirm, SubjectID: idPtr(u.ID), ActorID: idPtr(u.ID), Email: u.Email}, c)
+	return nil
+}
+
+// ResendConfirmation mails a new confirmation link when the address has an unconfirmed account.
+// It answers the same in every case and is rate-limited per address and client.
+func (s *Service) ResendConfirmation(ctx context.Context, email string, c Client) error {
+	if !s.opts.Confirmable {
+		return gatehouse.Errorf(gatehouse.EForbidden, "email confirmation is not enabled on this server").WithReason("feature_disabled")
+	}
+	email, err := ValidateEmail("email", email)
+	if err != nil {
+		return err
+	}
+	keys := []string{accountKey("resend", email)}
+	if c.IP != "" {
+		keys = append(keys, ipKey("resend", c.IP))
+	}
+	if _, err := s.checkThrottle(ctx, keys...); err != nil {
+		return err
+	}
+	s.fail(ctx, "resend", email, c, nil)
+	u, err := s.store.UserByEmail(ctx, email)
+	if gatehouse.ErrorCode(err) == gatehouse.ENotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if u.ConfirmedAt != nil || !u.Active {
+		return nil
+	}
+	return s.sendConfirmation(ctx, u)
+}
+
+// CreateUser creates an account on behalf of an administrator or the command line. The
+// password must pass the policy; confirmed marks the address confirmed.
+func (s *Service) CreateUser(ctx context.Context, email, password string, roles []gatehouse.Role, confirmed bool) (*gatehouse.User, error) {
+	email, err := ValidateEmail("email", email)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.opts.Policy.Check("password", password, email); err != nil {
+		return nil, err
+	}
+	hash, scheme, err := s.hasher.Hash(password)
+	if err != nil {
+		return nil, err
+	}
+	u := &gatehouse.User{Email: email, PasswordHash: hash, PasswordScheme: scheme, Active: true, Roles: roles}
+	if confirmed {
+		now := s.now()
+		u.ConfirmedAt = &now
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditUserCreated, SubjectID: idPtr(u.ID), Email: u.Email}, Client{})
+	return u, nil
+}
+
+// SetPassword sets a user's password on behalf of an administrator (command line); every
+// session of the user ends.
+func (s *Service) SetPassword(ctx context.Context, userID int64, password string) error {
+	u, err := s.store.UserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := s.opts.Policy.Check("password", password, u.Email); err != nil {
+		return err
+	}
+	hash, scheme, err := s.hasher.Hash(password)
+	if err != nil {
+		return err
+	}
+	return s.store.SetPassword(ctx, userID, store.PasswordUpdate{Hash: hash, Scheme: scheme, NewStamp: store.NewSecurityStamp()})
+}
+
+// ResetAccess ends every session and token of a user (admin "reset access").
+func (s *Service) ResetAccess(ctx context.Context, actor *int64, userID int64, c Client) error {
+	if err := s.store.ResetAccess(ctx, userID, store.NewSecurityStamp(), "reset_access"); err != nil {
+		return err
+	}
+	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditResetAccess, SubjectID: idPtr(userID), ActorID: actor}, c)
+	return nil
+}

@@ -1,0 +1,167 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"log/slog"
+	"strings"
+	"time"
+
+	"gatehouse"
+	"gatehouse/internal/mail"
+	"gatehouse/internal/store"
+	"gatehouse/internal/token"
+)
+
+// Options are the account settings (Flask-Security's SECURITY_* names in the configuration).
+type Options struct {
+	// PublicURL is the only base for links in emails (never the request's Host header).
+	PublicURL string
+	// BrandName names the product in emails.
+	BrandName string
+
+	AccessTTL      time.Duration // JWT_ACCESS_TTL
+	RefreshMaxAge  time.Duration // SECURITY_REFRESH_MAX_AGE
+	RefreshMaxIdle time.Duration // SECURITY_REFRESH_MAX_IDLE
+	RefreshGrace   time.Duration // SECURITY_REFRESH_REUSE_GRACE
+
+	Registerable             bool          // SECURITY_REGISTERABLE
+	Confirmable              bool          // SECURITY_CONFIRMABLE
+	LoginWithoutConfirmation bool          // SECURITY_LOGIN_WITHOUT_CONFIRMATION
+	ConfirmWithin            time.Duration // SECURITY_CONFIRM_EMAIL_WITHIN
+	Changeable               bool          // SECURITY_CHANGEABLE
+	Recoverable              bool          // SECURITY_RECOVERABLE
+	ResetWithin              time.Duration // SECURITY_RESET_PASSWORD_WITHIN
+	SendResetEmail           bool          // SECURITY_SEND_PASSWORD_RESET_EMAIL
+	SendResetNotice          bool          // SECURITY_SEND_PASSWORD_RESET_NOTICE_EMAIL
+	SendChangeNotice         bool          // SECURITY_SEND_PASSWORD_CHANGE_EMAIL
+	Trackable                bool          // SECURITY_TRACKABLE
+
+	BackoffAfter    int           // SECURITY_LOGIN_BACKOFF_AFTER
+	LockoutAfter    int           // SECURITY_LOCKOUT_AFTER (0: never lock)
+	LockoutDuration time.Duration // SECURITY_LOCKOUT_DURATION
+
+	Policy PasswordPolicy
+}
+
+// Mailer queues templated account emails, delivered outside the request with retries
+// (*mail.Dispatcher).
+type Mailer interface {
+	EnqueueTemplate(ctx context.Context, to string, content mail.Content) error
+}
+
+// Service implements the account flows. It is safe for concurrent use.
+type Service struct {
+	store  *store.Store
+	hasher Hasher
+	tokens *token.Manager
+	mailer Mailer // nil when SMTP is not configured
+	opts   Options
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New returns the account service. mailer is nil when no SMTP server is configured; then
+// confirmation and recovery by email are off.
+func New(st *store.Store, hasher Hasher, tokens *token.Manager, mailer Mailer, opts Options, log *slog.Logger, now func() time.Time) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if mailer == nil {
+		opts.Confirmable = false
+	}
+	return &Service{store: st, hasher: hasher, tokens: tokens, mailer: mailer, opts: opts, log: log, now: now}
+}
+
+// Options returns the settings in force (after adjustments such as confirmation being off
+// without SMTP).
+func (s *Service) Options() Options { return s.opts }
+
+// RecoveryEnabled reports whether forgot/reset password by email works: it needs SMTP.
+func (s *Service) RecoveryEnabled() bool { return s.opts.Recoverable && s.mailer != nil }
+
+// Client describes where a request came from, for tracking, throttling and audit.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+// TokenPair is what a login or refresh returns.
+type TokenPair struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresIn    int // seconds
+	Scope        string
+	// PasswordChangeRequired tells the client that nothing but a password change is allowed yet.
+	PasswordChangeRequired bool
+}
+
+// randomToken returns a URL-safe random token with n bytes of entropy.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return strings.TrimRight(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b), "=")
+}
+
+// hashToken is how opaque tokens are stored: SHA-256, hex. The tokens carry 160+ bits of
+// entropy, so a fast hash is enough (no salt or stretching needed).
+func hashToken(t string) string {
+	sum := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(sum[:])
+}
+
+// codeAlphabet avoids characters people confuse (0/O, 1/I/L).
+const codeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+// newCode returns a short code to type instead of following a link: 10 characters of a
+// 31-letter alphabet (~49 bits), shown as XXXXX-XXXXX.
+func newCode() string {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b)
+	out := make([]byte, 0, 11)
+	for i, c := range b {
+		if i == 5 {
+			out = append(out, '-')
+		}
+		out = append(out, codeAlphabet[int(c)%len(codeAlphabet)])
+	}
+	return string(out)
+}
+
+// normalizeCode maps what a user typed to the stored form of a code, so that case, spaces and
+// the dash do not matter; a link token passes through unchanged.
+func normalizeSecret(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) <= 12 {
+		c := strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(s))
+		if len(c) == 10 {
+			return c[:5] + "-" + c[5:]
+		}
+	}
+	return s
+}
+
+func (s *Service) audit(ctx context.Context, ev gatehouse.AuditEvent, c Client) {
+	ev.IP, ev.UserAgent = c.IP, c.UserAgent
+	if err := s.store.RecordAudit(ctx, ev); err != nil {
+		s.log.Error("audit event not recorded", "event", ev.Event, "error", err)
+	}
+}
+
+func idPtr(id int64) *int64 { return &id }
+
+// url builds an absolute link from PUBLIC_URL only, never from the request.
+func (s *Service) url(path string) string {
+	return strings.TrimRight(s.opts.PublicURL, "/") + path
+}
+
+func (s *Service) link(path, tok string) string { return s.url(path) + "?token=" + tok }
+
+// JWKS returns the published key set.
+func (s *Service) JWKS() []byte { return s.tokens.JWKS() }

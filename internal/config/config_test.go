@@ -1,0 +1,171 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DB.Type != DBSQLite || c.DB.Path != "./data/gatehouse.db" || !c.DB.AutoMigrate ||
+		c.DB.ConnectTimeout != 60*time.Second || c.HTTPAddr != ":8080" || c.LogFormat != "json" ||
+		c.AdminEmail != "admin@localhost.local" || c.AdminPassword != "admin123" {
+		t.Fatalf("defaults = %+v", c)
+	}
+	if want := 2*runtime.NumCPU() + 1; c.DB.PoolSize != want {
+		t.Errorf("default pool size = %d, want (2 × %d cores) + 1 spindle = %d", c.DB.PoolSize, runtime.NumCPU(), want)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		check func(*Config) bool
+	}{
+		{"postgres default port", map[string]string{"DB_TYPE": "postgres", "DB_HOST": "db.internal"},
+			func(c *Config) bool { return slices.Equal(c.DB.Hosts, []string{"db.internal:5432"}) }},
+		{"mariadb port", map[string]string{"DB_TYPE": "mariadb", "DB_PORT": "3307"},
+			func(c *Config) bool { return slices.Equal(c.DB.Hosts, []string{"127.0.0.1:3307"}) }},
+		{"galera list", map[string]string{"DB_TYPE": "galera", "DB_HOST": "a, b:3307,[::1],[fe80::1]:3308"},
+			func(c *Config) bool {
+				return slices.Equal(c.DB.Hosts, []string{"a:3306", "b:3307", "[::1]:3306", "[fe80::1]:3308"})
+			}},
+		{"spindles change pool", map[string]string{"DB_DISK_SPINDLES": "4"},
+			func(c *Config) bool { return c.DB.PoolSize == 2*runtime.NumCPU()+4 }},
+		{"explicit pool", map[string]string{"DB_POOL_SIZE": "7"}, func(c *Config) bool { return c.DB.PoolSize == 7 }},
+		{"bools", map[string]string{"DB_AUTO_MIGRATE": "off"}, func(c *Config) bool { return !c.DB.AutoMigrate }},
+		{"log", map[string]string{"LOG_LEVEL": "debug", "LOG_FORMAT": "text"},
+			func(c *Config) bool { return c.LogLevel.String() == "DEBUG" && c.LogFormat == "text" }},
+		{"tls pair", map[string]string{"TLS_CERT_FILE": "c.pem", "TLS_KEY_FILE": "k.pem"},
+			func(c *Config) bool { return c.TLSCertFile == "c.pem" && c.TLSKeyFile == "k.pem" }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(env(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(c) {
+				t.Fatalf("unexpected config %+v", c)
+			}
+		})
+	}
+}
+
+func TestSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "pass")
+	if err := os.WriteFile(f, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(env(map[string]string{"DB_PASS_FILE": f, "ADMIN_PASSWORD_FILE": f}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DB.Pass != "s3cret" || c.AdminPassword != "s3cret" {
+		t.Fatalf("secrets from files = %q, %q", c.DB.Pass, c.AdminPassword)
+	}
+	_, err = Load(env(map[string]string{"DB_PASS": "x", "DB_PASS_FILE": f}))
+	if err == nil || !strings.Contains(err.Error(), "DB_PASS_FILE") {
+		t.Fatalf("both DB_PASS and DB_PASS_FILE: %v", err)
+	}
+	_, err = Load(env(map[string]string{"ADMIN_PASSWORD_FILE": filepath.Join(dir, "missing")}))
+	if err == nil || !strings.Contains(err.Error(), "ADMIN_PASSWORD_FILE") {
+		t.Fatalf("missing secret file: %v", err)
+	}
+}
+
+// Every problem is reported at once, naming the variable, its value and what it accepts; secrets
+// are never echoed.
+func TestInvalidReportsEverything(t *testing.T) {
+	_, err := Load(env(map[string]string{
+		"DB_TYPE":            "oracle",
+		"DB_POOL_SIZE":       "zero",
+		"DB_AUTO_MIGRATE":    "maybe",
+		"DB_CONNECT_TIMEOUT": "forever",
+		"HTTP_ADDR":          "8080",
+		"LOG_LEVEL":          "loud",
+		"LOG_FORMAT":         "xml",
+		"ADMIN_EMAIL":        "not-an-email",
+		"TLS_CERT_FILE":      "only-cert.pem",
+		"DB_PORT":            "70000",
+	}))
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("Load = %v, want *config.Error", err)
+	}
+	var got []string
+	for _, p := range ce.Problems {
+		got = append(got, p.Var)
+		if p.Accepts == "" {
+			t.Errorf("%s: no description of what it accepts", p.Var)
+		}
+	}
+	want := []string{"DB_TYPE", "DB_PORT", "DB_POOL_SIZE", "DB_AUTO_MIGRATE", "DB_CONNECT_TIMEOUT", "HTTP_ADDR", "LOG_LEVEL", "LOG_FORMAT", "ADMIN_EMAIL", "TLS_CERT_FILE"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("problems for %v, want %v", got, want)
+	}
+	msg := err.Error()
+	for _, s := range []string{`DB_TYPE="oracle"`, "one of sqlite, postgres, mysql, mariadb, galera", `HTTP_ADDR="8080"`} {
+		if !strings.Contains(msg, s) {
+			t.Errorf("message lacks %q:\n%s", s, msg)
+		}
+	}
+
+	_, err = Load(env(map[string]string{"ADMIN_PASSWORD": " "}))
+	if err == nil || strings.Contains(err.Error(), `" "`) || !strings.Contains(err.Error(), "(redacted)") {
+		t.Fatalf("secret echoed or not reported: %v", err)
+	}
+	for _, bad := range []map[string]string{
+		{"DB_TYPE": "postgres", "DB_HOST": "a,b"},
+		{"DB_TYPE": "galera", "DB_HOST": "a:notaport"},
+		{"DB_TYPE": "galera", "DB_HOST": " , "},
+	} {
+		if _, err := Load(env(bad)); err == nil || !strings.Contains(err.Error(), "DB_HOST") {
+			t.Errorf("Load(%v) = %v, want a DB_HOST problem", bad, err)
+		}
+	}
+}
+
+// docs/configuration.md documents exactly the variables in the table, with the same defaults.
+func TestDocsInSync(t *testing.T) {
+	b, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| `([A-Z0-9_]+)` \\| ([^|]*) \\|")
+	documented := map[string]string{}
+	for _, m := range row.FindAllStringSubmatch(string(b), -1) {
+		documented[m[1]] = strings.Trim(strings.TrimSpace(m[2]), "`")
+	}
+	for _, v := range Vars() {
+		def, ok := documented[v.Name]
+		if !ok {
+			t.Errorf("%s is not documented in docs/configuration.md", v.Name)
+			continue
+		}
+		if def != v.Default {
+			t.Errorf("%s: documented default %q, code says %q", v.Name, def, v.Default)
+		}
+		delete(documented, v.Name)
+		if v.File {
+			delete(documented, v.Name+"_FILE")
+		}
+	}
+	for name := range documented {
+		t.Errorf("docs/configuration.md documents %s, which the code does not read", name)
+	}
+}

@@ -1,0 +1,332 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Var documents one environment variable. The table below is the single source of truth for
+// names, defaults and meanings; docs/configuration.md is checked against it by a test.
+type Var struct {
+	Name    string
+	Default string // as documented; "" means empty or computed (see Doc)
+	Doc     string
+	// File means NAME_FILE may name a file holding the value instead (for secrets).
+	File bool
+	// Secret values are never echoed in error messages.
+	Secret bool
+	set    func(c *Config, v string) error
+}
+
+// accepts is the error a setter returns: it says what the variable accepts.
+type accepts string
+
+func (a accepts) Error() string { return string(a) }
+
+// Vars returns the table of every variable Gatehouse reads.
+func Vars() []Var { return vars }
+
+var vars = []Var{
+	{Name: "DB_TYPE", Default: "sqlite", Doc: "Database engine: `sqlite`, `postgres`, `mysql`, `mariadb` or `galera`.",
+		set: func(c *Config, v string) error {
+			return oneOf(&c.DB.Type, v, DBSQLite, DBPostgres, DBMySQL, DBMariaDB, DBGalera)
+		}},
+	{Name: "DB_HOST", Default: "127.0.0.1", Doc: "Database host. For `galera` a comma-separated list of nodes, tried in order; each entry is `host` or `host:port` (IPv6 in brackets). Ignored for SQLite.",
+		set: func(c *Config, v string) error { c.DB.Hosts = splitList(v); return nil }},
+	{Name: "DB_PORT", Default: "5432 (postgres) or 3306 (mysql, mariadb, galera)", Doc: "Port used for every DB_HOST entry that does not name its own.",
+		set: func(c *Config, v string) error { return intIn(&c.DB.Port, v, 1, 65535) }},
+	{Name: "DB_NAME", Default: "gatehouse", Doc: "Database (schema) name.",
+		set: func(c *Config, v string) error { return nonEmpty(&c.DB.Name, v) }},
+	{Name: "DB_USER", Default: "gatehouse", Doc: "Database user.",
+		set: func(c *Config, v string) error { return nonEmpty(&c.DB.User, v) }},
+	{Name: "DB_PASS", Doc: "Database password (empty by default).", File: true, Secret: true,
+		set: func(c *Config, v string) error { c.DB.Pass = v; return nil }},
+	{Name: "DB_POOL_SIZE", Default: "(2 × CPU cores) + DB_DISK_SPINDLES", Doc: "Maximum open connections in the pool (SQLite: readers; it serialises writers itself).",
+		set: func(c *Config, v string) error { return intIn(&c.DB.PoolSize, v, 1, 10000) }},
+	{Name: "DB_DISK_SPINDLES", Default: "1", Doc: "Disk spindles of the database server, used in the default pool size.",
+		set: func(c *Config, v string) error { return intIn(&c.DB.DiskSpindles, v, 0, 1000) }},
+	{Name: "DB_PATH", Default: "./data/gatehouse.db", Doc: "SQLite database file; its directory is created when missing.",
+		set: func(c *Config, v string) error { return nonEmpty(&c.DB.Path, v) }},
+	{Name: "DB_AUTO_MIGRATE", Default: "true", Doc: "Apply pending migrations at start. When false, start-up refuses to serve an out-of-date schema (run `gatehouse migrate up`).",
+		set: func(c *Config, v string) error { return boolean(&c.DB.AutoMigrate, v) }},
+	{Name: "DB_CONNECT_TIMEOUT", Default: "60s", Doc: "How long start-up waits for the database (exponential backoff, each attempt logged) before exiting non-zero.",
+		set: func(c *Config, v string) error { return duration(&c.DB.ConnectTimeout, v, time.Second, 24*time.Hour) }},
+	{Name: "DB_CONN_MAX_LIFETIME", Default: "30m", Doc: "Maximum age of a pooled connection.",
+		set: func(c *Config, v string) error { return duration(&c.DB.ConnMaxLifetime, v, time.Second, 24*time.Hour) }},
+	{Name: "DB_CONN_MAX_IDLE_TIME", Default: "5m", Doc: "How long an idle pooled connection is kept.",
+		set: func(c *Config, v string) error { return duration(&c.DB.ConnMaxIdleTime, v, time.Second, 24*time.Hour) }},
+	{Name: "HTTP_ADDR", Default: ":8080", Doc: "Address the HTTP server listens on (`host:port`; port 0 picks a free one).",
+		set: func(c *Config, v string) error {
+			if _, p, err := net.SplitHostPort(v); err != nil || !validPort(p) {
+				return accepts("host:port, for example :8080 or 127.0.0.1:8080")
+			}
+			c.HTTPAddr = v
+			return nil
+		}},
+	{Name: "TLS_CERT_FILE", Doc: "PEM certificate; with TLS_KEY_FILE, serves HTTPS with HTTP/2 (h2). Without both, plain HTTP/1.1 and h2c.",
+		set: func(c *Config, v string) error { c.TLSCertFile = v; return nil }},
+	{Name: "TLS_KEY_FILE", Doc: "PEM private key matching TLS_CERT_FILE.",
+		set: func(c *Config, v string) error { c.TLSKeyFile = v; return nil }},
+	{Name: "SHUTDOWN_TIMEOUT", Default: "30s", Doc: "On SIGINT/SIGTERM, how long in-flight requests may take to finish.",
+		set: func(c *Config, v string) error { return duration(&c.ShutdownTimeout, v, 0, time.Hour) }},
+	{Name: "LOG_LEVEL", Default: "info", Doc: "`debug`, `info`, `warn` or `error`.",
+		set: func(c *Config, v string) error {
+			if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil || !oneOfStr(strings.ToLower(v), "debug", "info", "warn", "error") {
+				return accepts("one of debug, info, warn, error")
+			}
+			return nil
+		}},
+	{Name: "LOG_FORMAT", Default: "json", Doc: "`json` or `text`.",
+		set: func(c *Config, v string) error { return oneOf(&c.LogFormat, v, "json", "text") }},
+	{Name: "ADMIN_EMAIL", Default: "admin@localhost.local", Doc: "Email of the default admin created at first start when no user holds the admin role.",
+		set: func(c *Config, v string) error {
+			a, err := mail.ParseAddress(v)
+			if err != nil || a.Address != v {
+				return accepts("an email address such as admin@example.com")
+			}
+			c.AdminEmail = v
+			return nil
+		}},
+	{Name: "ADMIN_PASSWORD", Default: "admin123", Doc: "Initial password of the default admin; the account must change it at first login. The documented default is the one credential Gatehouse ships with.", File: true, Secret: true,
+		set: func(c *Config, v string) error { return nonEmpty(&c.AdminPassword, v) }},
+	{Name: "PUBLIC_URL", Default: "http://localhost:8080", Doc: "The service's public base URL. Every link in an email is built from it alone, never from a request's Host header.",
+		set: func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+				return accepts("an absolute http(s) URL without query, such as https://auth.example.com")
+			}
+			c.PublicURL = strings.TrimRight(v, "/")
+			return nil
+		}},
+	{Name: "BRAND_NAME", Default: "Gatehouse", Doc: "Product name shown in emails and pages.",
+		set: func(c *Config, v string) error {
+			if strings.TrimSpace(v) == "" || len(v) > 100 || strings.ContainsAny(v, "\r\n") {
+				return accepts("a name of 1 to 100 characters on one line")
+			}
+			c.BrandName = v
+			return nil
+		}},
+	{Name: "TRUSTED_PROXIES", Doc: "Comma-separated addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` is believed for the client address (throttling, audit, login tracking). Empty: the peer address is the client.",
+		set: func(c *Config, v string) error {
+			var out []netip.Prefix
+			for _, item := range splitList(v) {
+				p, err := netip.ParsePrefix(item)
+				if err != nil {
+					a, aerr := netip.ParseAddr(item)
+					if aerr != nil {
+						return accepts("IP addresses or CIDR ranges separated by commas, such as 10.0.0.0/8,127.0.0.1")
+					}
+					p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+				}
+				out = append(out, p.Masked())
+			}
+			c.TrustedProxies = out
+			return nil
+		}},
+	{Name: "SECURITY_BCRYPT_COST", Default: "12", Doc: "bcrypt cost for new password hashes; existing hashes are rehashed at the next successful login when it changes.",
+		set: func(c *Config, v string) error { return intIn(&c.Security.BcryptCost, v, 10, 16) }},
+	{Name: "SECURITY_PASSWORD_SALT", Doc: "Secret key of the HMAC applied to passwords before bcrypt (Flask-Security's scheme; use the same value to import a Flask-Security user table). Default: generated at first start and stored in the database.", File: true, Secret: true,
+		set: func(c *Config, v string) error {
+			if len(v) < 16 {
+				return accepts("a secret of at least 16 characters")
+			}
+			c.Security.PasswordSalt = v
+			return nil
+		}},
+	{Name: "SECURITY_PASSWORD_LENGTH_MIN", Default: "8", Doc: "Minimum password length in characters (at most 128 are accepted).",
+		set: func(c *Config, v string) error { return intIn(&c.Security.PasswordLengthMin, v, 8, 64) }},
+	{Name: "SECURITY_PASSWORD_COMPLEXITY_CHECKER", Default: "zxcvbn", Doc: "`zxcvbn` refuses easily guessed passwords; `none` checks length only.",
+		set: func(c *Config, v string) error { return oneOf(&c.Security.PasswordComplexity, v, "zxcvbn", "none") }},
+	{Name: "SECURITY_ZXCVBN_MINIMUM_SCORE", Default: "3", Doc: "Lowest zxcvbn score (0–4) a new password needs.",
+		set: func(c *Config, v string) error { return intIn(&c.Security.ZxcvbnMinimumScore, v, 0, 4) }},
+	{Name: "SECURITY_REGISTERABLE", Default: "false", Doc: "Allow self-registration (`POST /api/v1/auth/register`). Off: administrators create accounts.",
+		set: func(c *Config, v string) error { return boolean(&c.Security.Registerable, v) }},
+	{Name: "SECURITY_CONFIRMABLE", Default: "true when SMTP_HOST is set", Doc: "New accounts must confirm their email address before they can log in.",
+		set: func(c *Config, v string) error {
+			var b bool
+			if err := boolean(&b, v); err != nil {
+				return err
+			}
+			c.Security.Confirmable = &b
+			return nil
+		}},
+	{Name: "SECURITY_CONFIRM_EMAIL_WITHIN", Default: "2 days", Doc: "How long a confirmation link or code is valid. Durations are Go durations (`90m`) or Flask-Security style (`1 hour`, `30 minutes`, `2 days`).",
+		set: func(c *Config, v string) error {
+			return flaskDuration(&c.Security.ConfirmEmailWithin, v, time.Minute, 30*24*time.Hour)
+		}},
+	{Name: "SECURITY_LOGIN_WITHOUT_CONFIRMATION", Default: "false", Doc: "Let accounts log in before confirming their address.",
+		set: func(c *Config, v string) error { return boolean(&c.Security.LoginWithoutConfirmation, v) }},
+	{Name: "SECURITY_CHANGEABLE", Default: "true", Doc: "Users can change their password (needs no SMTP).",
+		set: func(c *Config, v string) error { return boolean(&c.Security.Changeable, v) }},
+	{Name: "SECURITY_RECOVERABLE", Default: "true", Doc: "Forgot/reset password by email. Works only when SMTP is configured; otherwise the endpoints answer `feature_disabled`.",
+		set: func(c *Config, v string) error { return boolean(&c.Security.Recoverable, v) }},
+	{Name: "SECURITY_RESET_PASSWORD_WITHIN", Default: "1 hour", Doc: "How long a reset link or code is valid.",
+		set: func(c *Config, v string) error {
+			return flaskDuration(&c.Security.ResetPasswordWithin, v, time.Minute, 7*24*time.Hour)
+		}},
+	{Name: "SECURITY_SEND_PASSWORD_RESET_EMAIL", Default: "true", Doc: "Mail the reset link when a reset is requested.",
+		set: func(c *Config, v string) error { return boolean(&c.Security.SendPasswordResetEmail, v) }},
+	{Name: "SECURITY_SEND_PASSWORD_RESET_NOTICE_EMAIL", Default: "true", Doc: "Mail a notice after a password was reset.",
+		set: func(c *Config, v string) error { return boolean(&c.Security.SendResetNoticeEmail, v) }},
+	{Name: "SECURITY_SEND_PASSWORD_CHANGE_EMAIL", Default: "true", Doc: "Mail a notice after a password was changed.",
+		set: func(c *Config, v string) error { return boolean(&c.Security.SendPasswordChangeEmail, v) }},
+	{Name: "SECURITY_TRACKABLE", Default: "true", Doc: "Record last and current login time and address and the login count.",
+		set: func(c *Config, v string) error { return boolean(&c.Security.Trackable, v) }},
+	{Name: "SECURITY_REFRESH_MAX_AGE", Default: "30 days", Doc: "Longest life of a session (refresh-token family), however often it is refreshed.",
+		set: func(c *Config, v string) error {
+			return flaskDuration(&c.Security.RefreshMaxAge, v, time.Minute, 365*24*time.Hour)
+		}},
+	{Name: "SECURITY_REFRESH_MAX_IDLE", Default: "7 days", Doc: "A session unused this long ends.",
+		set: func(c *Config, v string) error {
+			return flaskDuration(&c.Security.RefreshMaxIdle, v, time.Minute, 365*24*time.Hour)
+		}},
+	{Name: "SECURITY_REFRESH_REUSE_GRACE", Default: "10s", Doc: "A rotated refresh token presented again within this window (racing browser tabs) still works; after it, reuse revokes the whole session.",
+		set: func(c *Config, v string) error {
+			return flaskDuration(&c.Security.RefreshReuseGrace, v, 0, time.Minute)
+		}},
+	{Name: "SECURITY_LOGIN_BACKOFF_AFTER", Default: "5", Doc: "After this many failures for one account (four times as many for one client address), each further attempt must wait exponentially longer (1 s, 2 s, … up to 15 min; 429 with `Retry-After`). Also applies to reset, confirm and code endpoints.",
+		set: func(c *Config, v string) error { return intIn(&c.Security.LoginBackoffAfter, v, 1, 1000) }},
+	{Name: "SECURITY_LOCKOUT_AFTER", Default: "0", Doc: "Lock an account after this many failures for SECURITY_LOCKOUT_DURATION (0: never lock). Admins can unlock.",
+		set: func(c *Config, v string) error { return intIn(&c.Security.LockoutAfter, v, 0, 1000) }},
+	{Name: "SECURITY_LOCKOUT_DURATION", Default: "15 minutes", Doc: "How long a locked account stays locked.",
+		set: func(c *Config, v string) error {
+			return flaskDuration(&c.Security.LockoutDuration, v, time.Minute, 30*24*time.Hour)
+		}},
+	{Name: "JWT_ACCESS_TTL", Default: "15m", Doc: "Lifetime of access tokens.",
+		set: func(c *Config, v string) error { return flaskDuration(&c.JWT.AccessTTL, v, time.Minute, 24*time.Hour) }},
+	{Name: "JWT_SIGNING_KEY_FILE", Doc: "PEM file with one or more PKCS#8 private keys (Ed25519 or P-256): the first signs, all verify. Default: a key generated at first start and stored in the database, shared by every instance.",
+		set: func(c *Config, v string) error { c.JWT.SigningKeyFile = v; return nil }},
+	{Name: "JWT_SIGNING_ALG", Default: "EdDSA", Doc: "Algorithm of generated signing keys: `EdDSA` (Ed25519) or `ES256`.",
+		set: func(c *Config, v string) error { return oneOf(&c.JWT.SigningAlg, v, "EdDSA", "ES256") }},
+	{Name: "JWT_ISSUER", Default: "PUBLIC_URL", Doc: "The `iss` claim of access tokens.",
+		set: func(c *Config, v string) error { return nonEmpty(&c.JWT.Issuer, v) }},
+	{Name: "JWT_AUDIENCE", Default: "gatehouse", Doc: "The `aud` claim of access tokens.",
+		set: func(c *Config, v string) error { return nonEmpty(&c.JWT.Audience, v) }},
+	{Name: "SMTP_HOST", Doc: "SMTP server. Empty: no email (no confirmation, no password recovery by email).",
+		set: func(c *Config, v string) error { c.SMTP.Host = v; return nil }},
+	{Name: "SMTP_PORT", Default: "587", Doc: "SMTP port.",
+		set: func(c *Config, v string) error { return intIn(&c.SMTP.Port, v, 1, 65535) }},
+	{Name: "SMTP_USER", Doc: "SMTP user name; when set, Gatehouse authenticates (never over an unencrypted connection).",
+		set: func(c *Config, v string) error { c.SMTP.User = v; return nil }},
+	{Name: "SMTP_PASS", Doc: "SMTP password.", File: true, Secret: true,
+		set: func(c *Config, v string) error { c.SMTP.Pass = v; return nil }},
+	{Name: "SMTP_FROM", Default: "Gatehouse <no-reply@localhost>", Doc: "Sender address of every email.",
+		set: func(c *Config, v string) error {
+			if _, err := mail.ParseAddress(v); err != nil {
+				return accepts("an address such as \"Example <no-reply@example.com>\"")
+			}
+			c.SMTP.From = v
+			return nil
+		}},
+	{Name: "SMTP_TLS", Default: "starttls", Doc: "`starttls` (required, never a silent fallback), `tls` (implicit TLS, usually port 465) or `none`.",
+		set: func(c *Config, v string) error { return oneOf(&c.SMTP.TLS, v, "starttls", "tls", "none") }},
+}
+
+func oneOf(dst *string, v string, allowed ...string) error {
+	if !oneOfStr(v, allowed...) {
+		return accepts("one of " + strings.Join(allowed, ", "))
+	}
+	*dst = v
+	return nil
+}
+
+func oneOfStr(v string, allowed ...string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+func nonEmpty(dst *string, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return accepts("a non-empty value")
+	}
+	*dst = v
+	return nil
+}
+
+func intIn(dst *int, v string, lo, hi int) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return accepts(fmt.Sprintf("a whole number from %d to %d", lo, hi))
+	}
+	*dst = n
+	return nil
+}
+
+func boolean(dst *bool, v string) error {
+	switch strings.ToLower(v) {
+	case "1", "true", "yes", "on":
+		*dst = true
+	case "0", "false", "no", "off":
+		*dst = false
+	default:
+		return accepts("true or false")
+	}
+	return nil
+}
+
+func duration(dst *time.Duration, v string, lo, hi time.Duration) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		return accepts(fmt.Sprintf("a duration from %s to %s, such as 30s or 5m", lo, hi))
+	}
+	*dst = d
+	return nil
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 0 && n <= 65535
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// flaskDuration accepts Go durations ("90m", "10s") and Flask-Security style ones ("1 hour",
+// "30 minutes", "2 days", "1 week").
+func flaskDuration(dst *time.Duration, v string, lo, hi time.Duration) error {
+	d, ok := parseFlaskDuration(v)
+	if !ok || d < lo || d > hi {
+		return accepts(fmt.Sprintf("a duration from %s to %s, such as \"1 hour\", \"30 minutes\", \"2 days\" or 90m", lo, hi))
+	}
+	*dst = d
+	return nil
+}
+
+func parseFlaskDuration(v string) (time.Duration, bool) {
+	if d, err := time.ParseDuration(strings.TrimSpace(v)); err == nil {
+		return d, true
+	}
+	f := strings.Fields(strings.ToLower(v))
+	if len(f) != 2 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	units := map[string]time.Duration{
+		"second": time.Second, "minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour, "week": 7 * 24 * time.Hour,
+	}
+	u, ok := units[strings.TrimSuffix(f[1], "s")]
+	if !ok {
+		return 0, false
+	}
+	return time.Duration(n) * u, true
+}

@@ -1,0 +1,80 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"gatehouse"
+	"gatehouse/internal/auth"
+)
+
+// AuthMode says who may call a route.
+type AuthMode int
+
+const (
+	// Public routes need no credentials.
+	Public AuthMode = iota
+	// Authenticated routes need a valid bearer access token of an account that is not required
+	// to change its password first.
+	Authenticated
+	// AuthenticatedMayChangePassword is Authenticated, but also open to accounts that must
+	// change their password: the few routes that let them do it (me, change password, logout).
+	AuthenticatedMayChangePassword
+	// OptionalAuthMayChangePassword routes read a bearer token when one is sent (of any account,
+	// even one that must change its password), and also work without (logout).
+	OptionalAuthMayChangePassword
+)
+
+// requireAuth authenticates the bearer token and puts the principal in the request context.
+func (s *server) requireAuth(mode AuthMode, next HandlerFunc) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if s.auth == nil {
+			return gatehouse.Errorf(gatehouse.EUnavailable, "authentication is not configured")
+		}
+		bearer, present := bearerToken(r)
+		if !present {
+			if mode == OptionalAuthMayChangePassword {
+				return next(w, r)
+			}
+			return gatehouse.Errorf(gatehouse.EUnauthenticated, "authentication required: send an access token as Authorization: Bearer <token>")
+		}
+		p, err := s.auth.Authenticate(r.Context(), bearer)
+		if err != nil {
+			if gatehouse.ErrorCode(err) == gatehouse.EUnauthenticated {
+				return &gatehouse.Error{Code: gatehouse.EUnauthenticated, Message: gatehouse.ErrorMessage(err), Err: err,
+					Challenge: `Bearer error="invalid_token"`}
+			}
+			return err
+		}
+		if p.User.MustChangePassword && mode == Authenticated {
+			return auth.ErrPasswordChangeRequired
+		}
+		if st := stateOf(r); st != nil {
+			st.userID = p.User.ID
+		}
+		return next(w, r.WithContext(gatehouse.WithPrincipal(r.Context(), p)))
+	}
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header (the scheme is
+// case-insensitive, RFC 9110 §11.1) and whether any Authorization header was sent.
+func bearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", false
+	}
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", true
+	}
+	return strings.TrimSpace(tok), true
+}
+
+// client describes the caller for tracking, throttling and audit.
+func (s *server) client(r *http.Request) auth.Client {
+	ua := r.UserAgent()
+	if len(ua) > 512 {
+		ua = ua[:512]
+	}
+	return auth.Client{IP: clientIP(r, s.trusted), UserAgent: ua}
+}

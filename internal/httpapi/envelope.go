@@ -1,0 +1,84 @@
+package httpapi
+
+import (
+	json "encoding/json/v2"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// ContentTypeJSON is the media type of every envelope, and the one request bodies must declare.
+const ContentTypeJSON = "application/json; charset=utf-8"
+
+// The values of Envelope.Status.
+const (
+	StatusSuccess = "success"
+	StatusError   = "error"
+)
+
+// Envelope is the wire shape of every API response. Clients can always read status and meta, and
+// find either data (on success) or error (on failure) without looking at the HTTP status.
+type Envelope struct {
+	Status string `json:"status"`
+	// Data is the payload on success and null on error.
+	Data  any        `json:"data"`
+	Error *ErrorBody `json:"error,omitzero"`
+	Meta  Meta       `json:"meta"`
+}
+
+// ErrorBody describes a failure. Code is one of the domain codes (gatehouse.Code); Message is
+// safe to show; Fields maps each offending input field to what is wrong with it.
+type ErrorBody struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+// Meta is attached to every response so that a client, or a support request quoting a response,
+// identifies which API version answered, when, and for which request.
+type Meta struct {
+	// Version is the major API version of the request path (the current version for paths
+	// outside /api/v{N}/).
+	Version   int    `json:"version"`
+	Timestamp string `json:"timestamp"`
+	RequestID string `json:"request_id"`
+}
+
+// metaFor builds the meta block from what the middleware learned about the request. A request
+// that did not pass through the server (a handler called directly in a test) still gets a
+// sensible block.
+func metaFor(r *http.Request) Meta {
+	st := stateOf(r)
+	if st == nil {
+		return Meta{Version: 0, Timestamp: time.Now().UTC().Format(time.RFC3339)}
+	}
+	return Meta{
+		Version:   st.metaVersion,
+		Timestamp: st.srv.now().UTC().Format(time.RFC3339),
+		RequestID: st.id,
+	}
+}
+
+// encodeEnvelope marshals deterministically (sorted map keys) so that responses, and the golden
+// files of later tests, do not change from run to run.
+func encodeEnvelope(env Envelope) ([]byte, error) {
+	body, err := json.Marshal(env, json.Deterministic(true))
+	if err != nil {
+		return nil, err
+	}
+	return append(body, '\n'), nil
+}
+
+// writeBody sends an encoded envelope with the headers every API response carries: nosniff so a
+// browser never renders it as HTML, and no-store because responses hold account data that must
+// not linger in shared caches.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", ContentTypeJSON)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	// A write error means the client went away; there is no one left to tell.
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,94 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"runtime/debug"
+)
+
+// HeaderRequestID is the header that carries the request id in both directions.
+const HeaderRequestID = "X-Request-ID"
+
+// maxRequestIDLen bounds an accepted incoming id, so a client cannot bloat every log line.
+const maxRequestIDLen = 128
+
+// requestID adopts the caller's X-Request-ID when it is sane, so a request can be followed across
+// a proxy or a calling service, and otherwise makes a random one. The id is echoed in the response
+// and appears in meta.request_id and every log line about the request.
+func (s *server) requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		id := r.Header.Get(HeaderRequestID)
+		if !validRequestID(id) {
+			// 128 random bits in base32: unguessable, and within the accepted alphabet so an id
+			// we made can be passed back to us.
+			id = rand.Text()
+		}
+		st.id = id
+		w.Header().Set(HeaderRequestID, id)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// validRequestID accepts 1 to 128 characters of [A-Za-z0-9._:-]. Anything else is replaced rather
+// than escaped: an id ends up in logs and headers, where control characters or quotes could forge
+// log lines or split headers.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := range len(id) {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// recoverPanics turns a panic into a 500 envelope and one error log line with the stack, so a bug
+// in one handler neither kills the connection silently nor shows the client the panic text.
+func (s *server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				// The deliberate way to abort a response: net/http handles it quietly.
+				panic(v)
+			}
+			st := stateOf(r)
+			started := st != nil && st.rw.wroteHeader
+			// writeError logs the panic and, if nothing was sent yet, answers the 500 envelope.
+			s.writeError(w, r, &panicError{value: v, stack: debug.Stack()})
+			if started {
+				// Part of a response went out before the panic. Aborting makes net/http cut the
+				// connection, so the client cannot take a truncated body for a complete one.
+				panic(http.ErrAbortHandler)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody caps the request body at the route's limit. A declared Content-Length over the limit is
+// refused at once, before anything is read; a body that only turns out too large while being read
+// fails that read with *http.MaxBytesError, which Decode and the error adapter turn into a 413.
+func (s *server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		if r.ContentLength > st.bodyLimit {
+			s.writeError(w, r, tooLarge(st.bodyLimit))
+			return
+		}
+		// The unwrapped writer is passed so net/http learns the body was cut short and closes the
+		// connection instead of trying to read the rest of it.
+		r.Body = http.MaxBytesReader(st.rw.ResponseWriter, r.Body, st.bodyLimit)
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,50 @@
+package httpapi
+
+import (
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes is Gatehouse's whole URL surface. Each route says its body limit beside it when it needs
+// one other than the default; everything passes the same middleware chain (see NewServer).
+func (s *server) routes() []Route {
+	metrics := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry})
+
+	routes := []Route{
+		// Operations: unversioned, so load balancer and orchestrator probes never change.
+		// /metrics exposes no account data but does reveal traffic shape; keep it off the public
+		// listener or behind the proxy's access rules.
+		{Pattern: "GET /healthz", Handler: s.handleHealth},
+		{Pattern: "GET /readyz", Handler: s.handleReady},
+		{Pattern: "GET /metrics", Handler: fromHTTPHandler(metrics)},
+
+		// API v1.
+		{Pattern: "GET /api/v1/health", Handler: s.handleHealth},
+		{Pattern: "GET /api/v1/ready", Handler: s.handleReady},
+		{Pattern: "GET /api/v1/version", Handler: s.handleVersion},
+	}
+	if s.auth != nil {
+		routes = append(routes, s.authRoutes()...)
+	}
+	return routes
+}
+
+// authRoutes are the account endpoints (Flask-Security-Too's flows as a JSON API).
+func (s *server) authRoutes() []Route {
+	const small = 16 << 10 // credentials and tokens: nothing legitimate is bigger
+	return []Route{
+		{Pattern: "GET /.well-known/jwks.json", Handler: s.handleJWKS},
+		{Pattern: "POST /api/v1/auth/register", Handler: s.handleRegister, BodyLimit: small},
+		{Pattern: "POST /api/v1/auth/confirm", Handler: s.handleConfirm, BodyLimit: small},
+		{Pattern: "POST /api/v1/auth/confirm/resend", Handler: s.handleResendConfirmation, BodyLimit: small},
+		{Pattern: "POST /api/v1/auth/login", Handler: s.handleLogin, BodyLimit: small},
+		{Pattern: "POST /api/v1/auth/refresh", Handler: s.handleRefresh, BodyLimit: small},
+		{Pattern: "POST /api/v1/auth/logout", Handler: s.handleLogout, BodyLimit: small, Auth: OptionalAuthMayChangePassword},
+		{Pattern: "POST /api/v1/auth/logout-all", Handler: s.handleLogoutAll, BodyLimit: small, Auth: AuthenticatedMayChangePassword},
+		{Pattern: "POST /api/v1/auth/password/change", Handler: s.handleChangePassword, BodyLimit: small, Auth: AuthenticatedMayChangePassword},
+		{Pattern: "POST /api/v1/auth/password/forgot", Handler: s.handleForgotPassword, BodyLimit: small},
+		{Pattern: "POST /api/v1/auth/password/reset", Handler: s.handleResetPassword, BodyLimit: small},
+		{Pattern: "GET /api/v1/me", Handler: s.handleMe, Auth: AuthenticatedMayChangePassword},
+		{Pattern: "GET /api/v1/auth/sessions", Handler: s.handleSessions, Auth: Authenticated},
+		{Pattern: "DELETE /api/v1/auth/sessions/{id}", Handler: s.handleRevokeSession, Auth: Authenticated},
+	}
+}

@@ -1,0 +1,148 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"path"
+)
+
+// requestState is what the layers learn about one request. It is created once, by prepare, and
+// shared through the context as a pointer, so that the access log and metrics (which run their
+// bookkeeping after the handler returns) see what inner layers found out.
+type requestState struct {
+	srv *server
+	rw  *responseRecorder
+
+	// id is the request id, set by the requestID middleware.
+	id string
+	// userID is the authenticated user, 0 when none; the access log records it.
+	userID int64
+	// pattern is the ServeMux pattern that will serve the request, "" when none matches.
+	pattern string
+	// muxHandler is what the mux would run; for unmatched requests it is the mux's own 404 or 405
+	// handler, from which dispatch learns the allowed methods.
+	muxHandler http.Handler
+	// api is true for paths under /api/.
+	api bool
+	// major is the version named by an /api/v{N}/ path, 0 if the path names none.
+	major int
+	// metaVersion is what meta.version reports: major when it is in the version table, else the
+	// current version.
+	metaVersion int
+	// bodyLimit is the body size limit in force for the request.
+	bodyLimit int64
+}
+
+type stateKey struct{}
+
+// stateOf returns the request's state, or nil for a request that did not come through the server.
+func stateOf(r *http.Request) *requestState {
+	st, _ := r.Context().Value(stateKey{}).(*requestState)
+	return st
+}
+
+// RequestID returns the id of the request being served, for log lines and for errors reported to
+// other systems. It is empty outside a request served by NewServer's handler.
+func RequestID(ctx context.Context) string {
+	if st, ok := ctx.Value(stateKey{}).(*requestState); ok {
+		return st.id
+	}
+	return ""
+}
+
+// prepare is the outermost layer. It resolves the route once, up front, because several layers
+// need it before the mux runs: the body limit depends on the route, and metrics and the access log
+// label by route pattern. It also wraps the writer so every layer can see the status and size.
+func (s *server) prepare(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := &requestState{srv: s, rw: &responseRecorder{ResponseWriter: w}, bodyLimit: s.bodyLimit}
+		st.api = isAPIPath(r.URL.Path)
+		if st.api {
+			st.major, _ = parseAPIVersion(r.URL.Path)
+		}
+		st.metaVersion = s.versions.current().Major
+		if _, ok := s.versions.lookup(st.major); ok {
+			st.metaVersion = st.major
+		}
+
+		h, pattern := s.mux.Handler(r)
+		if st.api && !isCanonical(r.URL.EscapedPath()) {
+			// For a non-canonical path (double slashes, dot segments) the mux returns a redirect
+			// to the canonical one. API clients should not depend on redirects, so such a path is
+			// simply not found.
+			pattern = ""
+		}
+		st.pattern, st.muxHandler = pattern, h
+		if limit, ok := s.limits[pattern]; ok {
+			st.bodyLimit = limit
+		}
+
+		r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+		next.ServeHTTP(st.rw, r)
+	})
+}
+
+// isCanonical reports whether p is already in the form ServeMux would not redirect: no empty,
+// "." or ".." segments.
+func isCanonical(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	clean := path.Clean(p)
+	if p[len(p)-1] == '/' && clean != "/" {
+		clean += "/"
+	}
+	return clean == p
+}
+
+// responseRecorder remembers the status and size of a response for logging and metrics, and
+// whether headers have gone out, so the error adapter knows if an envelope can still be written.
+type responseRecorder struct {
+	http.ResponseWriter
+	status      int
+	bytes       int64
+	wroteHeader bool
+}
+
+// WriteHeader records the final status. Informational (1xx) statuses other than 101 may precede
+// it and are passed through without counting as the response.
+func (rw *responseRecorder) WriteHeader(status int) {
+	if rw.wroteHeader {
+		// A second call is a no-op, as in net/http, which would only log it naming this
+		// wrapper as the caller.
+		return
+	}
+	if status >= 200 || status == http.StatusSwitchingProtocols {
+		rw.status, rw.wroteHeader = status, true
+	}
+	rw.ResponseWriter.WriteHeader(status)
+}
+
+// Write counts the body bytes, sending an implicit 200 first like net/http does.
+func (rw *responseRecorder) Write(b []byte) (int, error) {
+	if !rw.wroteHeader {
+		rw.WriteHeader(http.StatusOK)
+	}
+	n, err := rw.ResponseWriter.Write(b)
+	rw.bytes += int64(n)
+	return n, err
+}
+
+// Flush lets streaming handlers flush through the recorder; flushing commits the headers.
+func (rw *responseRecorder) Flush() {
+	if !rw.wroteHeader {
+		rw.WriteHeader(http.StatusOK)
+	}
+	_ = http.NewResponseController(rw.ResponseWriter).Flush()
+}
+
+// Unwrap gives http.ResponseController access to the underlying writer's optional interfaces.
+func (rw *responseRecorder) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
+
+// statusOr returns the recorded status, or def when none was written.
+func (rw *responseRecorder) statusOr(def int) int {
+	if rw.wroteHeader {
+		return rw.status
+	}
+	return def
+}

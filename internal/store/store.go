@@ -1,0 +1,253 @@
+// Package store is Gatehouse's one runtime data layer for every engine (SQLite, PostgreSQL,
+// MySQL 8, MariaDB and MariaDB Galera). Schema changes live only in the embedded migrations;
+// this package only queries. Each public method is one transaction, retried as a whole when
+// the engine reports a conflict that is known not to have committed.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"gatehouse"
+	"gatehouse/internal/config"
+	"gatehouse/internal/store/dialect"
+)
+
+// Store is the data layer. It is safe for concurrent use.
+type Store struct {
+	db      *bun.DB
+	sqlDB   *sql.DB
+	cfg     config.DB
+	dialect dialect.Dialect
+	log     *slog.Logger
+	now     func() time.Time
+
+	// MaxAttempts bounds how often one transaction runs when it keeps conflicting.
+	maxAttempts int
+	retries     atomic.Int64
+}
+
+// Option configures Open.
+type Option func(*Store)
+
+// WithClock sets the clock that stamps created_at, updated_at and other times.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
+
+// Open connects to the database described by cfg and waits for it to answer, retrying with
+// exponential backoff up to cfg.ConnectTimeout and logging every attempt. It does not migrate;
+// call Migrate for that.
+func Open(ctx context.Context, cfg config.DB, opts ...Option) (*Store, error) {
+	d, err := dialect.For(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{cfg: cfg, dialect: d, log: slog.New(slog.DiscardHandler), now: time.Now, maxAttempts: 8}
+	for _, o := range opts {
+		o(s)
+	}
+	if cfg.Type == config.DBSQLite {
+		if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o750); err != nil {
+			return nil, fmt.Errorf("store: create directory for %s: %w", cfg.Path, err)
+		}
+	}
+	conn, err := d.Connector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s connector: %w", cfg.Type, err)
+	}
+	s.sqlDB = sql.OpenDB(conn)
+	s.sqlDB.SetMaxOpenConns(cfg.PoolSize)
+	s.sqlDB.SetMaxIdleConns(cfg.PoolSize)
+	s.sqlDB.SetConnMaxLifetime(cfg.ConnMaxLifetime)
+	s.sqlDB.SetConnMaxIdleTime(cfg.ConnMaxIdleTime)
+	s.db = bun.NewDB(s.sqlDB, d.Bun())
+	s.db = s.db.WithQueryHook(conflictHook{d: d})
+	if err := s.waitReady(ctx); err != nil {
+		_ = s.sqlDB.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// waitReady pings until the database answers or cfg.ConnectTimeout passes.
+func (s *Store) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout)
+	defer cancel()
+	delay := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
+		err := s.sqlDB.PingContext(pctx)
+		pcancel()
+		if err == nil {
+			s.log.Info("database ready", "type", s.cfg.Type, "attempt", attempt)
+			return nil
+		}
+		s.log.Warn("database not ready", "type", s.cfg.Type, "attempt", attempt, "retry_in", delay.String(), "error", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store: %s database not reachable within DB_CONNECT_TIMEOUT=%s after %d attempts: %w",
+				s.cfg.Type, s.cfg.ConnectTimeout, attempt, err)
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 5*time.Second)
+	}
+}
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.sqlDB.Close() }
+
+// DB returns the pool, for statistics and for tests.
+func (s *Store) DB() *sql.DB { return s.sqlDB }
+
+// Type returns the configured engine (DB_TYPE).
+func (s *Store) Type() string { return s.cfg.Type }
+
+// Retries returns how many transactions were run again after a retryable conflict since Open.
+func (s *Store) Retries() int64 { return s.retries.Load() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.sqlDB.PingContext(ctx); err != nil {
+		return gatehouse.Wrap(gatehouse.EUnavailable, err, "database unavailable")
+	}
+	return nil
+}
+
+// txState travels in the context of one transaction attempt. The query hook marks it when any
+// statement fails with a retryable error, because on Galera a certification conflict can hit a
+// statement before COMMIT and a later COMMIT then reports success although the transaction was
+// rolled back; code that swallowed the statement's error must not make that a lost write.
+type txState struct{ conflict atomic.Value }
+
+type txKey struct{}
+
+type conflictHook struct{ d dialect.Dialect }
+
+func (conflictHook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+func (h conflictHook) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
+	if e.Err == nil || !h.d.IsRetryable(e.Err) {
+		return
+	}
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		st.conflict.CompareAndSwap(nil, e.Err)
+	}
+}
+
+// errCommitUnknown marks a COMMIT whose outcome is unknown (the connection broke while it was
+// in flight). It is never retried: the transaction may have committed.
+var errCommitUnknown = errors.New("commit outcome unknown")
+
+// InTx runs fn in one transaction and commits it. When the engine reports a conflict known not
+// to have committed, the whole of fn runs again (bounded, jittered backoff), so fn must not have
+// effects outside the transaction. fn must use the ctx it is given.
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.runTx(ctx, nil, fn)
+}
+
+// ReadTx is InTx for transactions that only read. On SQLite it does not take the write lock,
+// so reads run concurrently with each other and with a writer.
+func (s *Store) ReadTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.runTx(ctx, &sql.TxOptions{ReadOnly: true}, fn)
+}
+
+func (s *Store) runTx(ctx context.Context, opts *sql.TxOptions, fn func(ctx context.Context, tx bun.Tx) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = s.tryTx(ctx, opts, fn)
+		if err == nil {
+			return nil
+		}
+		if attempt >= s.maxAttempts || !s.retryable(err) || ctx.Err() != nil {
+			break
+		}
+		s.retries.Add(1)
+		// Full jitter on an exponential base: 10 ms, 20 ms, … capped at 1 s.
+		backoff := time.Duration(rand.Int64N(int64(min(10*time.Millisecond<<(attempt-1), time.Second)))) // #nosec G404 -- jitter, not a secret
+		s.log.Debug("transaction retry", "attempt", attempt, "backoff", backoff.String(), "error", err)
+		select {
+		case <-ctx.Done():
+			return s.mapErr(ctx.Err())
+		case <-time.After(backoff):
+		}
+	}
+	return s.mapErr(err)
+}
+
+func (s *Store) retryable(err error) bool {
+	if errors.Is(err, errCommitUnknown) {
+		return false
+	}
+	var de *gatehouse.Error
+	if errors.As(err, &de) && de.Err == nil {
+		return false // a domain decision made by fn, not a database failure
+	}
+	return s.dialect.IsRetryable(err) || dialect.IsConnectionError(err)
+}
+
+func (s *Store) tryTx(ctx context.Context, opts *sql.TxOptions, fn func(ctx context.Context, tx bun.Tx) error) (err error) {
+	st := &txState{}
+	ctx = context.WithValue(ctx, txKey{}, st)
+	tx, err := s.db.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(ctx, tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if c, _ := st.conflict.Load().(error); c != nil {
+		_ = tx.Rollback()
+		return c
+	}
+	if err := tx.Commit(); err != nil {
+		if s.dialect.IsRetryable(err) {
+			return err // certification failure at COMMIT: known rolled back
+		}
+		if dialect.IsConnectionError(err) {
+			return fmt.Errorf("%w: %w", errCommitUnknown, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// mapErr turns driver errors into domain errors; domain errors pass through.
+func (s *Store) mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *gatehouse.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return gatehouse.Wrap(gatehouse.ENotFound, err, "not found")
+	case s.dialect.IsUniqueViolation(err):
+		return gatehouse.Wrap(gatehouse.EConflict, err, "already exists")
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return gatehouse.Wrap(gatehouse.EUnavailable, err, "the request was cancelled or timed out")
+	case s.dialect.IsRetryable(err), dialect.IsConnectionError(err):
+		return gatehouse.Wrap(gatehouse.EUnavailable, err, "database temporarily unavailable, try again")
+	}
+	return gatehouse.Wrap(gatehouse.EInternal, err, "database error")
+}

@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"gatehouse"
+)
+
+type teamRow struct {
+	bun.BaseModel `bun:"table:teams,alias:t"`
+
+	ID          int64     `bun:"id,pk,autoincrement"`
+	Name        string    `bun:"name"`
+	Description string    `bun:"description"`
+	CreatedAt   time.Time `bun:"created_at"`
+	UpdatedAt   time.Time `bun:"updated_at"`
+}
+
+type memberRow struct {
+	bun.BaseModel `bun:"table:team_members,alias:tm"`
+
+	TeamID    int64     `bun:"team_id,pk"`
+	UserID    int64     `bun:"user_id,pk"`
+	Role      string    `bun:"role"`
+	CreatedAt time.Time `bun:"created_at"`
+}
+
+func (r *teamRow) toDomain() *gatehouse.Team {
+	return &gatehouse.Team{ID: r.ID, Name: r.Name, Description: r.Description, CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt)}
+}
+
+func validateTeam(t *gatehouse.Team) error {
+	switch {
+	case strings.TrimSpace(t.Name) == "":
+		return gatehouse.FieldError("name", "is required")
+	case len([]rune(t.Name)) > 200:
+		return gatehouse.FieldError("name", "must be at most 200 characters")
+	case len([]rune(t.Description)) > 2000:
+		return gatehouse.FieldError("description", "must be at most 2000 characters")
+	}
+	return nil
+}
+
+// CreateTeam inserts t and makes owner its owner, in one transaction.
+func (s *Store) CreateTeam(ctx context.Context, t *gatehouse.Team, owner int64) (err error) {
+	defer wrapErr(&err, "store.CreateTeam(%q, owner=%d)", t.Name, owner)
+	if err := validateTeam(t); err != nil {
+		return err
+	}
+	now := utc(s.now())
+	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		row := &teamRow{Name: t.Name, Description: t.Description, CreatedAt: now, UpdatedAt: now}
+		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
+			return err
+		}
+		m := &memberRow{TeamID: row.ID, UserID: owner, Role: string(gatehouse.TeamOwner), CreatedAt: now}
+		if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
+			return err
+		}
+		t.ID, t.CreatedAt, t.UpdatedAt = row.ID, now, now
+		return nil
+	})
+}
+
+// TeamByID returns the team or ENotFound.
+func (s *Store) TeamByID(ctx context.Context, id int64) (t *gatehouse.Team, err error) {
+	defer wrapErr(&err, "store.TeamByID(%d)", id)
+	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		row := new(teamRow)
+		if err := tx.NewSelect().Model(row).Where("id = ?", id).Scan(ctx); err != nil {
+			return notFound(err, "team not found")
+		}
+		t = row.toDomain()
+		return nil
+	})
+	return t, err
+}
+
+// SetMembership adds the user to the team with m.Role, or changes the role of a member.
+// It is an update-then-insert rather than an engine-specific upsert, so one statement set
+// serves every engine.
+func (s *Store) SetMembership(ctx context.Context, m *gatehouse.Membership) (err error) {
+	defer wrapErr(&err, "store.SetMembership(team=%d, user=%d)", m.TeamID, m.UserID)
+	if !m.Role.Valid() {
+		return gatehouse.FieldError("role", fmt.Sprintf("unknown team role %q", m.Role))
+	}
+	now := utc(s.now())
+	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewUpdate().Model((*memberRow)(nil)).Set("role = ?", string(m.Role)).
+			Where("team_id = ? AND user_id = ?", m.TeamID, m.UserID).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		row := &memberRow{TeamID: m.TeamID, UserID: m.UserID, Role: string(m.Role), CreatedAt: now}
+		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
+			return err
+		}
+		m.CreatedAt = now
+		return nil
+	})
+}
+
+// Memberships lists the user's memberships, oldest team first.
+func (s *Store) Memberships(ctx context.Context, userID int64) (ms []gatehouse.Membership, err error) {
+	defer wrapErr(&err, "store.Memberships(%d)", userID)
+	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var rows []memberRow
+		if err := tx.NewSelect().Model(&rows).Where("user_id = ?", userID).OrderExpr("team_id").Scan(ctx); err != nil {
+			return err
+		}
+		ms = make([]gatehouse.Membership, len(rows))
+		for i, r := range rows {
+			ms[i] = gatehouse.Membership{TeamID: r.TeamID, UserID: r.UserID, Role: gatehouse.TeamRole(r.Role), CreatedAt: utc(r.CreatedAt)}
+		}
+		return nil
+	})
+	return ms, err
+}

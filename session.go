@@ -1,0 +1,144 @@
+package gatehouse
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Scope is an OAuth2-style permission carried by an access token.
+type Scope string
+
+// The scopes of the standard.
+const (
+	ScopeRead  Scope = "read"
+	ScopeWrite Scope = "write"
+	ScopeAdmin Scope = "admin"
+)
+
+// AllScopes lists every scope in canonical order.
+var AllScopes = []Scope{ScopeRead, ScopeWrite, ScopeAdmin}
+
+// ScopesFor returns the scopes a user's global roles allow: admin gets read, write and admin;
+// maintainer read and write; viewer read. A token never carries more than this.
+func ScopesFor(roles []Role) []Scope {
+	max := 0
+	for _, r := range roles {
+		switch r {
+		case RoleAdmin:
+			max = 3
+		case RoleMaintainer:
+			max = maxInt(max, 2)
+		case RoleViewer:
+			max = maxInt(max, 1)
+		}
+	}
+	return append([]Scope(nil), AllScopes[:max]...)
+}
+
+func maxInt(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// FormatScopes joins scopes space-separated, as in the JWT scope claim (RFC 8693).
+func FormatScopes(s []Scope) string {
+	parts := make([]string, len(s))
+	for i, x := range s {
+		parts[i] = string(x)
+	}
+	return strings.Join(parts, " ")
+}
+
+// ParseScopes splits a space-separated scope string. Unknown names are returned in bad.
+func ParseScopes(s string) (scopes []Scope, bad []string) {
+	for _, f := range strings.Fields(s) {
+		switch Scope(f) {
+		case ScopeRead, ScopeWrite, ScopeAdmin:
+			scopes = append(scopes, Scope(f))
+		default:
+			bad = append(bad, f)
+		}
+	}
+	return scopes, bad
+}
+
+// Session is one login: the family of refresh tokens rotated from it and the access tokens
+// issued with them. Revoking it ends all of them.
+type Session struct {
+	ID           string
+	UserID       int64
+	Scope        string
+	Remember     bool
+	IP           string
+	UserAgent    string
+	CreatedAt    time.Time
+	LastUsedAt   time.Time
+	ExpiresAt    time.Time
+	RevokedAt    *time.Time
+	RevokeReason string
+}
+
+// Principal is the authenticated caller of a request.
+type Principal struct {
+	User      *User
+	SessionID string
+	Scopes    []Scope
+}
+
+// HasScope reports whether the principal's token grants s.
+func (p *Principal) HasScope(s Scope) bool {
+	for _, x := range p.Scopes {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns a context carrying p.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal of the request, or nil.
+func PrincipalFrom(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
+}
+
+// AuditEvent is one security-relevant event.
+type AuditEvent struct {
+	ID        int64
+	At        time.Time
+	Event     string
+	ActorID   *int64
+	SubjectID *int64
+	Email     string
+	IP        string
+	UserAgent string
+	Detail    string
+}
+
+// Audit event names.
+const (
+	AuditLoginSuccess     = "login_success"
+	AuditLoginFailure     = "login_failure"
+	AuditLogout           = "logout"
+	AuditLogoutAll        = "logout_all"
+	AuditRefreshReuse     = "refresh_token_reuse"
+	AuditPasswordChange   = "password_change"
+	AuditPasswordReset    = "password_reset"
+	AuditResetRequested   = "password_reset_requested"
+	AuditConfirm          = "confirm"
+	AuditRegister         = "register"
+	AuditLockout          = "lockout"
+	AuditUnlock           = "unlock"
+	AuditResetAccess      = "reset_access"
+	AuditUserCreated      = "user_created"
+	AuditPasswordRehashed = "password_rehashed"
+)

@@ -1,0 +1,80 @@
+package gatehouse
+
+import (
+	"context"
+	"time"
+)
+
+// Role is a global role. Its string is the lower-case wire name.
+type Role string
+
+// The global roles of the standard.
+const (
+	RoleAdmin      Role = "admin"      // everything, including user management
+	RoleMaintainer Role = "maintainer" // read and write, no user management
+	RoleViewer     Role = "viewer"     // read only
+)
+
+// Roles lists every global role, most powerful first.
+var Roles = []Role{RoleAdmin, RoleMaintainer, RoleViewer}
+
+// Valid reports whether r is one of the global roles.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleAdmin, RoleMaintainer, RoleViewer:
+		return true
+	}
+	return false
+}
+
+// User is an account. PasswordHash and SecurityStamp never leave the service layer.
+type User struct {
+	ID           int64
+	Email        string
+	PasswordHash string
+	// PasswordScheme records how PasswordHash was made (for example "bcrypt" for a plain imported
+	// bcrypt hash), so that imported hashes keep verifying after the scheme changes.
+	PasswordScheme string
+	Active         bool
+	ConfirmedAt    *time.Time
+	// SecurityStamp changes whenever every session and token of the user must end (password change
+	// or reset, admin reset-access); Flask-Security calls it fs_uniquifier.
+	SecurityStamp      string
+	MustChangePassword bool
+	Roles              []Role
+
+	// Login tracking (Flask-Security's SECURITY_TRACKABLE).
+	LastLoginAt    *time.Time
+	LastLoginIP    string
+	CurrentLoginAt *time.Time
+	CurrentLoginIP string
+	LoginCount     int64
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// HasRole reports whether u holds r.
+func (u *User) HasRole(r Role) bool {
+	for _, have := range u.Roles {
+		if have == r {
+			return true
+		}
+	}
+	return false
+}
+
+// UserStore persists users. Each method is one transaction.
+type UserStore interface {
+	// CreateUser inserts u (with its roles) and sets its ID and timestamps. An email that exists
+	// already, compared case-insensitively, is EConflict.
+	CreateUser(ctx context.Context, u *User) error
+	// UserByID returns the user or ENotFound.
+	UserByID(ctx context.Context, id int64) (*User, error)
+	// UserByEmail looks the email up case-insensitively; ENotFound when there is none.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	// EnsureAdmin creates u with the admin role unless some user already holds that role. It is
+	// safe when several instances call it at once: exactly one admin is created. It reports whether
+	// it created u.
+	EnsureAdmin(ctx context.Context, u *User) (bool, error)
+}
