@@ -42,10 +42,7 @@ func (s *Store) provider() (*goose.Provider, error) {
 		}
 		opts = append(opts, goose.WithSessionLocker(l))
 	case "mysql":
-		l, err := lock.NewMySQLTableLocker(
-			lock.WithTableLockTimeout(500*time.Millisecond, 1200),
-			lock.WithTableLogger(slog.New(slog.DiscardHandler)),
-		)
+		l, err := s.mysqlLocker()
 		if err != nil {
 			return nil, err
 		}
@@ -56,11 +53,67 @@ func (s *Store) provider() (*goose.Provider, error) {
 	return goose.NewProvider(s.dialect.Goose(), s.sqlDB, fsys, opts...)
 }
 
+func (s *Store) mysqlLocker() (lock.Locker, error) {
+	return lock.NewMySQLTableLocker(
+		lock.WithTableLockTimeout(500*time.Millisecond, 1200),
+		lock.WithTableLogger(slog.New(slog.DiscardHandler)),
+	)
+}
+
+// gooseTable is goose's version table for the MySQL family, as goose itself creates it.
+const gooseTable = `CREATE TABLE IF NOT EXISTS goose_db_version (
+	id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+	version_id bigint NOT NULL,
+	is_applied boolean NOT NULL,
+	tstamp datetime NULL default CURRENT_TIMESTAMP,
+	PRIMARY KEY(id)
+) ENGINE=InnoDB`
+
+// ensureVersionTable creates goose's version table and its zero row on the MySQL family before
+// goose runs. goose creates them with CREATE TABLE and INSERT in one transaction, which MySQL
+// splits (DDL commits implicitly); on Galera the INSERT can then be aborted by a conflict while
+// the later COMMIT reports success, leaving an empty table ("missing zero version migration")
+// for every instance. Here the two steps run under the same cluster-wide lock goose uses, and
+// the zero row is read back until it is really there.
+func (s *Store) ensureVersionTable(ctx context.Context) error {
+	l, err := s.mysqlLocker()
+	if err != nil {
+		return err
+	}
+	if err := l.Lock(ctx, s.sqlDB); err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	defer func() { _ = l.Unlock(context.WithoutCancel(ctx), s.sqlDB) }()
+	if _, err := s.sqlDB.ExecContext(ctx, gooseTable); err != nil {
+		return fmt.Errorf("create goose_db_version: %w", err)
+	}
+	for attempt := 1; ; attempt++ {
+		var n int
+		if err := s.sqlDB.QueryRowContext(ctx, "SELECT COUNT(*) FROM goose_db_version WHERE version_id = 0").Scan(&n); err != nil {
+			return fmt.Errorf("read goose_db_version: %w", err)
+		}
+		if n > 0 {
+			return nil
+		}
+		if attempt > 5 {
+			return errors.New("the zero row of goose_db_version does not stay written")
+		}
+		if _, err := s.sqlDB.ExecContext(ctx, "INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, TRUE)"); err != nil && !s.dialect.IsRetryable(err) {
+			return fmt.Errorf("insert the zero version: %w", err)
+		}
+	}
+}
+
 // Migrate applies every pending migration and returns the versions it applied.
 func (s *Store) Migrate(ctx context.Context) ([]int64, error) {
 	p, err := s.provider()
 	if err != nil {
 		return nil, fmt.Errorf("store: migrate: %w", err)
+	}
+	if s.dialect.Family() == "mysql" {
+		if err := s.ensureVersionTable(ctx); err != nil {
+			return nil, fmt.Errorf("store: migrate: %w", err)
+		}
 	}
 	res, err := p.Up(ctx)
 	var applied []int64
