@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -62,6 +63,7 @@ const usage = `Gatehouse: accounts, authorization, teams and an API convention f
 Usage:
   gatehouse [serve]             run the service (the default)
   gatehouse migrate up|down|status
+  gatehouse user create|set-password|reset-access|list
   gatehouse version
 
 Every command reads its configuration from the environment; see docs/configuration.md.
@@ -70,6 +72,11 @@ Run "gatehouse COMMAND --help" for a command's help.
 
 // run is the whole program: main only wires the process to it, so tests can boot it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return runWithInput(ctx, args, getenv, os.Stdin, stdout, stderr)
+}
+
+// runWithInput is run with an explicit standard input, for the commands that read passwords.
+func runWithInput(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
@@ -81,6 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdMigrate(ctx, args, getenv, stdout, stderr)
 	case "version":
 		return cmdVersion(args, stdout, stderr)
+	case "user":
+		return cmdUser(ctx, args, getenv, stdin, stdout, stderr)
 	case "help":
 		_, _ = fmt.Fprint(stdout, usage)
 		return exitOK
