@@ -169,3 +169,35 @@ func TestDocsInSync(t *testing.T) {
 		t.Errorf("docs/configuration.md documents %s, which the code does not read", name)
 	}
 }
+
+func TestFlaskDurations(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"1 hour": time.Hour, "30 minutes": 30 * time.Minute, "2 days": 48 * time.Hour, "1 week": 7 * 24 * time.Hour,
+		"90m": 90 * time.Minute, "10s": 10 * time.Second, "1 Hours": time.Hour,
+	} {
+		got, ok := parseFlaskDuration(in)
+		if !ok || got != want {
+			t.Errorf("parseFlaskDuration(%q) = %s, %v; want %s", in, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"", "hour", "one hour", "-1 hour", "1 fortnight", "1 hour ago"} {
+		if _, ok := parseFlaskDuration(bad); ok {
+			t.Errorf("parseFlaskDuration(%q) accepted", bad)
+		}
+	}
+	c, err := Load(env(map[string]string{"SECURITY_RESET_PASSWORD_WITHIN": "30 minutes", "TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1", "PUBLIC_URL": "https://auth.example.com/"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Security.ResetPasswordWithin != 30*time.Minute || len(c.TrustedProxies) != 2 || c.PublicURL != "https://auth.example.com" || c.JWT.Issuer != c.PublicURL {
+		t.Fatalf("config = %+v", c)
+	}
+	for _, bad := range []map[string]string{
+		{"PUBLIC_URL": "auth.example.com"}, {"PUBLIC_URL": "https://x/?a=b"}, {"TRUSTED_PROXIES": "10.0.0.0/33"},
+		{"SMTP_USER": "u", "SMTP_TLS": "none"}, {"SECURITY_RESET_PASSWORD_WITHIN": "forever"}, {"SECURITY_PASSWORD_SALT": "short"},
+	} {
+		if _, err := Load(env(bad)); err == nil {
+			t.Errorf("Load(%v) accepted", bad)
+		}
+	}
+}
