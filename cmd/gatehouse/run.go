@@ -63,7 +63,8 @@ const usage = `Gatehouse: accounts, authorization, teams and an API convention f
 Usage:
   gatehouse [serve]             run the service (the default)
   gatehouse migrate up|down|status
-  gatehouse user create|set-password|reset-access|list
+  gatehouse user create|set-password|reset-access|unlock|list
+  gatehouse mail list [--status pending|sent|failed]
   gatehouse version
 
 Every command reads its configuration from the environment; see docs/configuration.md.
@@ -90,6 +91,8 @@ func runWithInput(ctx context.Context, args []string, getenv func(string) string
 		return cmdVersion(args, stdout, stderr)
 	case "user":
 		return cmdUser(ctx, args, getenv, stdin, stdout, stderr)
+	case "mail":
+		return cmdMail(ctx, args, getenv, stdout, stderr)
 	case "help":
 		_, _ = fmt.Fprint(stdout, usage)
 		return exitOK

@@ -21,11 +21,13 @@ const userHelp = `Usage:
   gatehouse user create --email EMAIL [--role admin|maintainer|viewer]... [--unconfirmed]
   gatehouse user set-password --email EMAIL
   gatehouse user reset-access --email EMAIL
+  gatehouse user unlock --email EMAIL
   gatehouse user list
 
 Passwords are read from the terminal (asked twice) or, when standard input is not a terminal,
 from its first line; never from an argument, where other users and shell history could see it.
-reset-access ends every session and token of the account at once.
+reset-access ends every session and token of the account at once. unlock lifts a lockout and the
+login backoff of the account.
 `
 
 // roleFlags collects repeated --role flags.
@@ -63,7 +65,7 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 	case "create":
 		fs.Var(&roles, "role", "a global role (repeatable; default viewer)")
 		fs.BoolVar(&unconfirmed, "unconfirmed", false, "leave the email address unconfirmed")
-	case "set-password", "reset-access", "list":
+	case "set-password", "reset-access", "unlock", "list":
 	default:
 		_, _ = fmt.Fprintf(stderr, "gatehouse user: unknown command %q\n\n%s", sub, userHelp)
 		return exitConfig
@@ -129,6 +131,15 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 			return fail(err)
 		}
 		_, _ = fmt.Fprintf(stdout, "every session and token of %s ended\n", u.Email)
+	case "unlock":
+		u, err := a.Store.UserByEmail(ctx, *email)
+		if err != nil {
+			return fail(err)
+		}
+		if err := a.Auth.Unlock(ctx, nil, u, authClientCLI()); err != nil {
+			return fail(err)
+		}
+		_, _ = fmt.Fprintf(stdout, "%s unlocked\n", u.Email)
 	case "list":
 		var after int64
 		_, _ = fmt.Fprintf(stdout, "%-8s %-40s %-22s %-7s %-9s %s\n", "ID", "EMAIL", "ROLES", "ACTIVE", "CONFIRMED", "LAST LOGIN")

@@ -31,6 +31,9 @@ func TestUserCommands(t *testing.T) {
 		{"set-password", []string{"user", "set-password", "--email", "ops@example.com"}, "violet tangerine submarine orchestra 7\n", exitOK, "password set"},
 		{"set-password unknown", []string{"user", "set-password", "--email", "nobody@example.com"}, "x\n", exitFail, "not found"},
 		{"reset-access", []string{"user", "reset-access", "--email", "ops@example.com"}, "", exitOK, "ended"},
+		{"unlock", []string{"user", "unlock", "--email", "ops@example.com"}, "", exitOK, "unlocked"},
+		{"mail list", []string{"mail", "list"}, "", exitOK, "STATUS"},
+		{"mail list bad status", []string{"mail", "list", "--status", "lost"}, "", exitFail, "status"},
 		{"help", []string{"user", "--help"}, "", exitOK, "gatehouse user create"},
 		{"unknown", []string{"user", "frob"}, "", exitConfig, "unknown command"},
 	}

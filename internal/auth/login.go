@@ -393,3 +393,12 @@ func (s *Service) RevokeSession(ctx context.Context, p *gatehouse.Principal, id 
 	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLogout, SubjectID: idPtr(p.User.ID), ActorID: idPtr(p.User.ID), Detail: "session revoked by its owner"}, c)
 	return nil
 }
+
+// Unlock lifts a lockout and the login backoff of an account (admin action).
+func (s *Service) Unlock(ctx context.Context, actor *int64, u *gatehouse.User, c Client) error {
+	if err := s.store.ClearThrottle(ctx, accountKey("login", u.Email), accountKey("change", u.Email)); err != nil {
+		return err
+	}
+	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditUnlock, SubjectID: idPtr(u.ID), ActorID: actor, Email: u.Email}, c)
+	return nil
+}

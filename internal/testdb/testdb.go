@@ -166,6 +166,13 @@ func New(t testing.TB, engine string) config.DB {
 	if err := adminExec(engine, hosts, create); err != nil {
 		t.Fatalf("testdb: creating database %s on %s: %v", name, engine, err)
 	}
+	if engine == Galera {
+		// The other nodes apply the CREATE a moment later: wait until every running node has it,
+		// so that a pool connecting to any node finds the database.
+		if err := galeraWaitSchema(hosts, name); err != nil {
+			t.Fatalf("testdb: database %s not on every Galera node: %v", name, err)
+		}
+	}
 	t.Cleanup(func() {
 		if err := adminExec(engine, hosts, drop); err != nil {
 			t.Errorf("testdb: dropping database %s on %s (a connection or transaction left open?): %v", name, engine, err)
@@ -294,6 +301,38 @@ func SkipUnlessGaleraKill(t testing.TB) {
 	if os.Getenv(EnvGaleraKill) != "1" {
 		t.Skipf("destructive Galera test: runs only with %s=1 (scripts/test sets it in a step of its own)", EnvGaleraKill)
 	}
+}
+
+// galeraWaitSchema waits until every node that accepts connections has database name.
+func galeraWaitSchema(hosts []string, name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
+	defer cancel()
+	for _, h := range hosts {
+		driver, dsn := adminDSN(Galera, h, "")
+		db, err := sql.Open(driver, dsn)
+		if err != nil {
+			return err
+		}
+		db.SetMaxOpenConns(1)
+		if db.PingContext(ctx) != nil {
+			_ = db.Close() // a node a test has stopped: it gets the database by state transfer
+			continue
+		}
+		for {
+			var n int
+			err = db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", name).Scan(&n)
+			if err == nil && n > 0 {
+				break
+			}
+			if ctx.Err() != nil {
+				_ = db.Close()
+				return fmt.Errorf("%s: %w (last error: %w)", h, ctx.Err(), err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		_ = db.Close()
+	}
+	return nil
 }
 
 // GaleraNode is one node of the test Galera cluster started by scripts/test or scripts/dbs.
