@@ -118,7 +118,7 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return fail(err)
 		}
-		if err := a.Auth.SetPassword(ctx, u.ID, pw); err != nil {
+		if err := a.Auth.SetPassword(ctx, nil, u.ID, pw, authClientCLI()); err != nil {
 			return fail(err)
 		}
 		_, _ = fmt.Fprintf(stdout, "password set for %s; every session of the account ended\n", u.Email)

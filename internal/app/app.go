@@ -166,6 +166,10 @@ func (a *App) ensureDefaultAdmin(ctx context.Context, h auth.Hasher) error {
 		Active: true, MustChangePassword: true, ConfirmedAt: &now,
 	}
 	created, err := a.Store.EnsureAdmin(ctx, u)
+	if gatehouse.ErrorCode(err) == gatehouse.EConflict {
+		a.log.Warn("no user holds the admin role, and the default admin's address is taken by another account: grant it the admin role or set ADMIN_EMAIL", "email", a.Config.AdminEmail)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -107,6 +107,19 @@ func TestLoginRefreshLogout(t *testing.T) {
 			t.Fatalf("Cache-Control = %q", r.Header.Get("Cache-Control"))
 		}
 
+		// A user without a global role gets read, and write too once a member of a team.
+		e.createUser("nobody@example.com", strongPassword)
+		if tk := e.login("nobody@example.com", strongPassword); tk.Scope != "read" {
+			t.Fatalf("role-less scope = %q, want read", tk.Scope)
+		}
+		nobody, _ := e.app.Store.UserByEmail(context.Background(), "nobody@example.com")
+		if err := e.app.Store.CreateTeam(context.Background(), &gatehouse.Team{Name: "T"}, nobody.ID); err != nil {
+			t.Fatal(err)
+		}
+		if tk := e.login("nobody@example.com", strongPassword); tk.Scope != "read write" {
+			t.Fatalf("team owner scope = %q, want read write", tk.Scope)
+		}
+
 		tk := e.login("maint@example.com", strongPassword)
 		me := e.do("GET", "/api/v1/me", tk.AccessToken, nil)
 		e.expect(me, http.StatusOK, "")

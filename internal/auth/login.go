@@ -103,11 +103,15 @@ func (s *Service) checkThrottle(ctx context.Context, keys ...string) (locked boo
 
 // fail records a failed attempt against the account and the address.
 func (s *Service) fail(ctx context.Context, action, email string, c Client, subject *int64) {
-	st, err := s.store.RecordFailure(ctx, accountKey(action, email), failureWindow, s.policyFor(s.opts.BackoffAfter, s.opts.LockoutAfter))
+	lockAfter := 0
+	if action == "login" { // only password logins lock an account; other flows only slow down
+		lockAfter = s.opts.LockoutAfter
+	}
+	st, err := s.store.RecordFailure(ctx, accountKey(action, email), failureWindow, s.policyFor(s.opts.BackoffAfter, lockAfter))
 	if err != nil {
 		s.log.Error("failure not counted", "action", action, "error", err)
 	}
-	if s.opts.LockoutAfter > 0 && st.Failures == s.opts.LockoutAfter && subject != nil {
+	if lockAfter > 0 && st.Failures == lockAfter && subject != nil {
 		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLockout, SubjectID: subject, Email: email,
 			Detail: "locked until " + st.LockedUntil.Format(time.RFC3339)}, c)
 	}
@@ -176,7 +180,11 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenPair, error) 
 	if s.opts.Confirmable && !s.opts.LoginWithoutConfirmation && u.ConfirmedAt == nil {
 		return nil, gatehouse.Errorf(gatehouse.EForbidden, "confirm your email address first; check your inbox for the link").WithReason("confirmation_required")
 	}
-	scopes := capScopes(requested, gatehouse.ScopesFor(u.Roles))
+	allowed, err := s.allowedScopes(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	scopes := capScopes(requested, allowed)
 	if len(scopes) == 0 {
 		return nil, gatehouse.FieldError("scope", "none of the requested scopes is allowed for this account")
 	}
@@ -197,6 +205,26 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenPair, error) 
 	}
 	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLoginSuccess, SubjectID: idPtr(u.ID), ActorID: idPtr(u.ID), Email: u.Email}, in.Client)
 	return pair, nil
+}
+
+// allowedScopes are the scopes the user's roles allow now: those of the global roles, plus read
+// and write for a member, admin or owner of any team (read for a team viewer), since team roles
+// grant writes within their team. Every account may read (its own profile at least).
+func (s *Service) allowedScopes(ctx context.Context, u *gatehouse.User) ([]gatehouse.Scope, error) {
+	allowed := gatehouse.ScopesFor(u.Roles)
+	if len(allowed) >= 2 {
+		return allowed, nil
+	}
+	ms, err := s.store.Memberships(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if m.Role != gatehouse.TeamViewer {
+			return []gatehouse.Scope{gatehouse.ScopeRead, gatehouse.ScopeWrite}, nil
+		}
+	}
+	return []gatehouse.Scope{gatehouse.ScopeRead}, nil
 }
 
 // capScopes returns the requested scopes the roles allow (all allowed when none requested).
@@ -283,6 +311,14 @@ func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (*Token
 	if err != nil || !u.Active {
 		return nil, errInvalidRefresh
 	}
+	// Roles may have changed since the login: a refreshed token never keeps a scope the
+	// account has lost.
+	allowed, err := s.allowedScopes(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	have, _ := gatehouse.ParseScopes(sess.Scope)
+	sess.Scope = gatehouse.FormatScopes(capScopes(have, allowed))
 	return s.pair(u, sess, next)
 }
 
@@ -350,7 +386,8 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*gatehouse.P
 		}
 		return nil, err
 	}
-	if !u.Active || u.SecurityStamp != claims.Stamp || sess == nil || sess.RevokedAt != nil || sess.UserID != u.ID {
+	if !u.Active || u.SecurityStamp != claims.Stamp || sess == nil || sess.RevokedAt != nil || sess.UserID != u.ID ||
+		!s.now().Before(sess.ExpiresAt) {
 		return nil, errBadToken
 	}
 	scopes := make([]gatehouse.Scope, 0, len(claims.Scope))

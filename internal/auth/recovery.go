@@ -97,7 +97,8 @@ func (s *Service) ForgotPassword(ctx context.Context, email string, c Client) er
 	if err != nil {
 		return err
 	}
-	if !u.Active {
+	if !u.Active || !s.opts.SendResetEmail {
+		// Without the email there is no way to deliver a token: issue none.
 		return nil
 	}
 	tok, code, err := s.issueActionToken(ctx, store.PurposeReset, u, s.opts.ResetWithin)
@@ -105,9 +106,7 @@ func (s *Service) ForgotPassword(ctx context.Context, email string, c Client) er
 		return err
 	}
 	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditResetRequested, SubjectID: idPtr(u.ID), Email: u.Email}, c)
-	if s.opts.SendResetEmail {
-		s.send(ctx, u.Email, mail.Reset{Link: s.link("/reset-password", tok), Code: code, ValidFor: s.opts.ResetWithin})
-	}
+	s.send(ctx, u.Email, mail.Reset{Link: s.link("/reset-password", tok), Code: code, ValidFor: s.opts.ResetWithin})
 	return nil
 }
 
@@ -159,6 +158,9 @@ func (s *Service) ResetPassword(ctx context.Context, tok, next string, c Client)
 	}
 	u, err = s.store.ResetWithToken(ctx, hash, store.PasswordUpdate{Hash: newHash, Scheme: scheme, NewStamp: store.NewSecurityStamp(), ClearMustChange: true},
 		func(cur *gatehouse.User) error {
+			if !cur.Active {
+				return errBadActionToken // deactivated since the token was mailed
+			}
 			if same, _ := s.hasher.Verify(cur.PasswordHash, cur.PasswordScheme, next); same {
 				return errSamePassword
 			}

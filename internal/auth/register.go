@@ -25,11 +25,14 @@ func (s *Service) Register(ctx context.Context, email, password string, c Client
 	if err := s.opts.Policy.Check("password", password, email); err != nil {
 		return err
 	}
-	keys := []string{}
 	if c.IP != "" {
-		keys = append(keys, ipKey("register", c.IP))
-		if _, err := s.checkThrottle(ctx, keys...); err != nil {
+		if _, err := s.checkThrottle(ctx, ipKey("register", c.IP)); err != nil {
 			return err
+		}
+		// Every registration counts against the address, new or taken alike: counting only the
+		// taken ones would let the 429 tell which addresses have accounts.
+		if _, err := s.store.RecordFailure(ctx, ipKey("register", c.IP), failureWindow, s.policyFor(s.opts.BackoffAfter*ipFactor, 0)); err != nil {
+			s.log.Error("registration not counted", "error", err)
 		}
 	}
 	hash, scheme, err := s.hasher.Hash(password)
@@ -43,7 +46,6 @@ func (s *Service) Register(ctx context.Context, email, password string, c Client
 	}
 	err = s.store.CreateUser(ctx, u)
 	if gatehouse.ErrorCode(err) == gatehouse.EConflict {
-		s.failIP(ctx, "register", c)
 		if s.mailer != nil {
 			s.send(ctx, email, mail.AlreadyRegistered{LoginLink: s.url("/login"), ResetLink: s.url("/forgot-password")})
 		}
@@ -148,8 +150,8 @@ func (s *Service) CreateUser(ctx context.Context, email, password string, roles 
 }
 
 // SetPassword sets a user's password on behalf of an administrator (command line); every
-// session of the user ends.
-func (s *Service) SetPassword(ctx context.Context, userID int64, password string) error {
+// session of the user ends. The must-change flag stays as it is.
+func (s *Service) SetPassword(ctx context.Context, actor *int64, userID int64, password string, c Client) error {
 	u, err := s.store.UserByID(ctx, userID)
 	if err != nil {
 		return err
@@ -161,7 +163,12 @@ func (s *Service) SetPassword(ctx context.Context, userID int64, password string
 	if err != nil {
 		return err
 	}
-	return s.store.SetPassword(ctx, userID, store.PasswordUpdate{Hash: hash, Scheme: scheme, NewStamp: store.NewSecurityStamp()})
+	if err := s.store.SetPassword(ctx, userID, store.PasswordUpdate{Hash: hash, Scheme: scheme, NewStamp: store.NewSecurityStamp()}); err != nil {
+		return err
+	}
+	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditPasswordChange, SubjectID: idPtr(userID), ActorID: actor, Email: u.Email,
+		Detail: "set by an administrator"}, c)
+	return nil
 }
 
 // ResetAccess ends every session and token of a user (admin "reset access").

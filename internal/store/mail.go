@@ -184,7 +184,10 @@ func (s *Store) MarkMailSent(ctx context.Context, id int64, lease, now time.Time
 	defer wrapErr(&err, "store.MarkMailSent(%d)", id)
 	now = utc(now)
 	return s.finishMail(ctx, id, lease, func(q *bun.UpdateQuery) *bun.UpdateQuery {
-		return q.Set("status = ?", string(gatehouse.MailSent)).Set("sent_at = ?", now)
+		// The bodies carry live links and codes, which Gatehouse otherwise stores only as
+		// hashes; once delivered they are not needed, and recipient, subject and status remain.
+		return q.Set("status = ?", string(gatehouse.MailSent)).Set("sent_at = ?", now).
+			Set("text_body = ?", "").Set("html_body = ?", "")
 	})
 }
 

@@ -330,6 +330,22 @@ func TestEnsureAdminConcurrent(t *testing.T) {
 	})
 }
 
+// When no admin exists and the default admin's address belongs to another account, EnsureAdmin
+// says so instead of silently leaving the service without an admin.
+func TestEnsureAdminAddressTaken(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db config.DB) {
+		ctx := context.Background()
+		s := open(t, db)
+		if err := s.CreateUser(ctx, &gatehouse.User{Email: "admin@localhost.local", Roles: []gatehouse.Role{gatehouse.RoleViewer}}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.EnsureAdmin(ctx, &gatehouse.User{Email: "Admin@localhost.local"})
+		if c || gatehouse.ErrorCode(err) != gatehouse.EConflict {
+			t.Fatalf("EnsureAdmin = %v, %v; want a conflict", c, err)
+		}
+	})
+}
+
 // Concurrent updates of one row through different instances (on Galera: different nodes, so
 // certification conflicts) lose nothing: conflicting transactions are retried whole.
 func TestConcurrentUpdatesLoseNothing(t *testing.T) {

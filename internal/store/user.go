@@ -233,8 +233,21 @@ func (s *Store) EnsureAdmin(ctx context.Context, u *gatehouse.User) (created boo
 		return nil
 	})
 	if gatehouse.ErrorCode(err) == gatehouse.EConflict {
-		// Another instance created the admin at the same moment.
-		return false, nil
+		// Either another instance created the admin at the same moment, or the address belongs
+		// to an account without the admin role: then say so rather than start without an admin.
+		var n int64
+		if cerr := s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			n, err = tx.NewSelect().Model((*userRoleRow)(nil)).Join("JOIN roles AS r ON r.id = ur.role_id").
+				Where("r.name = ?", string(gatehouse.RoleAdmin)).Count(ctx)
+			return err
+		}); cerr != nil {
+			return false, cerr
+		}
+		if n > 0 {
+			return false, nil
+		}
+		return false, gatehouse.Errorf(gatehouse.EConflict, "no user holds the admin role and %s belongs to an account without it", u.Email)
 	}
 	return created, err
 }
