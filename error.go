@@ -23,8 +23,9 @@ const (
 	EForbidden       Code = "forbidden"       // authenticated but not allowed
 	ENotFound        Code = "not_found"       // no such resource
 	EMethod          Code = "method_not_allowed"
-	EConflict        Code = "conflict" // the resource exists or the state forbids the change
-	EGone            Code = "gone"     // the resource (or API version) existed and is retired
+	EConflict        Code = "conflict"            // the resource exists or the state forbids the change
+	EGone            Code = "gone"                // the resource (or API version) existed and is retired
+	EPrecondition    Code = "precondition_failed" // If-Match did not match: the resource changed
 	ETooLarge        Code = "payload_too_large"
 	EUnsupported     Code = "unsupported_media_type"
 	ERateLimited     Code = "rate_limited"

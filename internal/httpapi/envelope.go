@@ -42,6 +42,10 @@ type Meta struct {
 	Version   int    `json:"version"`
 	Timestamp string `json:"timestamp"`
 	RequestID string `json:"request_id"`
+	// Limit and NextCursor describe a page of a list response; NextCursor is empty on the last
+	// page.
+	Limit      int    `json:"limit,omitzero"`
+	NextCursor string `json:"next_cursor,omitzero"`
 }
 
 // metaFor builds the meta block from what the middleware learned about the request. A request

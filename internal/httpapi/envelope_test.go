@@ -157,7 +157,8 @@ func TestStatusTableCoversEveryCode(t *testing.T) {
 	want := map[gatehouse.Code]int{
 		gatehouse.EInvalid: 400, gatehouse.EUnauthenticated: 401, gatehouse.EForbidden: 403,
 		gatehouse.ENotFound: 404, gatehouse.EMethod: 405, gatehouse.EConflict: 409, gatehouse.EGone: 410,
-		gatehouse.ETooLarge: 413, gatehouse.EUnsupported: 415, gatehouse.ERateLimited: 429,
+		gatehouse.EPrecondition: 412,
+		gatehouse.ETooLarge:     413, gatehouse.EUnsupported: 415, gatehouse.ERateLimited: 429,
 		gatehouse.EUnavailable: 503, gatehouse.EInternal: 500,
 	}
 	for code, status := range want {

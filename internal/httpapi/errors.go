@@ -21,6 +21,7 @@ var statusByCode = map[gatehouse.Code]int{
 	gatehouse.EMethod:          http.StatusMethodNotAllowed,
 	gatehouse.EConflict:        http.StatusConflict,
 	gatehouse.EGone:            http.StatusGone,
+	gatehouse.EPrecondition:    http.StatusPreconditionFailed,
 	gatehouse.ETooLarge:        http.StatusRequestEntityTooLarge,
 	gatehouse.EUnsupported:     http.StatusUnsupportedMediaType,
 	gatehouse.ERateLimited:     http.StatusTooManyRequests,

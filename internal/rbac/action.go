@@ -137,9 +137,9 @@ const (
 var rules = []Rule{
 	{Action: ActUserReadSelf, Group: GroupAccount, Endpoint: "GET /api/v1/me", Summary: "read your own account", Scope: read, AnyAccount: true},
 	{Action: ActUserUpdateSelf, Group: GroupAccount, Endpoint: "PATCH /api/v1/me", Summary: "change your own account", Scope: write, AnyAccount: true},
-	{Action: ActAPIKeysList, Group: GroupAccount, Endpoint: "GET /api/v1/me/api-keys", Summary: "list your own API keys", Scope: read, AnyAccount: true},
-	{Action: ActAPIKeyCreate, Group: GroupAccount, Endpoint: "POST /api/v1/me/api-keys", Summary: "create an API key for yourself", Scope: write, AnyAccount: true},
-	{Action: ActAPIKeyRevoke, Group: GroupAccount, Endpoint: "DELETE /api/v1/me/api-keys/{key_id}", Summary: "revoke one of your own API keys", Scope: write, AnyAccount: true},
+	{Action: ActAPIKeysList, Group: GroupAccount, Endpoint: "GET /api/v1/api-keys", Summary: "list your own API keys", Scope: read, AnyAccount: true},
+	{Action: ActAPIKeyCreate, Group: GroupAccount, Endpoint: "POST /api/v1/api-keys", Summary: "create an API key for yourself", Scope: write, AnyAccount: true},
+	{Action: ActAPIKeyRevoke, Group: GroupAccount, Endpoint: "DELETE /api/v1/api-keys/{id}", Summary: "revoke one of your own API keys", Scope: write, AnyAccount: true},
 
 	{Action: ActUsersList, Group: GroupUsers, Endpoint: "GET /api/v1/users", Summary: "list users", Scope: admin, Global: adminOnly},
 	{Action: ActUsersCreate, Group: GroupUsers, Endpoint: "POST /api/v1/users", Summary: "create users", Scope: admin, Global: adminOnly},

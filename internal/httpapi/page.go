@@ -1,0 +1,131 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json/jsontext"
+	json "encoding/json/v2"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"gatehouse"
+)
+
+// Pagination defaults of every collection endpoint.
+const (
+	DefaultPageLimit = 50
+	MaxPageLimit     = 100
+)
+
+// Page is the pagination of a list request: how many items, and after which position. The
+// cursor is opaque to clients: base64url of JSON the endpoint chose (typically the sort key of
+// the last item returned).
+type Page struct {
+	Limit  int
+	Cursor jsontext.Value // nil on the first page
+}
+
+// ParsePage reads limit and cursor from the query, and refuses any query parameter not in
+// allowed (besides limit and cursor): an unknown filter is a 400, not silently ignored.
+func ParsePage(r *http.Request, allowed ...string) (Page, error) {
+	q := r.URL.Query()
+	for k := range q {
+		if k == "limit" || k == "cursor" {
+			continue
+		}
+		known := false
+		for _, a := range allowed {
+			if k == a {
+				known = true
+				break
+			}
+		}
+		if !known {
+			msg := "unknown query parameter"
+			if len(allowed) > 0 {
+				msg += " (allowed: limit, cursor, " + strings.Join(allowed, ", ") + ")"
+			}
+			return Page{}, gatehouse.FieldError(k, msg)
+		}
+	}
+	p := Page{Limit: DefaultPageLimit}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxPageLimit {
+			return Page{}, gatehouse.FieldError("limit", "must be a whole number from 1 to "+strconv.Itoa(MaxPageLimit))
+		}
+		p.Limit = n
+	}
+	if v := q.Get("cursor"); v != "" {
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || !jsontext.Value(b).IsValid() {
+			return Page{}, gatehouse.FieldError("cursor", "is not a cursor this API returned")
+		}
+		p.Cursor = b
+	}
+	return p, nil
+}
+
+// DecodeCursor unmarshals the page's cursor into v; a cursor of the wrong shape is a 400.
+func (p Page) DecodeCursor(v any) error {
+	if p.Cursor == nil {
+		return nil
+	}
+	if err := json.Unmarshal(p.Cursor, v); err != nil {
+		return gatehouse.FieldError("cursor", "is not a cursor this API returned")
+	}
+	return nil
+}
+
+// EncodeCursor makes the opaque cursor for the item after which the next page starts.
+func EncodeCursor(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// RespondPage writes a list: data is the array of items, next the cursor of the next page
+// ("" on the last one).
+func RespondPage(w http.ResponseWriter, r *http.Request, data any, limit int, next string) error {
+	env := Envelope{Status: StatusSuccess, Data: data, Meta: metaFor(r)}
+	env.Meta.Limit, env.Meta.NextCursor = limit, next
+	body, err := encodeEnvelope(env)
+	if err != nil {
+		return gatehouse.Wrap(gatehouse.EInternal, err, "encoding the response")
+	}
+	writeBody(w, http.StatusOK, body)
+	return nil
+}
+
+// ETag returns a strong entity tag for a resource representation, from its wire form.
+func ETag(v any) string {
+	b, _ := json.Marshal(v, json.Deterministic(true))
+	sum := sha256.Sum256(b)
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
+}
+
+// CheckIfMatch enforces If-Match on a change: when the header is sent and does not match the
+// resource's current ETag, the change is refused with 412 so that two admins editing at once
+// do not overwrite each other. Without the header the change proceeds.
+func CheckIfMatch(r *http.Request, current string) error {
+	h := r.Header.Get("If-Match")
+	if h == "" || h == "*" {
+		return nil
+	}
+	for _, tag := range strings.Split(h, ",") {
+		if strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(tag), "W/")) == current {
+			return nil
+		}
+	}
+	return &gatehouse.Error{Code: gatehouse.EPrecondition, Message: "the resource changed since you read it (If-Match does not match its ETag); read it again"}
+}
+
+// RespondResource writes a single resource with its ETag.
+func RespondResource(w http.ResponseWriter, r *http.Request, status int, data any) error {
+	w.Header().Set("ETag", ETag(data))
+	return Respond(w, r, status, data)
+}
