@@ -81,11 +81,35 @@ type Session struct {
 	RevokeReason string
 }
 
+// APIKey is a personal API key: a long-lived bearer credential of one user, limited to the
+// scopes chosen when it was made (and, on every request, to what the owner's roles allow then).
+// Only a hash of its secret is stored; the secret itself is shown once, when it is created.
+type APIKey struct {
+	ID     int64
+	UserID int64
+	Name   string
+	// Prefix is the start of the secret (such as "ghk_7QK2M4XA"), kept so that the owner can tell
+	// keys apart and match a leaked secret to its key.
+	Prefix string
+	Scopes []Scope
+	// Stamp is the owner's security stamp when the key was made: once the stamp changes
+	// (logout-all, reset access, password change or reset) the key no longer works.
+	Stamp      string
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time // nil: never expires
+	LastUsedAt *time.Time // updated at most once a minute
+	RevokedAt  *time.Time
+}
+
 // Principal is the authenticated caller of a request.
 type Principal struct {
-	User      *User
+	User *User
+	// SessionID is the session the access token was issued in; empty when the caller presented
+	// an API key, which belongs to no session.
 	SessionID string
 	Scopes    []Scope
+	// APIKeyID is the API key the caller presented; 0 for an access token.
+	APIKeyID int64
 }
 
 // HasScope reports whether the principal's token grants s.
@@ -141,4 +165,17 @@ const (
 	AuditResetAccess      = "reset_access"
 	AuditUserCreated      = "user_created"
 	AuditPasswordRehashed = "password_rehashed"
+	AuditAPIKeyCreated    = "api_key_created"
+	AuditAPIKeyRevoked    = "api_key_revoked"
+	AuditTeamCreated      = "team_created"
+	AuditTeamDeleted      = "team_deleted"
+	AuditMemberChanged    = "member_changed"
+	AuditMemberRemoved    = "member_removed"
+
+	// User administration (the admin API): what changed is in the event's detail.
+	AuditRoleChange      = "role_change"
+	AuditUserUpdated     = "user_updated"
+	AuditUserActivated   = "user_activated"
+	AuditUserDeactivated = "user_deactivated"
+	AuditUserDeleted     = "user_deleted"
 )

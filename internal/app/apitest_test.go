@@ -120,6 +120,12 @@ func (r *response) code() string {
 // do sends a request; body is JSON-encoded unless it is a string (sent as is).
 func (e *env) do(method, path, bearer string, body any) *response {
 	e.t.Helper()
+	return e.doWithHeader(method, path, bearer, body, "", "")
+}
+
+// doWithHeader is do with one extra request header (for example If-Match).
+func (e *env) doWithHeader(method, path, bearer string, body any, header, value string) *response {
+	e.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -141,6 +147,9 @@ func (e *env) do(method, path, bearer string, body any) *response {
 	}
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	if header != "" {
+		req.Header.Set(header, value)
 	}
 	resp, err := e.srv.Client().Do(req)
 	if err != nil {

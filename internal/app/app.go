@@ -254,6 +254,7 @@ func (a *App) Handler() http.Handler {
 		DBStats:        a.Store.DB().Stats,
 		Registry:       a.Registry,
 		Auth:           a.Auth,
+		Store:          a.Store,
 		TrustedProxies: a.Config.TrustedProxies,
 	})
 }

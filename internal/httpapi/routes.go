@@ -24,6 +24,9 @@ func (s *server) routes() []Route {
 	}
 	if s.auth != nil {
 		routes = append(routes, s.authRoutes()...)
+		routes = append(routes, s.userRoutes()...)
+		routes = append(routes, s.apiKeyRoutes()...)
+		routes = append(routes, s.teamRoutes()...)
 	}
 	return routes
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"gatehouse/internal/auth"
+	"gatehouse/internal/store"
 )
 
 // DefaultBodyLimit is the largest request body an API route accepts unless the route says
@@ -43,6 +44,8 @@ type Deps struct {
 	Auth *auth.Service
 	// TrustedProxies are the peers whose X-Forwarded-For is believed (TRUSTED_PROXIES).
 	TrustedProxies []netip.Prefix
+	// Store serves the resource endpoints (teams, members, projects, users). Required with Auth.
+	Store *store.Store
 }
 
 // Option adjusts a server beyond its dependencies.
@@ -82,6 +85,7 @@ type server struct {
 	ready     func(ctx context.Context) error
 	registry  *prometheus.Registry
 	auth      *auth.Service
+	store     *store.Store
 	trusted   []netip.Prefix
 	versions  Versions
 	bodyLimit int64
@@ -118,6 +122,7 @@ func NewServer(deps Deps, opts ...Option) http.Handler {
 		ready:     deps.Ready,
 		registry:  deps.Registry,
 		auth:      deps.Auth,
+		store:     deps.Store,
 		trusted:   deps.TrustedProxies,
 		versions:  o.versions,
 		bodyLimit: o.bodyLimit,

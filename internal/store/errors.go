@@ -17,7 +17,9 @@ func wrapErr(err *error, format string, args ...any) {
 	op := fmt.Sprintf(format, args...)
 	var de *gatehouse.Error
 	if errors.As(*err, &de) {
-		*err = &gatehouse.Error{Code: de.Code, Message: de.Message, Fields: de.Fields, Err: fmt.Errorf("%s: %w", op, errOrSelf(de))}
+		c := *de // keep the code, message, fields and wire reason
+		c.Err = fmt.Errorf("%s: %w", op, errOrSelf(de))
+		*err = &c
 		return
 	}
 	*err = fmt.Errorf("%s: %w", op, *err)

@@ -19,6 +19,8 @@ type teamRow struct {
 	Description string    `bun:"description"`
 	CreatedAt   time.Time `bun:"created_at"`
 	UpdatedAt   time.Time `bun:"updated_at"`
+	// Version is bumped by every membership change; see 00015_teams_version.sql.
+	Version int64 `bun:"version"`
 }
 
 type memberRow struct {
@@ -81,31 +83,14 @@ func (s *Store) TeamByID(ctx context.Context, id int64) (t *gatehouse.Team, err 
 	return t, err
 }
 
-// SetMembership adds the user to the team with m.Role, or changes the role of a member.
-// It is an update-then-insert rather than an engine-specific upsert, so one statement set
-// serves every engine.
-func (s *Store) SetMembership(ctx context.Context, m *gatehouse.Membership) (err error) {
-	defer wrapErr(&err, "store.SetMembership(team=%d, user=%d)", m.TeamID, m.UserID)
+// SetMembership adds the user to the team with m.Role, or changes the role of a member, keeping
+// at least one owner (see ChangeMember).
+func (s *Store) SetMembership(ctx context.Context, m *gatehouse.Membership) error {
 	if !m.Role.Valid() {
 		return gatehouse.FieldError("role", fmt.Sprintf("unknown team role %q", m.Role))
 	}
-	now := utc(s.now())
-	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		res, err := tx.NewUpdate().Model((*memberRow)(nil)).Set("role = ?", string(m.Role)).
-			Where("team_id = ? AND user_id = ?", m.TeamID, m.UserID).Exec(ctx)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n > 0 {
-			return err
-		}
-		row := &memberRow{TeamID: m.TeamID, UserID: m.UserID, Role: string(m.Role), CreatedAt: now}
-		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
-			return err
-		}
-		m.CreatedAt = now
-		return nil
-	})
+	_, err := s.ChangeMember(ctx, MemberChange{TeamID: m.TeamID, UserID: m.UserID, Role: m.Role})
+	return err
 }
 
 // Memberships lists the user's memberships, oldest team first.

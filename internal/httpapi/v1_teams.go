@@ -1,0 +1,332 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"gatehouse"
+	"gatehouse/internal/rbac"
+	"gatehouse/internal/store"
+)
+
+// teamRoutes are the teams, members and projects endpoints. Every decision is rbac.Decide's,
+// with the caller's role in the team that owns the resource.
+func (s *server) teamRoutes() []Route {
+	const small = 64 << 10
+	return []Route{
+		{Pattern: "POST /api/v1/teams", Handler: s.handleTeamCreate, BodyLimit: small, Auth: Authenticated},
+		{Pattern: "GET /api/v1/teams", Handler: s.handleTeamList, Auth: Authenticated},
+		{Pattern: "GET /api/v1/teams/{id}", Handler: s.handleTeamGet, Auth: Authenticated},
+		{Pattern: "PATCH /api/v1/teams/{id}", Handler: s.handleTeamPatch, BodyLimit: small, Auth: Authenticated},
+		{Pattern: "DELETE /api/v1/teams/{id}", Handler: s.handleTeamDelete, Auth: Authenticated},
+		{Pattern: "GET /api/v1/teams/{id}/members", Handler: s.handleMembers, Auth: Authenticated},
+		{Pattern: "PUT /api/v1/teams/{id}/members/{user_id}", Handler: s.handleMemberPut, BodyLimit: small, Auth: Authenticated},
+		{Pattern: "DELETE /api/v1/teams/{id}/members/{user_id}", Handler: s.handleMemberDelete, Auth: Authenticated},
+		{Pattern: "POST /api/v1/teams/{id}/leave", Handler: s.handleTeamLeave, Auth: Authenticated},
+		{Pattern: "GET /api/v1/teams/{id}/projects", Handler: s.handleProjects, Auth: Authenticated},
+		{Pattern: "POST /api/v1/teams/{id}/projects", Handler: s.handleProjectCreate, BodyLimit: small, Auth: Authenticated},
+		{Pattern: "GET /api/v1/teams/{id}/projects/{project_id}", Handler: s.handleProjectGet, Auth: Authenticated},
+		{Pattern: "PATCH /api/v1/teams/{id}/projects/{project_id}", Handler: s.handleProjectPatch, BodyLimit: small, Auth: Authenticated},
+		{Pattern: "DELETE /api/v1/teams/{id}/projects/{project_id}", Handler: s.handleProjectDelete, Auth: Authenticated},
+	}
+}
+
+type teamResponse struct {
+	ID          int64     `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	Role        string    `json:"role,omitzero"` // the caller's role in the team
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+func teamData(t *gatehouse.Team, role gatehouse.TeamRole) teamResponse {
+	return teamResponse{ID: t.ID, Name: t.Name, Description: t.Description, Role: string(role), CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+}
+
+type teamRequest struct {
+	Name        *string `json:"name"`
+	Description *string `json:"description"`
+}
+
+// pathID reads a numeric path parameter; anything else names no resource (404).
+func pathID(r *http.Request, name, what string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, gatehouse.Errorf(gatehouse.ENotFound, "%s not found", what)
+	}
+	return id, nil
+}
+
+// teamAccess resolves the team of the path and the caller's role in it, and asks rbac whether
+// the caller may perform act. A team the caller may not see is 404, like one that does not exist.
+func (s *server) teamAccess(r *http.Request, act rbac.Action) (p *gatehouse.Principal, teamID int64, role gatehouse.TeamRole, err error) {
+	p = gatehouse.PrincipalFrom(r.Context())
+	if teamID, err = pathID(r, "id", "team"); err != nil {
+		return nil, 0, "", err
+	}
+	if role, err = s.store.TeamRole(r.Context(), teamID, p.User.ID); err != nil {
+		return nil, 0, "", err
+	}
+	if err = rbac.Decide(p, act, role); err != nil {
+		return nil, 0, "", err
+	}
+	return p, teamID, role, nil
+}
+
+func (s *server) audit(ctx context.Context, r *http.Request, ev gatehouse.AuditEvent) {
+	c := s.client(r)
+	ev.IP, ev.UserAgent = c.IP, c.UserAgent
+	if p := gatehouse.PrincipalFrom(ctx); p != nil {
+		id := p.User.ID
+		ev.ActorID = &id
+	}
+	if err := s.store.RecordAudit(ctx, ev); err != nil {
+		s.logger.Error("audit event not recorded", "event", ev.Event, "error", err)
+	}
+}
+
+func (s *server) handleTeamCreate(w http.ResponseWriter, r *http.Request) error {
+	p := gatehouse.PrincipalFrom(r.Context())
+	if err := rbac.Decide(p, rbac.ActTeamCreate, ""); err != nil {
+		return err
+	}
+	var req teamRequest
+	if err := Decode(r, &req); err != nil {
+		return err
+	}
+	t := &gatehouse.Team{}
+	if req.Name != nil {
+		t.Name = *req.Name
+	}
+	if req.Description != nil {
+		t.Description = *req.Description
+	}
+	if err := s.store.CreateTeam(r.Context(), t, p.User.ID); err != nil {
+		return err
+	}
+	s.audit(r.Context(), r, gatehouse.AuditEvent{Event: gatehouse.AuditTeamCreated, Detail: "team " + strconv.FormatInt(t.ID, 10)})
+	return RespondResource(w, r, http.StatusCreated, teamData(t, gatehouse.TeamOwner))
+}
+
+func (s *server) handleTeamList(w http.ResponseWriter, r *http.Request) error {
+	p := gatehouse.PrincipalFrom(r.Context())
+	all := rbac.Decide(p, rbac.ActTeamListAll, "") == nil
+	if !all {
+		if err := rbac.Decide(p, rbac.ActTeamList, ""); err != nil {
+			return err
+		}
+	}
+	page, err := ParsePage(r)
+	if err != nil {
+		return err
+	}
+	var after int64
+	if err := page.DecodeCursor(&after); err != nil {
+		return err
+	}
+	teams, err := s.store.ListTeams(r.Context(), p.User.ID, all, after, page.Limit)
+	if err != nil {
+		return err
+	}
+	out := make([]teamResponse, len(teams))
+	for i, t := range teams {
+		out[i] = teamData(&t.Team, t.Role)
+	}
+	next := ""
+	if len(teams) == page.Limit {
+		next = EncodeCursor(teams[len(teams)-1].ID)
+	}
+	return RespondPage(w, r, out, page.Limit, next)
+}
+
+func (s *server) handleTeamGet(w http.ResponseWriter, r *http.Request) error {
+	_, id, role, err := s.teamAccess(r, rbac.ActTeamRead)
+	if err != nil {
+		return err
+	}
+	t, err := s.store.TeamByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return RespondResource(w, r, http.StatusOK, teamData(t, role))
+}
+
+func (s *server) handleTeamPatch(w http.ResponseWriter, r *http.Request) error {
+	_, id, role, err := s.teamAccess(r, rbac.ActTeamUpdate)
+	if err != nil {
+		return err
+	}
+	var req teamRequest
+	if err := Decode(r, &req); err != nil {
+		return err
+	}
+	cur, err := s.store.TeamByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := CheckIfMatch(r, ETag(teamData(cur, role))); err != nil {
+		return err
+	}
+	t, err := s.store.UpdateTeam(r.Context(), id, store.TeamPatch{Name: req.Name, Description: req.Description})
+	if err != nil {
+		return err
+	}
+	return RespondResource(w, r, http.StatusOK, teamData(t, role))
+}
+
+func (s *server) handleTeamDelete(w http.ResponseWriter, r *http.Request) error {
+	_, id, role, err := s.teamAccess(r, rbac.ActTeamDelete)
+	if err != nil {
+		return err
+	}
+	cur, err := s.store.TeamByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := CheckIfMatch(r, ETag(teamData(cur, role))); err != nil {
+		return err
+	}
+	if err := s.store.DeleteTeam(r.Context(), id); err != nil {
+		return err
+	}
+	s.audit(r.Context(), r, gatehouse.AuditEvent{Event: gatehouse.AuditTeamDeleted, Detail: "team " + strconv.FormatInt(id, 10) + " (" + cur.Name + ")"})
+	return Respond(w, r, http.StatusOK, messageResponse{Message: "team deleted"})
+}
+
+type memberResponse struct {
+	UserID    int64     `json:"user_id"`
+	Email     string    `json:"email"`
+	Role      string    `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (s *server) handleMembers(w http.ResponseWriter, r *http.Request) error {
+	_, id, _, err := s.teamAccess(r, rbac.ActMembersList)
+	if err != nil {
+		return err
+	}
+	page, err := ParsePage(r)
+	if err != nil {
+		return err
+	}
+	var after int64
+	if err := page.DecodeCursor(&after); err != nil {
+		return err
+	}
+	ms, err := s.store.Members(r.Context(), id, after, page.Limit)
+	if err != nil {
+		return err
+	}
+	out := make([]memberResponse, len(ms))
+	for i, m := range ms {
+		out[i] = memberResponse{UserID: m.UserID, Email: m.Email, Role: string(m.Role), CreatedAt: m.CreatedAt}
+	}
+	next := ""
+	if len(ms) == page.Limit {
+		next = EncodeCursor(ms[len(ms)-1].UserID)
+	}
+	return RespondPage(w, r, out, page.Limit, next)
+}
+
+type memberRequest struct {
+	Role string `json:"role"`
+}
+
+// changeMember applies a membership change whose permission depends on the member's current
+// role: the decision is taken again inside the transaction, on the role as it is there.
+func (s *server) changeMember(r *http.Request, teamID, userID int64, callerRole, next gatehouse.TeamRole) (gatehouse.TeamRole, error) {
+	p := gatehouse.PrincipalFrom(r.Context())
+	return s.store.ChangeMember(r.Context(), store.MemberChange{
+		TeamID: teamID, UserID: userID, Role: next,
+		Check: func(cur gatehouse.TeamRole) error {
+			if next == "" {
+				if cur == "" {
+					return gatehouse.Errorf(gatehouse.ENotFound, "not a member of this team")
+				}
+				return rbac.Decide(p, rbac.MemberRemoveAction(cur), callerRole)
+			}
+			return rbac.Decide(p, rbac.MemberSetAction(cur, next), callerRole)
+		},
+	})
+}
+
+func (s *server) handleMemberPut(w http.ResponseWriter, r *http.Request) error {
+	_, teamID, callerRole, err := s.teamAccess(r, rbac.ActMembersList)
+	if err != nil {
+		return err
+	}
+	userID, err := pathID(r, "user_id", "user")
+	if err != nil {
+		return err
+	}
+	var req memberRequest
+	if err := Decode(r, &req); err != nil {
+		return err
+	}
+	role := gatehouse.TeamRole(req.Role)
+	if !role.Valid() {
+		msg := "must be owner, admin, member or viewer"
+		if gatehouse.Role(req.Role) == gatehouse.RoleMaintainer {
+			msg += " (maintainer is a global role, not a team role)"
+		}
+		return gatehouse.FieldError("role", msg)
+	}
+	prev, err := s.changeMember(r, teamID, userID, callerRole, role)
+	if err != nil {
+		return err
+	}
+	s.audit(r.Context(), r, gatehouse.AuditEvent{Event: gatehouse.AuditMemberChanged, SubjectID: &userID,
+		Detail: "team " + strconv.FormatInt(teamID, 10) + ": " + roleOrNone(prev) + " -> " + string(role)})
+	status := http.StatusOK
+	if prev == "" {
+		status = http.StatusCreated
+	}
+	u, err := s.store.UserByID(r.Context(), userID)
+	if err != nil {
+		return err
+	}
+	return Respond(w, r, status, memberResponse{UserID: userID, Email: u.Email, Role: string(role), CreatedAt: s.now().UTC()})
+}
+
+func roleOrNone(r gatehouse.TeamRole) string {
+	if r == "" {
+		return "none"
+	}
+	return string(r)
+}
+
+func (s *server) handleMemberDelete(w http.ResponseWriter, r *http.Request) error {
+	_, teamID, callerRole, err := s.teamAccess(r, rbac.ActMembersList)
+	if err != nil {
+		return err
+	}
+	userID, err := pathID(r, "user_id", "user")
+	if err != nil {
+		return err
+	}
+	prev, err := s.changeMember(r, teamID, userID, callerRole, "")
+	if err != nil {
+		return err
+	}
+	s.audit(r.Context(), r, gatehouse.AuditEvent{Event: gatehouse.AuditMemberRemoved, SubjectID: &userID,
+		Detail: "team " + strconv.FormatInt(teamID, 10) + ": was " + string(prev)})
+	return Respond(w, r, http.StatusOK, messageResponse{Message: "member removed"})
+}
+
+func (s *server) handleTeamLeave(w http.ResponseWriter, r *http.Request) error {
+	p, teamID, _, err := s.teamAccess(r, rbac.ActTeamLeave)
+	if err != nil {
+		return err
+	}
+	uid := p.User.ID
+	prev, err := s.store.ChangeMember(r.Context(), store.MemberChange{TeamID: teamID, UserID: uid})
+	if err != nil {
+		return err
+	}
+	s.audit(r.Context(), r, gatehouse.AuditEvent{Event: gatehouse.AuditMemberRemoved, SubjectID: &uid,
+		Detail: "team " + strconv.FormatInt(teamID, 10) + ": left, was " + string(prev)})
+	return Respond(w, r, http.StatusOK, messageResponse{Message: "you left the team"})
+}

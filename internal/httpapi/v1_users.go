@@ -1,0 +1,4 @@
+package httpapi
+
+// userRoutes are filled in by the user endpoints.
+func (s *server) userRoutes() []Route { return nil }

@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"gatehouse"
+)
+
+// TeamWithRole is a team and the caller's role in it ("" when the caller is not a member).
+type TeamWithRole struct {
+	gatehouse.Team
+	Role gatehouse.TeamRole
+}
+
+// ListTeams lists teams ordered by id after the id after: the user's own teams, or every team
+// when all is set (a global admin).
+func (s *Store) ListTeams(ctx context.Context, userID int64, all bool, after int64, limit int) (out []TeamWithRole, err error) {
+	defer wrapErr(&err, "store.ListTeams(user=%d, all=%v)", userID, all)
+	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var rows []struct {
+			teamRow `bun:",extend"`
+			Role    *string `bun:"role"`
+		}
+		q := tx.NewSelect().Model((*teamRow)(nil)).Column("t.*").
+			ColumnExpr("tm.role AS role").
+			Join("LEFT JOIN team_members AS tm ON tm.team_id = t.id AND tm.user_id = ?", userID).
+			Where("t.id > ?", after).OrderExpr("t.id").Limit(int64(limit))
+		if !all {
+			q = q.Where("tm.user_id IS NOT NULL")
+		}
+		if err := q.Scan(ctx, &rows); err != nil {
+			return err
+		}
+		out = make([]TeamWithRole, len(rows))
+		for i, r := range rows {
+			out[i] = TeamWithRole{Team: *r.toDomain()}
+			if r.Role != nil {
+				out[i].Role = gatehouse.TeamRole(*r.Role)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// TeamRole returns the user's role in the team, "" when not a member (or no such team).
+func (s *Store) TeamRole(ctx context.Context, teamID, userID int64) (role gatehouse.TeamRole, err error) {
+	defer wrapErr(&err, "store.TeamRole(team=%d, user=%d)", teamID, userID)
+	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var r []string
+		if err := tx.NewSelect().Model((*memberRow)(nil)).Column("role").
+			Where("team_id = ? AND user_id = ?", teamID, userID).Scan(ctx, &r); err != nil {
+			return err
+		}
+		if len(r) > 0 {
+			role = gatehouse.TeamRole(r[0])
+		}
+		return nil
+	})
+	return role, err
+}
+
+// TeamPatch changes a team; nil fields stay.
+type TeamPatch struct {
+	Name        *string
+	Description *string
+}
+
+// UpdateTeam applies p and returns the team.
+func (s *Store) UpdateTeam(ctx context.Context, id int64, p TeamPatch) (t *gatehouse.Team, err error) {
+	defer wrapErr(&err, "store.UpdateTeam(%d)", id)
+	now := utc(s.now())
+	err = s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		row := new(teamRow)
+		if err := tx.NewSelect().Model(row).Where("id = ?", id).Scan(ctx); err != nil {
+			return notFound(err, "team not found")
+		}
+		if p.Name != nil {
+			row.Name = *p.Name
+		}
+		if p.Description != nil {
+			row.Description = *p.Description
+		}
+		if err := validateTeam(&gatehouse.Team{Name: row.Name, Description: row.Description}); err != nil {
+			return err
+		}
+		row.UpdatedAt = now
+		if _, err := tx.NewUpdate().Model(row).Column("name", "description", "updated_at").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		t = row.toDomain()
+		return nil
+	})
+	return t, err
+}
+
+// DeleteTeam deletes the team with its memberships and resources.
+func (s *Store) DeleteTeam(ctx context.Context, id int64) (err error) {
+	defer wrapErr(&err, "store.DeleteTeam(%d)", id)
+	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewDelete().Model((*teamRow)(nil)).Where("id = ?", id).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		return mustAffect(res, "team not found")
+	})
+}
+
+// Member is a membership with the member's email, as the members list shows it.
+type Member struct {
+	UserID    int64
+	Email     string
+	Role      gatehouse.TeamRole
+	CreatedAt time.Time
+}
+
+// Members lists a team's members ordered by user id after the id after.
+func (s *Store) Members(ctx context.Context, teamID, after int64, limit int) (out []Member, err error) {
+	defer wrapErr(&err, "store.Members(%d)", teamID)
+	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var rows []struct {
+			UserID    int64     `bun:"user_id"`
+			Email     string    `bun:"email"`
+			Role      string    `bun:"role"`
+			CreatedAt time.Time `bun:"created_at"`
+		}
+		if err := tx.NewSelect().Model((*memberRow)(nil)).Column("tm.user_id", "tm.role", "tm.created_at").
+			ColumnExpr("u.email AS email").Join("JOIN users AS u ON u.id = tm.user_id").
+			Where("tm.team_id = ?", teamID).Where("tm.user_id > ?", after).OrderExpr("tm.user_id").
+			Limit(int64(limit)).Scan(ctx, &rows); err != nil {
+			return err
+		}
+		out = make([]Member, len(rows))
+		for i, r := range rows {
+			out[i] = Member{UserID: r.UserID, Email: r.Email, Role: gatehouse.TeamRole(r.Role), CreatedAt: utc(r.CreatedAt)}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// errLastOwner refuses a change that would leave a team without an owner.
+var errLastOwner = gatehouse.Errorf(gatehouse.EConflict, "a team must keep at least one owner; make another member owner first").WithReason("last_owner")
+
+// lockTeam bumps the team's version, so that concurrent membership changes of one team
+// conflict on every engine: a row lock on PostgreSQL and MariaDB, a certification conflict
+// (retried whole) on Galera, the write lock on SQLite. It is ENotFound for an unknown team.
+func lockTeam(ctx context.Context, tx bun.Tx, teamID int64) error {
+	res, err := tx.NewUpdate().Model((*teamRow)(nil)).Set("version = version + 1").Where("id = ?", teamID).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	return mustAffect(res, "team not found")
+}
+
+func memberRole(ctx context.Context, tx bun.Tx, teamID, userID int64) (gatehouse.TeamRole, error) {
+	var r []string
+	err := tx.NewSelect().Model((*memberRow)(nil)).Column("role").Where("team_id = ? AND user_id = ?", teamID, userID).Scan(ctx, &r)
+	if err != nil || len(r) == 0 {
+		return "", err
+	}
+	return gatehouse.TeamRole(r[0]), nil
+}
+
+func countOwners(ctx context.Context, tx bun.Tx, teamID int64) (int, error) {
+	n, err := tx.NewSelect().Model((*memberRow)(nil)).Where("team_id = ? AND role = ?", teamID, string(gatehouse.TeamOwner)).Count(ctx)
+	return int(n), err
+}
+
+// MemberChange is a change of one membership, checked inside the transaction against the
+// member's current role: check receives it ("" when not a member) and may refuse.
+type MemberChange struct {
+	TeamID int64
+	UserID int64
+	Role   gatehouse.TeamRole // the new role; "" removes the member
+	Check  func(current gatehouse.TeamRole) error
+}
+
+// ChangeMember adds, changes or removes a membership. A team always keeps at least one owner:
+// the check runs inside the transaction after the team is locked, so concurrent demotions and
+// removals of the last owners cannot both succeed. It returns the role the member had.
+func (s *Store) ChangeMember(ctx context.Context, c MemberChange) (previous gatehouse.TeamRole, err error) {
+	defer wrapErr(&err, "store.ChangeMember(team=%d, user=%d, %q)", c.TeamID, c.UserID, c.Role)
+	if c.Role != "" && !c.Role.Valid() {
+		return "", gatehouse.FieldError("role", "must be owner, admin, member or viewer")
+	}
+	now := utc(s.now())
+	err = s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockTeam(ctx, tx, c.TeamID); err != nil {
+			return err
+		}
+		cur, err := memberRole(ctx, tx, c.TeamID, c.UserID)
+		if err != nil {
+			return err
+		}
+		previous = cur
+		if c.Check != nil {
+			if err := c.Check(cur); err != nil {
+				return err
+			}
+		}
+		if cur == gatehouse.TeamOwner && c.Role != gatehouse.TeamOwner {
+			n, err := countOwners(ctx, tx, c.TeamID)
+			if err != nil {
+				return err
+			}
+			if n <= 1 {
+				return errLastOwner
+			}
+		}
+		switch {
+		case c.Role == "" && cur == "":
+			return gatehouse.Errorf(gatehouse.ENotFound, "not a member of this team")
+		case c.Role == "":
+			_, err = tx.NewDelete().Model((*memberRow)(nil)).Where("team_id = ? AND user_id = ?", c.TeamID, c.UserID).Exec(ctx)
+		case cur == "":
+			if _, err := s.userWhere(ctx, tx, "id = ?", c.UserID); err != nil {
+				return err
+			}
+			_, err = tx.NewInsert().Model(&memberRow{TeamID: c.TeamID, UserID: c.UserID, Role: string(c.Role), CreatedAt: now}).Exec(ctx)
+		default:
+			_, err = tx.NewUpdate().Model((*memberRow)(nil)).Set("role = ?", string(c.Role)).
+				Where("team_id = ? AND user_id = ?", c.TeamID, c.UserID).Exec(ctx)
+		}
+		return err
+	})
+	return previous, err
+}
