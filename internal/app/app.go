@@ -21,6 +21,7 @@ import (
 	"gatehouse/internal/auth"
 	"gatehouse/internal/config"
 	"gatehouse/internal/httpapi"
+	"gatehouse/internal/license"
 	"gatehouse/internal/mail"
 	"gatehouse/internal/store"
 	"gatehouse/internal/token"
@@ -32,6 +33,7 @@ type App struct {
 	Store    *store.Store
 	Auth     *auth.Service
 	Tokens   *token.Manager
+	License  *license.Client
 	Registry *prometheus.Registry
 
 	log        *slog.Logger
@@ -118,6 +120,18 @@ func (a *App) prepare(ctx context.Context) error {
 			return err
 		}
 		mailer = a.dispatcher
+	}
+	lc := cfg.License
+	a.License, err = license.New(license.Options{
+		Key: lc.Key, ServerURL: lc.ServerURL, Product: lc.Product, RefreshInterval: lc.RefreshInterval,
+		GracePeriod: lc.GracePeriod, Logger: a.log.With("component", "license"), Now: a.now, Version: a.version,
+		ActiveUsers: func(ctx context.Context) (int, error) {
+			n, err := a.Store.CountUsers(ctx)
+			return int(n), err
+		},
+	})
+	if err != nil {
+		return err
 	}
 	policy := auth.PasswordPolicy{
 		MinLength: cfg.Security.PasswordLengthMin, MaxLength: auth.DefaultPasswordLengthMax,
@@ -246,6 +260,9 @@ func (a *App) loadKeys(ctx context.Context) ([]token.Key, error) {
 func (a *App) Handler() http.Handler {
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if a.License != nil {
+		a.Registry.MustRegister(a.License.Collector())
+	}
 	return httpapi.NewServer(httpapi.Deps{
 		Logger:         a.log,
 		Now:            a.now,
@@ -255,6 +272,7 @@ func (a *App) Handler() http.Handler {
 		Registry:       a.Registry,
 		Auth:           a.Auth,
 		Store:          a.Store,
+		License:        a.License,
 		TrustedProxies: a.Config.TrustedProxies,
 	})
 }
@@ -266,6 +284,11 @@ const keyReload = time.Minute
 // Run runs the background work until ctx ends: mail delivery and signing-key reloads.
 func (a *App) Run(ctx context.Context) {
 	var wg sync.WaitGroup
+	if a.License != nil {
+		// Validation runs in the background: start-up never waits for the license server, and
+		// HasFeature answers from the cache meanwhile.
+		wg.Go(func() { a.License.Run(ctx) })
+	}
 	if a.dispatcher != nil {
 		wg.Go(func() {
 			if err := a.dispatcher.Run(ctx); err != nil && ctx.Err() == nil {

@@ -48,6 +48,16 @@ type Config struct {
 	Security Security
 	JWT      JWT
 	SMTP     SMTP
+	License  License
+}
+
+// License configures the license-server client (enterprise features such as SSO).
+type License struct {
+	Key             string // empty: community tier, no calls
+	ServerURL       string
+	Product         string
+	RefreshInterval time.Duration
+	GracePeriod     time.Duration
 }
 
 // Security holds the account settings, under Flask-Security-Too's SECURITY_* names.

@@ -201,3 +201,20 @@ func TestFlaskDurations(t *testing.T) {
 		}
 	}
 }
+
+func TestLicenseSettings(t *testing.T) {
+	c, err := Load(env(map[string]string{"LICENSE_KEY": " PENG-ABCD-EFGH-IJKL-MNOP-QRST ", "LICENSE_SERVER_URL": "https://license.example.com/"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.License.Key != "PENG-ABCD-EFGH-IJKL-MNOP-QRST" || c.License.ServerURL != "https://license.example.com" || c.License.Product != "gatehouse" {
+		t.Fatalf("license config = %+v", c.License)
+	}
+	_, err = Load(env(map[string]string{"LICENSE_KEY": "peng-bad"}))
+	if err == nil || !strings.Contains(err.Error(), "LICENSE_KEY") || strings.Contains(err.Error(), "peng-bad") {
+		t.Fatalf("malformed key: %v (it must be named, and never echoed)", err)
+	}
+	if _, err := Load(env(map[string]string{"LICENSE_KEY": "PENG-ABCD-EFGH-IJKL-MNOP-QRST"})); err == nil || !strings.Contains(err.Error(), "LICENSE_SERVER_URL") {
+		t.Fatalf("key without server: %v", err)
+	}
+}

@@ -51,8 +51,9 @@ func Defaults() *Config {
 			LoginBackoffAfter:       5,
 			LockoutDuration:         15 * time.Minute,
 		},
-		JWT:  JWT{AccessTTL: 15 * time.Minute, SigningAlg: "EdDSA", Audience: "gatehouse"},
-		SMTP: SMTP{Port: 587, From: "Gatehouse <no-reply@localhost>", TLS: "starttls"},
+		JWT:     JWT{AccessTTL: 15 * time.Minute, SigningAlg: "EdDSA", Audience: "gatehouse"},
+		SMTP:    SMTP{Port: 587, From: "Gatehouse <no-reply@localhost>", TLS: "starttls"},
+		License: License{Product: "gatehouse", RefreshInterval: time.Hour, GracePeriod: 72 * time.Hour},
 	}
 }
 
@@ -140,6 +141,9 @@ func (c *Config) finish() []Problem {
 	}
 	if c.SMTP.User != "" && c.SMTP.TLS == "none" {
 		problems = append(problems, Problem{Var: "SMTP_TLS", Value: c.SMTP.TLS, Accepts: "starttls or tls when SMTP_USER is set (credentials are never sent in clear text)"})
+	}
+	if c.License.Key != "" && c.License.ServerURL == "" {
+		problems = append(problems, Problem{Var: "LICENSE_SERVER_URL", Value: "", Accepts: "the license server's URL when LICENSE_KEY is set"})
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		problems = append(problems, Problem{Var: "TLS_CERT_FILE", Value: c.TLSCertFile, Accepts: "TLS_CERT_FILE and TLS_KEY_FILE set together, or neither"})

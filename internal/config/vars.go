@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"gatehouse/internal/license"
 )
 
 // Var documents one environment variable. The table below is the single source of truth for
@@ -208,6 +210,34 @@ var vars = []Var{
 		set: func(c *Config, v string) error { return nonEmpty(&c.JWT.Issuer, v) }},
 	{Name: "JWT_AUDIENCE", Default: "gatehouse", Doc: "The `aud` claim of access tokens.",
 		set: func(c *Config, v string) error { return nonEmpty(&c.JWT.Audience, v) }},
+	{Name: "LICENSE_KEY", Doc: "Enterprise license key (`PENG-XXXX-XXXX-XXXX-XXXX-XXXX`). Empty: community tier, gated features (SSO) off, no call to any license server. Checked locally before it is ever sent.", File: true, Secret: true,
+		set: func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if err := license.CheckKeyFormat(v); err != nil {
+				return accepts("a key of the form PENG-XXXX-XXXX-XXXX-XXXX-XXXX (letters A-Z and digits)")
+			}
+			c.License.Key = v
+			return nil
+		}},
+	{Name: "LICENSE_SERVER_URL", Doc: "Base URL of the license server (required with LICENSE_KEY).",
+		set: func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return accepts("an absolute http(s) URL")
+			}
+			c.License.ServerURL = strings.TrimRight(v, "/")
+			return nil
+		}},
+	{Name: "PRODUCT_NAME", Default: "gatehouse", Doc: "Product name sent to the license server.",
+		set: func(c *Config, v string) error { return nonEmpty(&c.License.Product, v) }},
+	{Name: "LICENSE_REFRESH_INTERVAL", Default: "1h", Doc: "How often the license is validated again (failures retry sooner, with backoff).",
+		set: func(c *Config, v string) error {
+			return duration(&c.License.RefreshInterval, v, time.Minute, 24*time.Hour)
+		}},
+	{Name: "LICENSE_GRACE_PERIOD", Default: "72h", Doc: "How long the last good answer stays valid while the license server is unreachable.",
+		set: func(c *Config, v string) error {
+			return duration(&c.License.GracePeriod, v, time.Minute, 720*time.Hour)
+		}},
 	{Name: "SMTP_HOST", Doc: "SMTP server. Empty: no email (no confirmation, no password recovery by email).",
 		set: func(c *Config, v string) error { c.SMTP.Host = v; return nil }},
 	{Name: "SMTP_PORT", Default: "587", Doc: "SMTP port.",

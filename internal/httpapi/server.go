@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"gatehouse/internal/auth"
+	"gatehouse/internal/license"
 	"gatehouse/internal/store"
 )
 
@@ -46,7 +47,12 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 	// Store serves the resource endpoints (teams, members, projects, users). Required with Auth.
 	Store *store.Store
+	// License reports the license state to admins (GET /api/v1/license). Nil: the route is left out.
+	License LicenseStatus
 }
+
+// LicenseStatus is what the HTTP layer needs of the license client.
+type LicenseStatus interface{ Status() license.Status }
 
 // Option adjusts a server beyond its dependencies.
 type Option func(*options)
@@ -86,6 +92,7 @@ type server struct {
 	registry  *prometheus.Registry
 	auth      *auth.Service
 	store     *store.Store
+	license   LicenseStatus
 	trusted   []netip.Prefix
 	versions  Versions
 	bodyLimit int64
@@ -123,6 +130,7 @@ func NewServer(deps Deps, opts ...Option) http.Handler {
 		registry:  deps.Registry,
 		auth:      deps.Auth,
 		store:     deps.Store,
+		license:   deps.License,
 		trusted:   deps.TrustedProxies,
 		versions:  o.versions,
 		bodyLimit: o.bodyLimit,
