@@ -172,6 +172,12 @@ const (
 	AuditMemberChanged    = "member_changed"
 	AuditMemberRemoved    = "member_removed"
 
+	// Team invitations: the team, role and invitation id are in the event's detail, the invited
+	// address in its email.
+	AuditInvitationCreated  = "invitation_created"
+	AuditInvitationRevoked  = "invitation_revoked"
+	AuditInvitationAccepted = "invitation_accepted"
+
 	// User administration (the admin API): what changed is in the event's detail.
 	AuditRoleChange      = "role_change"
 	AuditUserUpdated     = "user_updated"

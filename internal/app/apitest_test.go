@@ -96,7 +96,8 @@ type response struct {
 			Fields  map[string]string `json:"fields"`
 		} `json:"error"`
 		Meta struct {
-			Version int `json:"version"`
+			Version    int    `json:"version"`
+			NextCursor string `json:"next_cursor"`
 		} `json:"meta"`
 	}
 	Raw []byte

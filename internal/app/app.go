@@ -263,7 +263,7 @@ func (a *App) Handler() http.Handler {
 	if a.License != nil {
 		a.Registry.MustRegister(a.License.Collector())
 	}
-	return httpapi.NewServer(httpapi.Deps{
+	deps := httpapi.Deps{
 		Logger:         a.log,
 		Now:            a.now,
 		Version:        a.version,
@@ -274,7 +274,12 @@ func (a *App) Handler() http.Handler {
 		Store:          a.Store,
 		License:        a.License,
 		TrustedProxies: a.Config.TrustedProxies,
-	})
+		PublicURL:      a.Config.PublicURL,
+	}
+	if a.dispatcher != nil { // a nil *mail.Dispatcher in the interface would not be a nil Mailer
+		deps.Mailer = a.dispatcher
+	}
+	return httpapi.NewServer(deps)
 }
 
 // keyReload is how often the signing keys are re-read, so that a key added by another

@@ -118,6 +118,39 @@ func TestTeamsMembersProjects(t *testing.T) {
 		e.expect(upd(etag, "Again"), http.StatusPreconditionFailed, "precondition_failed")
 		e.expect(e.do("GET", pp, outsider, nil), http.StatusNotFound, "not_found")
 		e.expect(e.do("PATCH", pp, member, `{"name":"x","owner":"me"}`), http.StatusBadRequest, "invalid")
+
+		// Pagination: pages of 2 with an opaque cursor, every project exactly once.
+		for _, n := range []string{"B", "C"} {
+			e.expect(e.do("POST", tp+"/projects", member, map[string]string{"name": n}), http.StatusCreated, "")
+		}
+		seen := map[int64]bool{}
+		next := ""
+		for pages := 0; ; pages++ {
+			q := tp + "/projects?limit=2"
+			if next != "" {
+				q += "&cursor=" + next
+			}
+			r := e.do("GET", q, member, nil)
+			e.expect(r, http.StatusOK, "")
+			var items []struct {
+				ID int64 `json:"id"`
+			}
+			r.data(t, &items)
+			for _, it := range items {
+				if seen[it.ID] {
+					t.Fatalf("project %d listed twice", it.ID)
+				}
+				seen[it.ID] = true
+			}
+			if next = r.Body.Meta.NextCursor; next == "" || pages > 5 {
+				break
+			}
+		}
+		if len(seen) != 3 {
+			t.Fatalf("paged through %d projects, want 3", len(seen))
+		}
+		e.expect(e.do("GET", tp+"/projects?cursor=!!", member, nil), http.StatusBadRequest, "invalid")
+		e.expect(e.do("GET", tp+"/projects?limit=1000", member, nil), http.StatusBadRequest, "invalid")
 		// Member demoted to viewer: read yes, write no, at the very next request.
 		e.expect(e.do("PUT", fmt.Sprintf("%s/members/%d", tp, mid), owner, map[string]string{"role": "viewer"}), http.StatusOK, "")
 		e.expect(e.do("GET", pp, member, nil), http.StatusOK, "")

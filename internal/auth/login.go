@@ -369,8 +369,12 @@ var errBadToken = gatehouse.Errorf(gatehouse.EUnauthenticated, "invalid or expir
 
 // Authenticate turns a bearer access token into the request's principal. Besides the signature
 // and times, it checks on every request that the account is active, that its security stamp is
-// the one in the token, and that the token's session has not ended (logout).
+// the one in the token, and that the token's session has not ended (logout). A bearer with the
+// API key prefix is checked as an API key instead (see authenticateAPIKey).
 func (s *Service) Authenticate(ctx context.Context, bearer string) (*gatehouse.Principal, error) {
+	if IsAPIKey(bearer) {
+		return s.authenticateAPIKey(ctx, bearer)
+	}
 	claims, err := s.tokens.Verify(bearer)
 	if err != nil {
 		return nil, err

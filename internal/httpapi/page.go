@@ -129,3 +129,26 @@ func RespondResource(w http.ResponseWriter, r *http.Request, status int, data an
 	w.Header().Set("ETag", ETag(data))
 	return Respond(w, r, status, data)
 }
+
+// IDPage reads the page of a list ordered by a numeric id: the limit, and the id after which
+// the page starts (0 on the first page).
+func IDPage(r *http.Request, allowed ...string) (Page, int64, error) {
+	page, err := ParsePage(r, allowed...)
+	if err != nil {
+		return Page{}, 0, err
+	}
+	var after int64
+	if err := page.DecodeCursor(&after); err != nil {
+		return Page{}, 0, err
+	}
+	return page, after, nil
+}
+
+// NextIDCursor is the cursor after a page of n items ending at lastID: empty when the page was
+// not full (it was the last one).
+func NextIDCursor(n, limit int, lastID int64) string {
+	if n < limit {
+		return ""
+	}
+	return EncodeCursor(lastID)
+}

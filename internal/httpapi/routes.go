@@ -27,6 +27,7 @@ func (s *server) routes() []Route {
 		routes = append(routes, s.userRoutes()...)
 		routes = append(routes, s.apiKeyRoutes()...)
 		routes = append(routes, s.teamRoutes()...)
+		routes = append(routes, s.invitationRoutes()...)
 		if s.license != nil {
 			routes = append(routes, Route{Pattern: "GET /api/v1/license", Handler: s.handleLicense, Auth: Authenticated})
 		}

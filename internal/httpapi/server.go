@@ -15,6 +15,7 @@ import (
 
 	"gatehouse/internal/auth"
 	"gatehouse/internal/license"
+	"gatehouse/internal/mail"
 	"gatehouse/internal/store"
 )
 
@@ -49,6 +50,16 @@ type Deps struct {
 	Store *store.Store
 	// License reports the license state to admins (GET /api/v1/license). Nil: the route is left out.
 	License LicenseStatus
+	// Mailer queues the emails the resource endpoints send (team invitations). Nil when SMTP is
+	// off: creating an invitation then answers feature_disabled.
+	Mailer Mailer
+	// PublicURL is the base of the links in those emails (PUBLIC_URL); never taken from requests.
+	PublicURL string
+}
+
+// Mailer is what the HTTP layer needs of the mail dispatcher.
+type Mailer interface {
+	EnqueueTemplate(ctx context.Context, to string, c mail.Content) error
 }
 
 // LicenseStatus is what the HTTP layer needs of the license client.
@@ -93,6 +104,8 @@ type server struct {
 	auth      *auth.Service
 	store     *store.Store
 	license   LicenseStatus
+	mailer    Mailer
+	publicURL string
 	trusted   []netip.Prefix
 	versions  Versions
 	bodyLimit int64
@@ -131,6 +144,8 @@ func NewServer(deps Deps, opts ...Option) http.Handler {
 		auth:      deps.Auth,
 		store:     deps.Store,
 		license:   deps.License,
+		mailer:    deps.Mailer,
+		publicURL: strings.TrimRight(deps.PublicURL, "/"),
 		trusted:   deps.TrustedProxies,
 		versions:  o.versions,
 		bodyLimit: o.bodyLimit,

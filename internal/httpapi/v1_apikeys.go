@@ -1,4 +1,115 @@
 package httpapi
 
-// apiKeyRoutes are filled in by the apiKey endpoints.
-func (s *server) apiKeyRoutes() []Route { return nil }
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"gatehouse"
+	"gatehouse/internal/auth"
+	"gatehouse/internal/store"
+)
+
+// apiKeyRoutes are the caller's personal API keys. Every route needs an account that is not
+// required to change its password; the service asks rbac for the api_keys.* decision.
+func (s *server) apiKeyRoutes() []Route {
+	const small = 16 << 10
+	return []Route{
+		{Pattern: "POST /api/v1/api-keys", Handler: s.handleCreateAPIKey, BodyLimit: small, Auth: Authenticated},
+		{Pattern: "GET /api/v1/api-keys", Handler: s.handleAPIKeys, Auth: Authenticated},
+		{Pattern: "DELETE /api/v1/api-keys/{id}", Handler: s.handleRevokeAPIKey, Auth: Authenticated},
+	}
+}
+
+// Wire types of /api/v1/api-keys.
+
+type apiKeyCreateRequest struct {
+	Name   string   `json:"name"`
+	Scopes []string `json:"scopes"`
+	// ExpiresAt is an RFC 3339 time; absent or null for a key that never expires.
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+// apiKeyResponse describes a key. It never holds the secret, which exists only in the answer
+// to the create request (apiKeyCreatedResponse).
+type apiKeyResponse struct {
+	ID     int64    `json:"id"`
+	Name   string   `json:"name"`
+	Prefix string   `json:"prefix"`
+	Scopes []string `json:"scopes"`
+	// Status is active, expired, or invalidated (the owner's security stamp changed since).
+	Status     string     `json:"status"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+}
+
+type apiKeyCreatedResponse struct {
+	apiKeyResponse `json:",inline"`
+	// Secret is the key itself, shown this once.
+	Secret string `json:"secret"`
+}
+
+func (s *server) apiKeyData(owner *gatehouse.User, k *gatehouse.APIKey) apiKeyResponse {
+	scopes := make([]string, len(k.Scopes))
+	for i, sc := range k.Scopes {
+		scopes[i] = string(sc)
+	}
+	return apiKeyResponse{
+		ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: scopes, Status: s.auth.APIKeyStatus(owner, k),
+		CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, LastUsedAt: k.LastUsedAt,
+	}
+}
+
+func (s *server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request) error {
+	var req apiKeyCreateRequest
+	if err := Decode(r, &req); err != nil {
+		return err
+	}
+	p := gatehouse.PrincipalFrom(r.Context())
+	k, secret, err := s.auth.CreateAPIKey(r.Context(), p, auth.APIKeyInput{Name: req.Name, Scopes: req.Scopes, ExpiresAt: req.ExpiresAt}, s.client(r))
+	if err != nil {
+		return err
+	}
+	return Respond(w, r, http.StatusCreated, apiKeyCreatedResponse{apiKeyResponse: s.apiKeyData(p.User, k), Secret: secret})
+}
+
+func (s *server) handleAPIKeys(w http.ResponseWriter, r *http.Request) error {
+	page, err := ParsePage(r)
+	if err != nil {
+		return err
+	}
+	var after *store.APIKeyCursor
+	if page.Cursor != nil {
+		after = new(store.APIKeyCursor)
+		if err := page.DecodeCursor(after); err != nil {
+			return err
+		}
+	}
+	p := gatehouse.PrincipalFrom(r.Context())
+	keys, more, err := s.auth.APIKeys(r.Context(), p, after, page.Limit)
+	if err != nil {
+		return err
+	}
+	out := make([]apiKeyResponse, len(keys))
+	for i, k := range keys {
+		out[i] = s.apiKeyData(p.User, k)
+	}
+	next := ""
+	if more && len(keys) > 0 {
+		last := keys[len(keys)-1]
+		next = EncodeCursor(store.APIKeyCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+	}
+	return RespondPage(w, r, out, page.Limit, next)
+}
+
+func (s *server) handleRevokeAPIKey(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return gatehouse.Errorf(gatehouse.ENotFound, "API key not found")
+	}
+	if err := s.auth.RevokeAPIKey(r.Context(), gatehouse.PrincipalFrom(r.Context()), id, s.client(r)); err != nil {
+		return err
+	}
+	return Respond(w, r, http.StatusOK, messageResponse{Message: "API key revoked"})
+}

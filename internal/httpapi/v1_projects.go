@@ -37,12 +37,8 @@ func (s *server) handleProjects(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page, err := ParsePage(r)
+	page, after, err := IDPage(r)
 	if err != nil {
-		return err
-	}
-	var after int64
-	if err := page.DecodeCursor(&after); err != nil {
 		return err
 	}
 	ps, err := s.store.Projects(r.Context(), teamID, after, page.Limit)
@@ -54,8 +50,8 @@ func (s *server) handleProjects(w http.ResponseWriter, r *http.Request) error {
 		out[i] = projectData(p)
 	}
 	next := ""
-	if len(ps) == page.Limit {
-		next = EncodeCursor(ps[len(ps)-1].ID)
+	if len(ps) > 0 {
+		next = NextIDCursor(len(ps), page.Limit, ps[len(ps)-1].ID)
 	}
 	return RespondPage(w, r, out, page.Limit, next)
 }

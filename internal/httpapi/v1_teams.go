@@ -119,12 +119,8 @@ func (s *server) handleTeamList(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	page, err := ParsePage(r)
+	page, after, err := IDPage(r)
 	if err != nil {
-		return err
-	}
-	var after int64
-	if err := page.DecodeCursor(&after); err != nil {
 		return err
 	}
 	teams, err := s.store.ListTeams(r.Context(), p.User.ID, all, after, page.Limit)
@@ -136,8 +132,8 @@ func (s *server) handleTeamList(w http.ResponseWriter, r *http.Request) error {
 		out[i] = teamData(&t.Team, t.Role)
 	}
 	next := ""
-	if len(teams) == page.Limit {
-		next = EncodeCursor(teams[len(teams)-1].ID)
+	if len(teams) > 0 {
+		next = NextIDCursor(len(teams), page.Limit, teams[len(teams)-1].ID)
 	}
 	return RespondPage(w, r, out, page.Limit, next)
 }
@@ -208,12 +204,8 @@ func (s *server) handleMembers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page, err := ParsePage(r)
+	page, after, err := IDPage(r)
 	if err != nil {
-		return err
-	}
-	var after int64
-	if err := page.DecodeCursor(&after); err != nil {
 		return err
 	}
 	ms, err := s.store.Members(r.Context(), id, after, page.Limit)
@@ -225,8 +217,8 @@ func (s *server) handleMembers(w http.ResponseWriter, r *http.Request) error {
 		out[i] = memberResponse{UserID: m.UserID, Email: m.Email, Role: string(m.Role), CreatedAt: m.CreatedAt}
 	}
 	next := ""
-	if len(ms) == page.Limit {
-		next = EncodeCursor(ms[len(ms)-1].UserID)
+	if len(ms) > 0 {
+		next = NextIDCursor(len(ms), page.Limit, ms[len(ms)-1].UserID)
 	}
 	return RespondPage(w, r, out, page.Limit, next)
 }

@@ -38,13 +38,14 @@ const (
 	KindChangeNotice      = "change_notice"
 	KindAlreadyRegistered = "already_registered"
 	KindEmailCode         = "email_code"
+	KindInvitation        = "invitation"
 )
 
 // Kinds lists every message kind.
-var Kinds = []string{KindConfirm, KindReset, KindResetNotice, KindChangeNotice, KindAlreadyRegistered, KindEmailCode}
+var Kinds = []string{KindConfirm, KindReset, KindResetNotice, KindChangeNotice, KindAlreadyRegistered, KindEmailCode, KindInvitation}
 
 // Content is the data of one message kind: Confirm, Reset, ResetNotice, ChangeNotice,
-// AlreadyRegistered or EmailCode. Render turns it into a Message.
+// AlreadyRegistered, EmailCode or Invitation. Render turns it into a Message.
 type Content interface {
 	// Kind names the message kind and its templates.
 	Kind() string
@@ -91,6 +92,17 @@ type EmailCode struct {
 	ValidFor time.Duration // 5 minutes when zero
 }
 
+// Invitation invites someone to join a team, with a link and a short code to type in instead.
+// Team and InvitedBy are data that team members chose: they are shown as text, on one line.
+type Invitation struct {
+	Team      string        // the team's name
+	Role      string        // the team role offered, such as "member"
+	InvitedBy string        // the inviter's address; optional
+	Link      string        // absolute URL built from PUBLIC_URL
+	Code      string        // the short code; optional
+	ValidFor  time.Duration // how long link and code work; not shown when zero
+}
+
 // Kind implements Content.
 func (Confirm) Kind() string { return KindConfirm }
 
@@ -109,6 +121,9 @@ func (AlreadyRegistered) Kind() string { return KindAlreadyRegistered }
 // Kind implements Content.
 func (EmailCode) Kind() string { return KindEmailCode }
 
+// Kind implements Content.
+func (Invitation) Kind() string { return KindInvitation }
+
 func (c Confirm) validate() error {
 	return firstErr(checkLink("link", c.Link, true), checkCode(c.Code, false))
 }
@@ -125,6 +140,17 @@ func (c AlreadyRegistered) validate() error {
 }
 
 func (c EmailCode) validate() error { return checkCode(c.Code, true) }
+
+func (c Invitation) validate() error {
+	var err error
+	switch {
+	case cleanLine(c.Team) == "":
+		err = gatehouse.FieldError("team", "is required")
+	case cleanLine(c.Role) == "":
+		err = gatehouse.FieldError("role", "is required")
+	}
+	return firstErr(err, checkLink("link", c.Link, true), checkCode(c.Code, false))
+}
 
 func firstErr(errs ...error) error {
 	for _, err := range errs {
@@ -231,8 +257,15 @@ func Render(brand Brand, to string, content Content) (Message, error) {
 	if err := content.validate(); err != nil {
 		return Message{}, err
 	}
-	if c, ok := content.(EmailCode); ok && c.ValidFor == 0 {
-		c.ValidFor = 5 * time.Minute
+	switch c := content.(type) {
+	case EmailCode:
+		if c.ValidFor == 0 {
+			c.ValidFor = 5 * time.Minute
+			content = c
+		}
+	case Invitation:
+		// A team name with line breaks must not shape the text body, nor the subject.
+		c.Team, c.Role, c.InvitedBy = cleanLine(c.Team), cleanLine(c.Role), cleanLine(c.InvitedBy)
 		content = c
 	}
 	set, err := templates()

@@ -15,6 +15,8 @@ var sampleContent = map[string]Content{
 	KindChangeNotice:      ChangeNotice{At: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC), Link: "https://id.example.com/forgot"},
 	KindAlreadyRegistered: AlreadyRegistered{LoginLink: "https://id.example.com/login", ResetLink: "https://id.example.com/forgot"},
 	KindEmailCode:         EmailCode{Code: "482913"},
+	KindInvitation: Invitation{Team: "Platform\r\nteam", Role: "member", InvitedBy: "owner@example.com",
+		Link: "https://id.example.com/invitations/accept?token=ghi&x=1", Code: "INV1T-ED000", ValidFor: 7 * 24 * time.Hour},
 }
 
 func TestRenderEveryKind(t *testing.T) {
@@ -26,6 +28,8 @@ func TestRenderEveryKind(t *testing.T) {
 		KindChangeNotice:      {"Your Acme ID password was changed", "4 March 2026 at 05:06 UTC", "https://id.example.com/forgot"},
 		KindAlreadyRegistered: {"Your Acme ID account", "https://id.example.com/login", "https://id.example.com/forgot", "already have an account"},
 		KindEmailCode:         {"Your Acme ID sign-in code", "482913", "5 minutes"},
+		KindInvitation: {"You are invited to join Platform team on Acme ID", "owner@example.com invited you", "Platform team",
+			"as member", "https://id.example.com/invitations/accept?token=ghi", "INV1T-ED000", "7 days"},
 	}
 	if len(sampleContent) != len(Kinds) || len(want) != len(Kinds) {
 		t.Fatalf("the test covers %d kinds, there are %d", len(sampleContent), len(Kinds))
@@ -102,6 +106,8 @@ func TestRenderEscapesHostileData(t *testing.T) {
 		ResetNotice{Link: `https://id.example.com/x?<svg/onload=alert(4)>`},
 		AlreadyRegistered{LoginLink: `https://id.example.com/login?"><iframe>`, ResetLink: `https://id.example.com/r?'><a>`},
 		EmailCode{Code: `<b>1</b>`},
+		Invitation{Team: "<script>alert(5)</script>\r\nBcc: victim@example.com", Role: "<b>owner</b>", InvitedBy: `"<img/src=x>"@example.com`,
+			Link: `https://id.example.com/invitations/accept?t="><iframe>`, Code: `<svg/onload=alert(6)>`},
 	}
 	for _, c := range contents {
 		t.Run(c.Kind(), func(t *testing.T) {
@@ -145,6 +151,8 @@ func TestRenderRejectsBadContent(t *testing.T) {
 		"two recipients":   {"a@example.com, b@example.com", EmailCode{Code: "1"}, "to"},
 		"recipient header": {"a@example.com\r\nBcc: b@example.com", EmailCode{Code: "1"}, "to"},
 		"no recipient":     {"", EmailCode{Code: "1"}, "to"},
+		"no team":          {"a@example.com", Invitation{Team: " \r\n", Role: "member", Link: "https://x.example.com/"}, "team"},
+		"no invite link":   {"a@example.com", Invitation{Team: "T", Role: "member"}, "link"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Render(Brand{Name: "X"}, tc.to, tc.c)

@@ -77,7 +77,7 @@ func (s *Store) ResetAccess(ctx context.Context, userID int64, newStamp, reason 
 	})
 }
 
-// SetActive activates or deactivates a user; deactivation revokes every session.
+// SetActive activates or deactivates a user; deactivation revokes every session and API key.
 func (s *Store) SetActive(ctx context.Context, userID int64, active bool) (err error) {
 	defer wrapErr(&err, "store.SetActive(%d, %v)", userID, active)
 	now := utc(s.now())
@@ -91,6 +91,11 @@ func (s *Store) SetActive(ctx context.Context, userID int64, active bool) (err e
 			return err
 		}
 		if !active {
+			// Deactivation ends every session and revokes every API key for good: reactivating
+			// the account does not bring them back.
+			if _, err := revokeUserAPIKeys(ctx, tx, userID, now); err != nil {
+				return err
+			}
 			return revokeSessions(ctx, tx, "user_id = ?", userID, now, "deactivated")
 		}
 		return nil

@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"gatehouse"
+)
+
+// apiKeyRow is the api_keys table. Only the SHA-256 hash of a key's secret is stored.
+type apiKeyRow struct {
+	bun.BaseModel `bun:"table:api_keys,alias:ak"`
+
+	ID         int64      `bun:"id,pk,autoincrement"`
+	UserID     int64      `bun:"user_id"`
+	Name       string     `bun:"name"`
+	Prefix     string     `bun:"prefix"`
+	SecretHash string     `bun:"secret_hash"`
+	Scopes     string     `bun:"scopes"`
+	Stamp      string     `bun:"stamp"`
+	CreatedAt  time.Time  `bun:"created_at"`
+	ExpiresAt  *time.Time `bun:"expires_at"`
+	LastUsedAt *time.Time `bun:"last_used_at"`
+	RevokedAt  *time.Time `bun:"revoked_at"`
+}
+
+func (r *apiKeyRow) toDomain() *gatehouse.APIKey {
+	scopes, _ := gatehouse.ParseScopes(r.Scopes)
+	return &gatehouse.APIKey{
+		ID: r.ID, UserID: r.UserID, Name: r.Name, Prefix: r.Prefix, Scopes: scopes, Stamp: r.Stamp,
+		CreatedAt: utc(r.CreatedAt), ExpiresAt: utcPtr(r.ExpiresAt), LastUsedAt: utcPtr(r.LastUsedAt),
+		RevokedAt: utcPtr(r.RevokedAt),
+	}
+}
+
+// APIKeyCursor is the position after which a page of APIKeys starts: the created_at and id of
+// the last key of the previous page (keys are listed newest first).
+type APIKeyCursor struct {
+	CreatedAt time.Time `json:"c"`
+	ID        int64     `json:"i"`
+}
+
+// CreateAPIKey stores k with the hash of its secret and fills in its ID and CreatedAt. The
+// caller chose the secret, its prefix, the scopes and the owner's current security stamp.
+func (s *Store) CreateAPIKey(ctx context.Context, k *gatehouse.APIKey, secretHash string) (err error) {
+	defer wrapErr(&err, "store.CreateAPIKey(user=%d)", k.UserID)
+	now := utc(s.now())
+	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		row := &apiKeyRow{
+			UserID: k.UserID, Name: k.Name, Prefix: k.Prefix, SecretHash: secretHash,
+			Scopes: gatehouse.FormatScopes(k.Scopes), Stamp: k.Stamp, CreatedAt: now, ExpiresAt: utcPtr(k.ExpiresAt),
+		}
+		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
+			return err
+		}
+		k.ID, k.CreatedAt, k.ExpiresAt = row.ID, now, row.ExpiresAt
+		return nil
+	})
+}
+
+// APIKeyBySecret loads, in one read transaction, the key whose secret has this hash and its
+// owner with roles. An unknown hash is ENotFound. Whether the key may still be used (revoked,
+// expired, owner inactive, stamp changed) is the caller's decision. The lookup is by the hash
+// of a 256-bit secret through a unique index, so its timing reveals nothing about the secret.
+func (s *Store) APIKeyBySecret(ctx context.Context, secretHash string) (k *gatehouse.APIKey, owner *gatehouse.User, err error) {
+	defer wrapErr(&err, "store.APIKeyBySecret")
+	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		row := new(apiKeyRow)
+		if err := tx.NewSelect().Model(row).Where("secret_hash = ?", secretHash).Scan(ctx); err != nil {
+			return notFound(err, "API key not found")
+		}
+		u, err := s.userWhere(ctx, tx, "id = ?", row.UserID)
+		if err != nil {
+			return err
+		}
+		k, owner = row.toDomain(), u
+		return nil
+	})
+	return k, owner, err
+}
+
+// TouchAPIKey records that key id was used now, unless that was already recorded less than
+// every ago, and reports whether it wrote. The condition is in the UPDATE itself, so a burst of
+// concurrent requests with one key writes once, and a busy key costs one write per interval
+// rather than one per request.
+func (s *Store) TouchAPIKey(ctx context.Context, id int64, every time.Duration) (touched bool, err error) {
+	defer wrapErr(&err, "store.TouchAPIKey(%d)", id)
+	now := utc(s.now())
+	err = s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewUpdate().Model((*apiKeyRow)(nil)).Set("last_used_at = ?", now).
+			Where("id = ?", id).Where("(last_used_at IS NULL OR last_used_at < ?)", now.Add(-every)).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		touched = n > 0
+		return err
+	})
+	return touched, err
+}
+
+// APIKeys lists a user's keys that have not been revoked, newest first, at most limit of them,
+// starting after the cursor (nil: from the newest). Expired keys and keys whose stamp is stale
+// are listed too, so that their owner sees why they stopped working.
+func (s *Store) APIKeys(ctx context.Context, userID int64, after *APIKeyCursor, limit int) (out []*gatehouse.APIKey, err error) {
+	defer wrapErr(&err, "store.APIKeys(%d)", userID)
+	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var rows []apiKeyRow
+		q := tx.NewSelect().Model(&rows).Where("user_id = ?", userID).Where("revoked_at IS NULL")
+		if after != nil {
+			at := utc(after.CreatedAt)
+			q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", at, at, after.ID)
+		}
+		if err := q.OrderExpr("created_at DESC, id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
+			return err
+		}
+		out = make([]*gatehouse.APIKey, len(rows))
+		for i := range rows {
+			out[i] = rows[i].toDomain()
+		}
+		return nil
+	})
+	return out, err
+}
+
+// RevokeAPIKey revokes the user's key id and returns it. A key that does not exist, belongs to
+// another user or is revoked already is ENotFound, so nobody learns about others' keys.
+func (s *Store) RevokeAPIKey(ctx context.Context, userID, id int64) (k *gatehouse.APIKey, err error) {
+	defer wrapErr(&err, "store.RevokeAPIKey(user=%d, id=%d)", userID, id)
+	now := utc(s.now())
+	err = s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		row := new(apiKeyRow)
+		if err := tx.NewSelect().Model(row).Where("id = ?", id).Where("user_id = ?", userID).
+			Where("revoked_at IS NULL").Scan(ctx); err != nil {
+			return notFound(err, "API key not found")
+		}
+		res, err := tx.NewUpdate().Model((*apiKeyRow)(nil)).Set("revoked_at = ?", now).
+			Where("id = ?", id).Where("revoked_at IS NULL").Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if err := mustAffect(res, "API key not found"); err != nil {
+			return err
+		}
+		row.RevokedAt = &now
+		k = row.toDomain()
+		return nil
+	})
+	return k, err
+}
+
+// RevokeUserAPIKeys revokes every key of a user that is not revoked yet and reports how many.
+func (s *Store) RevokeUserAPIKeys(ctx context.Context, userID int64) (n int64, err error) {
+	defer wrapErr(&err, "store.RevokeUserAPIKeys(%d)", userID)
+	now := utc(s.now())
+	err = s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		n, err = revokeUserAPIKeys(ctx, tx, userID, now)
+		return err
+	})
+	return n, err
+}
+
+// revokeUserAPIKeys is RevokeUserAPIKeys inside the caller's transaction. Deactivating a user
+// should call it beside revokeSessions, so that reactivating the account does not bring its old
+// keys back (an inactive owner's keys are refused either way).
+func revokeUserAPIKeys(ctx context.Context, tx bun.Tx, userID int64, now time.Time) (int64, error) {
+	res, err := tx.NewUpdate().Model((*apiKeyRow)(nil)).Set("revoked_at = ?", now).
+		Where("user_id = ?", userID).Where("revoked_at IS NULL").Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
