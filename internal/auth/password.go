@@ -193,21 +193,29 @@ const (
 //     factor of the repeat count is lost, which again lowers the estimate. The first 256
 //     characters are examined; later ones could only have raised it.
 func strength(password string, userInputs []string) (score int, warning string) {
-	runes := []rune(norm.NFKC.String(password))
-	if len(runes) > strengthScan {
-		runes = runes[:strengthScan]
-	}
 	var st standIn
-	pw := collapseRepeats(st.text(string(runes)))
-	if len(pw) > strengthJudge {
-		pw = pw[:strengthJudge]
-	}
+	pw := strengthText(&st, password)
 	inputs := strengthInputs(userInputs)
 	for i, in := range inputs {
 		inputs[i] = st.text(in)
 	}
 	res := zxcvbn.PasswordStrength(pw, inputs)
 	return res.Score, zxcvbnWarning(res.Score, res.Sequence)
+}
+
+// strengthText is what zxcvbn is given for password: NFKC, at most strengthScan characters
+// read, stand-ins for non-ASCII, repeats collapsed, at most strengthJudge characters. Its
+// bounded length is what bounds zxcvbn's time.
+func strengthText(st *standIn, password string) string {
+	runes := []rune(norm.NFKC.String(password))
+	if len(runes) > strengthScan {
+		runes = runes[:strengthScan]
+	}
+	pw := collapseRepeats(st.text(string(runes)))
+	if len(pw) > strengthJudge {
+		pw = pw[:strengthJudge]
+	}
+	return pw
 }
 
 // collapseRepeats shortens every run of three or more consecutive copies of a substring of the
