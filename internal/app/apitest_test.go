@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,32 +16,15 @@ import (
 	"gatehouse/internal/app"
 	"gatehouse/internal/config"
 	"gatehouse/internal/mail/mailtest"
+	"gatehouse/internal/testclock"
 )
-
-// clock is an adjustable clock shared by the service, the store and the token manager.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // env is one running Gatehouse on a fresh database, with an SMTP server when mail is on.
 type env struct {
 	t     *testing.T
 	app   *app.App
 	srv   *httptest.Server
-	clock *clock
+	clock *testclock.Clock
 	smtp  *mailtest.Server
 }
 
@@ -60,7 +42,7 @@ func testConfig(db config.DB) *config.Config {
 // start boots the app with cfg; withMail adds an in-process SMTP server.
 func start(t *testing.T, cfg *config.Config, withMail bool) *env {
 	t.Helper()
-	e := &env{t: t, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
+	e := &env{t: t, clock: testclock.New(time.Now().UTC().Truncate(time.Second))}
 	if withMail {
 		e.smtp = mailtest.Start(t, mailtest.Options{})
 		cfg.SMTP = config.SMTP{Host: "127.0.0.1", Port: e.smtp.Port(), From: "Gatehouse <no-reply@gatehouse.test>", TLS: "none"}

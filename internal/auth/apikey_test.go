@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"gatehouse"
 	"gatehouse/internal/config"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testclock"
 	"gatehouse/internal/testdb"
 )
 
@@ -85,30 +85,13 @@ func TestKeyScopes(t *testing.T) {
 	}
 }
 
-type apiKeyTestClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *apiKeyTestClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *apiKeyTestClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // newKeyService is a Service on a fresh database with a movable clock; it has no token manager,
 // so only API keys can be authenticated with it.
-func newKeyService(t *testing.T, db config.DB) (*Service, *store.Store, *apiKeyTestClock) {
+func newKeyService(t *testing.T, db config.DB) (*Service, *store.Store, *testclock.Clock) {
 	t.Helper()
 	ctx := context.Background()
-	clk := &apiKeyTestClock{t: time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)}
-	st, err := store.Open(ctx, db, store.WithClock(clk.now))
+	clk := testclock.New(time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC))
+	st, err := store.Open(ctx, db, store.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +99,7 @@ func newKeyService(t *testing.T, db config.DB) (*Service, *store.Store, *apiKeyT
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return New(st, Hasher{Cost: 4}, nil, nil, Options{}, nil, clk.now), st, clk
+	return New(st, Hasher{Cost: 4}, nil, nil, Options{}, nil, clk.Now), st, clk
 }
 
 func TestAPIKeyAuthenticate(t *testing.T) {
@@ -160,23 +143,23 @@ func TestAPIKeyAuthenticate(t *testing.T) {
 		if got.User.ID != alice.ID || got.APIKeyID != k.ID || got.SessionID != "" || gatehouse.FormatScopes(got.Scopes) != "read write" {
 			t.Fatalf("principal = %+v", got)
 		}
-		if keys, _ := st.APIKeys(ctx, alice.ID, nil, 10); keys[0].LastUsedAt == nil || !keys[0].LastUsedAt.Equal(clk.now()) {
-			t.Fatalf("last_used_at = %v, want %v", keys[0].LastUsedAt, clk.now())
+		if keys, _ := st.APIKeys(ctx, alice.ID, nil, 10); keys[0].LastUsedAt == nil || !keys[0].LastUsedAt.Equal(clk.Now()) {
+			t.Fatalf("last_used_at = %v, want %v", keys[0].LastUsedAt, clk.Now())
 		}
 		// Within the minute, use does not write again; after it, it does.
-		clk.advance(30 * time.Second)
+		clk.Advance(30 * time.Second)
 		if _, err := s.Authenticate(ctx, secret); err != nil {
 			t.Fatal(err)
 		}
-		if keys, _ := st.APIKeys(ctx, alice.ID, nil, 10); !keys[0].LastUsedAt.Equal(clk.now().Add(-30 * time.Second)) {
+		if keys, _ := st.APIKeys(ctx, alice.ID, nil, 10); !keys[0].LastUsedAt.Equal(clk.Now().Add(-30 * time.Second)) {
 			t.Fatalf("last_used_at moved within the minute: %v", keys[0].LastUsedAt)
 		}
-		clk.advance(31 * time.Second)
+		clk.Advance(31 * time.Second)
 		if _, err := s.Authenticate(ctx, secret); err != nil {
 			t.Fatal(err)
 		}
-		if keys, _ := st.APIKeys(ctx, alice.ID, nil, 10); !keys[0].LastUsedAt.Equal(clk.now()) {
-			t.Fatalf("last_used_at = %v, want %v", keys[0].LastUsedAt, clk.now())
+		if keys, _ := st.APIKeys(ctx, alice.ID, nil, 10); !keys[0].LastUsedAt.Equal(clk.Now()) {
+			t.Fatalf("last_used_at = %v, want %v", keys[0].LastUsedAt, clk.Now())
 		}
 
 		// Demoted to a team viewer, alice may only read: her key loses write at once.
@@ -195,16 +178,16 @@ func TestAPIKeyAuthenticate(t *testing.T) {
 		}
 
 		// Expiry: the key works until the moment it expires.
-		exp := clk.now().Add(time.Hour)
+		exp := clk.Now().Add(time.Hour)
 		_, short, err := s.CreateAPIKey(ctx, &gatehouse.Principal{User: bob, Scopes: rw}, APIKeyInput{Name: "short", Scopes: []string{"read"}, ExpiresAt: &exp}, Client{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		clk.advance(time.Hour - time.Second)
+		clk.Advance(time.Hour - time.Second)
 		if _, err := s.Authenticate(ctx, short); err != nil {
 			t.Fatalf("before expiry: %v", err)
 		}
-		clk.advance(time.Second)
+		clk.Advance(time.Second)
 		if _, err := s.Authenticate(ctx, short); gatehouse.ErrorCode(err) != gatehouse.EUnauthenticated {
 			t.Fatalf("at expiry: %v, want unauthenticated", err)
 		}
@@ -256,7 +239,7 @@ func TestCreateAPIKeyRefuses(t *testing.T) {
 		}
 	}
 	all := gatehouse.AllScopes
-	past, tooFar, yearAhead := clk.now().Add(-time.Second), clk.now().Add(APIKeyMaxLifetime+time.Second), clk.now().Add(APIKeyMaxLifetime)
+	past, tooFar, yearAhead := clk.Now().Add(-time.Second), clk.Now().Add(APIKeyMaxLifetime+time.Second), clk.Now().Add(APIKeyMaxLifetime)
 
 	// A viewer's token carries read only: creating needs write, whatever the body says.
 	_, _, err := s.CreateAPIKey(ctx, &gatehouse.Principal{User: viewer, Scopes: []gatehouse.Scope{gatehouse.ScopeRead}}, APIKeyInput{Name: "x", Scopes: []string{"read"}}, Client{})

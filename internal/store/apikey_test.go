@@ -4,39 +4,21 @@ import (
 	"context"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"gatehouse"
 	"gatehouse/internal/config"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testclock"
 	"gatehouse/internal/testdb"
 )
-
-// apiKeyClock is a clock a test moves by hand.
-type apiKeyClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *apiKeyClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *apiKeyClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 func TestAPIKeys(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db config.DB) {
 		ctx := context.Background()
-		clk := &apiKeyClock{t: time.Date(2026, 3, 4, 5, 6, 7, 891234567, time.UTC)}
-		s := open(t, db, store.WithClock(clk.now))
+		clk := testclock.New(time.Date(2026, 3, 4, 5, 6, 7, 891234567, time.UTC))
+		s := open(t, db, store.WithClock(clk.Now))
 		alice := &gatehouse.User{Email: "alice@example.com", Active: true, Roles: []gatehouse.Role{gatehouse.RoleMaintainer}}
 		bob := &gatehouse.User{Email: "bob@example.com", Active: true}
 		for _, u := range []*gatehouse.User{alice, bob} {
@@ -45,13 +27,13 @@ func TestAPIKeys(t *testing.T) {
 			}
 		}
 
-		expires := clk.now().Add(30 * 24 * time.Hour)
+		expires := clk.Now().Add(30 * 24 * time.Hour)
 		k := &gatehouse.APIKey{UserID: alice.ID, Name: `deploy "bot" 🦫`, Prefix: "ghk_ABCDEFGH",
 			Scopes: []gatehouse.Scope{gatehouse.ScopeRead, gatehouse.ScopeWrite}, Stamp: alice.SecurityStamp, ExpiresAt: &expires}
 		if err := s.CreateAPIKey(ctx, k, "hash-1"); err != nil {
 			t.Fatal(err)
 		}
-		if k.ID == 0 || !k.CreatedAt.Equal(clk.now().Truncate(time.Microsecond)) {
+		if k.ID == 0 || !k.CreatedAt.Equal(clk.Now().Truncate(time.Microsecond)) {
 			t.Fatalf("created key = %+v", k)
 		}
 		got, owner, err := s.APIKeyBySecret(ctx, "hash-1")
@@ -82,23 +64,23 @@ func TestAPIKeys(t *testing.T) {
 				t.Fatalf("touch %d = %v, %v; want %v", i, touched, err, want)
 			}
 		}
-		clk.advance(59 * time.Second)
+		clk.Advance(59 * time.Second)
 		if touched, _ := s.TouchAPIKey(ctx, k.ID, time.Minute); touched {
 			t.Fatal("touched again within the minute")
 		}
-		clk.advance(2 * time.Second)
+		clk.Advance(2 * time.Second)
 		if touched, err := s.TouchAPIKey(ctx, k.ID, time.Minute); err != nil || !touched {
 			t.Fatalf("touch after a minute = %v, %v", touched, err)
 		}
-		if got, _, _ := s.APIKeyBySecret(ctx, "hash-1"); got.LastUsedAt == nil || !got.LastUsedAt.Equal(clk.now().Truncate(time.Microsecond)) {
-			t.Fatalf("last_used_at = %v, want %v", got.LastUsedAt, clk.now())
+		if got, _, _ := s.APIKeyBySecret(ctx, "hash-1"); got.LastUsedAt == nil || !got.LastUsedAt.Equal(clk.Now().Truncate(time.Microsecond)) {
+			t.Fatalf("last_used_at = %v, want %v", got.LastUsedAt, clk.Now())
 		}
 
 		// Listing: newest first, paged by (created_at, id); two keys share a created_at.
 		var ids []int64
 		for i := range 4 {
 			if i != 2 {
-				clk.advance(time.Second)
+				clk.Advance(time.Second)
 			}
 			nk := &gatehouse.APIKey{UserID: alice.ID, Name: "key " + strconv.Itoa(i), Prefix: "ghk_K" + strconv.Itoa(i),
 				Scopes: []gatehouse.Scope{gatehouse.ScopeRead}, Stamp: alice.SecurityStamp}
