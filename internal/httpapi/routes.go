@@ -50,7 +50,7 @@ func (s *server) authRoutes() []Route {
 		{Pattern: "POST /api/v1/auth/password/change", Handler: s.handleChangePassword, BodyLimit: small, Auth: AuthenticatedMayChangePassword},
 		{Pattern: "POST /api/v1/auth/password/forgot", Handler: s.handleForgotPassword, BodyLimit: small},
 		{Pattern: "POST /api/v1/auth/password/reset", Handler: s.handleResetPassword, BodyLimit: small},
-		{Pattern: "GET /api/v1/me", Handler: s.handleMe, Auth: AuthenticatedMayChangePassword},
+		{Pattern: "GET /api/v1/me", Handler: s.handleGetMe, Auth: AuthenticatedMayChangePassword},
 		{Pattern: "GET /api/v1/auth/sessions", Handler: s.handleSessions, Auth: Authenticated},
 		{Pattern: "DELETE /api/v1/auth/sessions/{id}", Handler: s.handleRevokeSession, Auth: Authenticated},
 	}

@@ -6,6 +6,7 @@ import (
 
 	"gatehouse"
 	"gatehouse/internal/auth"
+	"gatehouse/internal/rbac"
 )
 
 // Wire types of /api/v1/auth. Domain types never reach the wire directly.
@@ -197,6 +198,15 @@ type meResponse struct {
 	CreatedAt          time.Time  `json:"created_at"`
 }
 
+// handleGetMe is GET /api/v1/me: the caller's own account, for a token with the read scope.
+func (s *server) handleGetMe(w http.ResponseWriter, r *http.Request) error {
+	if err := rbac.Decide(gatehouse.PrincipalFrom(r.Context()), rbac.ActUserReadSelf, ""); err != nil {
+		return err
+	}
+	return s.handleMe(w, r)
+}
+
+// handleMe writes the caller's own account; its callers have decided that the caller may see it.
 func (s *server) handleMe(w http.ResponseWriter, r *http.Request) error {
 	p := gatehouse.PrincipalFrom(r.Context())
 	u := p.User

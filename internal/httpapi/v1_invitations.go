@@ -123,8 +123,9 @@ func (s *server) handleInvitations(w http.ResponseWriter, r *http.Request) error
 
 func (s *server) handleInvitationCreate(w http.ResponseWriter, r *http.Request) error {
 	// Inviting as member or viewer is the lesser right: without it the caller learns nothing
-	// more (404 outside the team, 403 inside); the role asked for is checked once it is known.
-	p, teamID, callerRole, err := s.teamAccess(r, rbac.ActInvitationCreate)
+	// more (404 outside the team, 403 inside); the role asked for is checked once it is known,
+	// and the scope with it (see teamRolesAccess).
+	p, teamID, callerRole, err := s.teamRolesAccess(r, rbac.ActInvitationCreate)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -63,6 +64,20 @@ func pathID(r *http.Request, name, what string) (int64, error) {
 // teamAccess resolves the team of the path and the caller's role in it, and asks rbac whether
 // the caller may perform act. A team the caller may not see is 404, like one that does not exist.
 func (s *server) teamAccess(r *http.Request, act rbac.Action) (p *gatehouse.Principal, teamID int64, role gatehouse.TeamRole, err error) {
+	return s.teamAccessWith(r, act, rbac.Decide)
+}
+
+// teamRolesAccess is teamAccess for a request whose exact action is known only later (from the
+// body, or from the member's role inside the transaction): act is the lesser of the candidate
+// actions, and only the roles half of the decision is taken here. A caller whose roles grant
+// none of the candidates learns nothing more (404 outside the team, 403 inside); the scope is
+// left to the exact decision, so that a caller whose roles do not grant the exact action hears
+// forbidden rather than that a token with another scope would do (insufficient_scope).
+func (s *server) teamRolesAccess(r *http.Request, act rbac.Action) (p *gatehouse.Principal, teamID int64, role gatehouse.TeamRole, err error) {
+	return s.teamAccessWith(r, act, rolesGrant)
+}
+
+func (s *server) teamAccessWith(r *http.Request, act rbac.Action, decide func(*gatehouse.Principal, rbac.Action, gatehouse.TeamRole) error) (p *gatehouse.Principal, teamID int64, role gatehouse.TeamRole, err error) {
 	p = gatehouse.PrincipalFrom(r.Context())
 	if teamID, err = pathID(r, "id", "team"); err != nil {
 		return nil, 0, "", err
@@ -70,10 +85,20 @@ func (s *server) teamAccess(r *http.Request, act rbac.Action) (p *gatehouse.Prin
 	if role, err = s.store.TeamRole(r.Context(), teamID, p.User.ID); err != nil {
 		return nil, 0, "", err
 	}
-	if err = rbac.Decide(p, act, role); err != nil {
+	if err = decide(p, act, role); err != nil {
 		return nil, 0, "", err
 	}
 	return p, teamID, role, nil
+}
+
+// rolesGrant is rbac.Decide without the scope half: nil when p's roles grant act, whatever the
+// token's scopes.
+func rolesGrant(p *gatehouse.Principal, act rbac.Action, teamRole gatehouse.TeamRole) error {
+	err := rbac.Decide(p, act, teamRole)
+	if e, ok := errors.AsType[*gatehouse.Error](err); ok && e.Reason == rbac.ReasonInsufficientScope {
+		return nil
+	}
+	return err
 }
 
 func (s *server) audit(ctx context.Context, r *http.Request, ev gatehouse.AuditEvent) {
@@ -246,7 +271,9 @@ func (s *server) changeMember(r *http.Request, teamID, userID int64, callerRole,
 }
 
 func (s *server) handleMemberPut(w http.ResponseWriter, r *http.Request) error {
-	_, teamID, callerRole, err := s.teamAccess(r, rbac.ActMembersList)
+	// Which action this is depends on the member's role, known inside the transaction, where
+	// changeMember decides it (scope included); members.set is the lesser of the two.
+	_, teamID, callerRole, err := s.teamRolesAccess(r, rbac.ActMemberSet)
 	if err != nil {
 		return err
 	}
@@ -291,7 +318,9 @@ func roleOrNone(r gatehouse.TeamRole) string {
 }
 
 func (s *server) handleMemberDelete(w http.ResponseWriter, r *http.Request) error {
-	_, teamID, callerRole, err := s.teamAccess(r, rbac.ActMembersList)
+	// As for handleMemberPut: members.remove is the lesser action, the exact one is decided in
+	// the transaction.
+	_, teamID, callerRole, err := s.teamRolesAccess(r, rbac.ActMemberRemove)
 	if err != nil {
 		return err
 	}
