@@ -52,6 +52,11 @@ func TestTeamsMembersProjects(t *testing.T) {
 		}
 		tp := fmt.Sprintf("/api/v1/teams/%d", team.ID)
 		e.expect(e.do("POST", "/api/v1/teams", owner, map[string]string{"name": ""}), http.StatusBadRequest, "invalid")
+		// PATCH with If-Match: the current ETag works once; the old one is then stale (412).
+		tag := e.do("GET", tp, owner, nil).Header.Get("ETag")
+		e.expect(e.doWithHeader("PATCH", tp, owner, map[string]string{"description": "renamed"}, "If-Match", tag), http.StatusOK, "")
+		e.expect(e.doWithHeader("PATCH", tp, owner, map[string]string{"description": "again"}, "If-Match", tag), http.StatusPreconditionFailed, "precondition_failed")
+		e.expect(e.doWithHeader("DELETE", tp, owner, nil, "If-Match", tag), http.StatusPreconditionFailed, "precondition_failed")
 
 		// Members: the owner adds a team admin and a member.
 		mid, aid := e.userID("member@example.com"), e.userID("teamadmin@example.com")

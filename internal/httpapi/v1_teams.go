@@ -184,18 +184,16 @@ func (s *server) handleTeamPatch(w http.ResponseWriter, r *http.Request) error {
 	if err := Decode(r, &req); err != nil {
 		return err
 	}
-	cur, err := s.store.TeamByID(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if err := CheckIfMatch(r, ETag(teamData(cur, role))); err != nil {
-		return err
-	}
-	t, err := s.store.UpdateTeam(r.Context(), id, store.TeamPatch{Name: req.Name, Description: req.Description})
+	t, err := s.store.UpdateTeam(r.Context(), id, store.TeamPatch{Name: req.Name, Description: req.Description}, teamIfMatch(r, role))
 	if err != nil {
 		return err
 	}
 	return RespondResource(w, r, http.StatusOK, teamData(t, role))
+}
+
+// teamIfMatch checks If-Match against the team as the transaction sees it.
+func teamIfMatch(r *http.Request, role gatehouse.TeamRole) func(*gatehouse.Team) error {
+	return func(cur *gatehouse.Team) error { return CheckIfMatch(r, ETag(teamData(cur, role))) }
 }
 
 func (s *server) handleTeamDelete(w http.ResponseWriter, r *http.Request) error {
@@ -203,17 +201,15 @@ func (s *server) handleTeamDelete(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	cur, err := s.store.TeamByID(r.Context(), id)
-	if err != nil {
+	var name string
+	check := teamIfMatch(r, role)
+	if err := s.store.DeleteTeam(r.Context(), id, func(cur *gatehouse.Team) error {
+		name = cur.Name
+		return check(cur)
+	}); err != nil {
 		return err
 	}
-	if err := CheckIfMatch(r, ETag(teamData(cur, role))); err != nil {
-		return err
-	}
-	if err := s.store.DeleteTeam(r.Context(), id); err != nil {
-		return err
-	}
-	s.audit(r.Context(), r, gatehouse.AuditEvent{Event: gatehouse.AuditTeamDeleted, Detail: "team " + strconv.FormatInt(id, 10) + " (" + cur.Name + ")"})
+	s.audit(r.Context(), r, gatehouse.AuditEvent{Event: gatehouse.AuditTeamDeleted, Detail: "team " + strconv.FormatInt(id, 10) + " (" + name + ")"})
 	return Respond(w, r, http.StatusOK, messageResponse{Message: "team deleted"})
 }
 

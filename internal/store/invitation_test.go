@@ -167,7 +167,7 @@ func TestInvitationLifecycle(t *testing.T) {
 		}
 
 		// Deleting the team deletes its invitations.
-		if err := s.DeleteTeam(ctx, f.team.ID); err != nil {
+		if err := s.DeleteTeam(ctx, f.team.ID, nil); err != nil {
 			t.Fatal(err)
 		}
 		var left int

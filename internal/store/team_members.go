@@ -69,14 +69,20 @@ type TeamPatch struct {
 	Description *string
 }
 
-// UpdateTeam applies p and returns the team.
-func (s *Store) UpdateTeam(ctx context.Context, id int64, p TeamPatch) (t *gatehouse.Team, err error) {
+// UpdateTeam applies p and returns the team. check runs on the team as the transaction sees
+// it, before anything is written (the If-Match comparison); it may be nil.
+func (s *Store) UpdateTeam(ctx context.Context, id int64, p TeamPatch, check func(*gatehouse.Team) error) (t *gatehouse.Team, err error) {
 	defer wrapErr(&err, "store.UpdateTeam(%d)", id)
 	now := utc(s.now())
 	err = s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		row := new(teamRow)
 		if err := tx.NewSelect().Model(row).Where("id = ?", id).Scan(ctx); err != nil {
 			return notFound(err, "team not found")
+		}
+		if check != nil {
+			if err := check(row.toDomain()); err != nil {
+				return err
+			}
 		}
 		if p.Name != nil {
 			row.Name = *p.Name
@@ -97,10 +103,20 @@ func (s *Store) UpdateTeam(ctx context.Context, id int64, p TeamPatch) (t *gateh
 	return t, err
 }
 
-// DeleteTeam deletes the team with its memberships and resources.
-func (s *Store) DeleteTeam(ctx context.Context, id int64) (err error) {
+// DeleteTeam deletes the team with its memberships and resources; check (may be nil) runs on
+// the team first, inside the transaction.
+func (s *Store) DeleteTeam(ctx context.Context, id int64, check func(*gatehouse.Team) error) (err error) {
 	defer wrapErr(&err, "store.DeleteTeam(%d)", id)
 	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if check != nil {
+			row := new(teamRow)
+			if err := tx.NewSelect().Model(row).Where("id = ?", id).Scan(ctx); err != nil {
+				return notFound(err, "team not found")
+			}
+			if err := check(row.toDomain()); err != nil {
+				return err
+			}
+		}
 		res, err := tx.NewDelete().Model((*teamRow)(nil)).Where("id = ?", id).Exec(ctx)
 		if err != nil {
 			return err
