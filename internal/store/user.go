@@ -272,3 +272,16 @@ func (s *Store) RecordLogin(ctx context.Context, userID int64, ip string) (err e
 		return mustAffect(res, "user not found")
 	})
 }
+
+// AdminExists reports whether any user holds the admin role. Start-up asks it before hashing
+// the default admin's password, so that a normal start does no bcrypt work.
+func (s *Store) AdminExists(ctx context.Context) (exists bool, err error) {
+	defer wrapErr(&err, "store.AdminExists")
+	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		n, err := tx.NewSelect().Model((*userRoleRow)(nil)).Join("JOIN roles AS r ON r.id = ur.role_id").
+			Where("r.name = ?", string(gatehouse.RoleAdmin)).Count(ctx)
+		exists = n > 0
+		return err
+	})
+	return exists, err
+}
