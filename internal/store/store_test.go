@@ -299,6 +299,9 @@ func TestEnsureAdminConcurrent(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db config.DB) {
 		ctx := context.Background()
 		stores := []*store.Store{open(t, nodeFirst(db, 0)), open(t, nodeFirst(db, 1)), open(t, nodeFirst(db, 2))}
+		if ok, err := stores[0].AdminExists(ctx); ok || err != nil {
+			t.Fatalf("AdminExists on an empty database = %v, %v", ok, err)
+		}
 		var wg sync.WaitGroup
 		created := make([]bool, 6)
 		errs := make([]error, 6)
@@ -319,6 +322,9 @@ func TestEnsureAdminConcurrent(t *testing.T) {
 		}
 		if n != 1 {
 			t.Fatalf("%d instances created the admin, want exactly 1", n)
+		}
+		if ok, err := stores[2].AdminExists(ctx); !ok || err != nil {
+			t.Fatalf("AdminExists after EnsureAdmin = %v, %v", ok, err)
 		}
 		u, err := stores[0].UserByEmail(ctx, "admin@localhost.local")
 		if err != nil || !u.HasRole(gatehouse.RoleAdmin) || !u.MustChangePassword {
