@@ -146,9 +146,15 @@ func TestNewOnEveryEngine(t *testing.T) {
 					t.Fatalf("sqlite file %s still there after cleanup (%v)", db.Path, err)
 				}
 			default:
+				// Galera applies the DROP on the other nodes after it returns on the one that ran
+				// it (replication is asynchronous), so the other nodes get a moment to catch up.
 				for _, h := range db.Hosts {
-					if exists(t, engine, h, db.Name) {
-						t.Fatalf("database %s still on %s after cleanup", db.Name, h)
+					deadline := time.Now().Add(10 * time.Second)
+					for exists(t, engine, h, db.Name) {
+						if time.Now().After(deadline) {
+							t.Fatalf("database %s still on %s 10 s after cleanup", db.Name, h)
+						}
+						time.Sleep(50 * time.Millisecond)
 					}
 				}
 			}
