@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"gatehouse/internal/license/licensetest"
+	"gatehouse/internal/testclock"
 )
 
 // step is one moment of a degradation scenario: change the server or the clock, optionally run
 // one check, then expect a state and the two SSO answers.
 type step struct {
 	name        string
-	before      func(srv *licensetest.Server, clk *fakeClock)
+	before      func(srv *licensetest.Server, clk *testclock.Clock)
 	check       bool
 	want        State
 	saml, oauth bool
@@ -22,11 +23,11 @@ type step struct {
 func TestDegradation(t *testing.T) {
 	ent := licensetest.Enterprise()
 	only := func(f map[string]bool) licensetest.License { l := ent; l.Features = f; return l }
-	status := func(code int) func(*licensetest.Server, *fakeClock) {
-		return func(s *licensetest.Server, _ *fakeClock) { s.SetStatus(code) }
+	status := func(code int) func(*licensetest.Server, *testclock.Clock) {
+		return func(s *licensetest.Server, _ *testclock.Clock) { s.SetStatus(code) }
 	}
-	advance := func(d time.Duration) func(*licensetest.Server, *fakeClock) {
-		return func(_ *licensetest.Server, c *fakeClock) { c.Advance(d) }
+	advance := func(d time.Duration) func(*licensetest.Server, *testclock.Clock) {
+		return func(_ *licensetest.Server, c *testclock.Clock) { c.Advance(d) }
 	}
 	grace := DefaultGracePeriod
 	licensed := step{name: "first check", check: true, want: StateLicensed, saml: true, oauth: true}
@@ -59,7 +60,7 @@ func TestDegradation(t *testing.T) {
 		{name: "expired, as the server says", lic: func() licensetest.License { l := ent; l.ExpiresAt = t0.Add(-time.Hour); return l }(),
 			steps: []step{{name: "check", check: true, want: StateExpired}}},
 		{name: "valid answer whose expires_at has passed (server clock behind)", lic: ent,
-			steps: []step{{name: "check", before: func(s *licensetest.Server, _ *fakeClock) {
+			steps: []step{{name: "check", before: func(s *licensetest.Server, _ *testclock.Clock) {
 				l := ent
 				l.ExpiresAt = t0.Add(-time.Minute)
 				s.SetLicense(l)
@@ -81,7 +82,7 @@ func TestDegradation(t *testing.T) {
 		{name: "503: grace from the last success, then off, then recovery", lic: ent,
 			steps: []step{
 				licensed,
-				{name: "down an hour later", before: func(s *licensetest.Server, c *fakeClock) { c.Advance(time.Hour); s.SetStatus(503) },
+				{name: "down an hour later", before: func(s *licensetest.Server, c *testclock.Clock) { c.Advance(time.Hour); s.SetStatus(503) },
 					check: true, want: StateGrace, saml: true, oauth: true},
 				{name: "still failing", before: advance(time.Hour), check: true, want: StateGrace, saml: true, oauth: true},
 				{name: "last instant of grace", before: advance(grace - 2*time.Hour - time.Nanosecond), want: StateGrace, saml: true, oauth: true},
@@ -90,43 +91,43 @@ func TestDegradation(t *testing.T) {
 				{name: "back up", before: status(0), check: true, want: StateLicensed, saml: true, oauth: true},
 			}},
 		{name: "connections dropped: grace", lic: ent,
-			steps: []step{licensed, {name: "down", before: func(s *licensetest.Server, _ *fakeClock) { s.SetDown(true) },
+			steps: []step{licensed, {name: "down", before: func(s *licensetest.Server, _ *testclock.Clock) { s.SetDown(true) },
 				check: true, want: StateGrace, saml: true, oauth: true}}},
 		{name: "listener closed: grace", lic: ent,
-			steps: []step{licensed, {name: "closed", before: func(s *licensetest.Server, _ *fakeClock) { s.Close() },
+			steps: []step{licensed, {name: "closed", before: func(s *licensetest.Server, _ *testclock.Clock) { s.Close() },
 				check: true, want: StateGrace, saml: true, oauth: true}}},
 		{name: "slow beyond the timeout: grace", lic: ent, mutate: func(o *Options) { o.Timeout = 50 * time.Millisecond },
-			steps: []step{licensed, {name: "slow", before: func(s *licensetest.Server, _ *fakeClock) { s.SetDelay(time.Hour) },
+			steps: []step{licensed, {name: "slow", before: func(s *licensetest.Server, _ *testclock.Clock) { s.SetDelay(time.Hour) },
 				check: true, want: StateGrace, saml: true, oauth: true}}},
 		{name: "500: grace", lic: ent,
 			steps: []step{licensed, {name: "500", before: status(500), check: true, want: StateGrace, saml: true, oauth: true}}},
 		{name: "404 (wrong URL or proxy): grace, not invalid", lic: ent,
 			steps: []step{licensed, {name: "404", before: status(404), check: true, want: StateGrace, saml: true, oauth: true}}},
 		{name: "unreadable answer: grace", lic: ent,
-			steps: []step{licensed, {name: "garbage", before: func(s *licensetest.Server, _ *fakeClock) {
+			steps: []step{licensed, {name: "garbage", before: func(s *licensetest.Server, _ *testclock.Clock) {
 				s.Override(licensetest.PathValidate, 200, []byte("{not json"))
 			}, check: true, want: StateGrace, saml: true, oauth: true}}},
 		{name: "answer without valid: grace", lic: ent,
-			steps: []step{licensed, {name: "no valid", before: func(s *licensetest.Server, _ *fakeClock) {
+			steps: []step{licensed, {name: "no valid", before: func(s *licensetest.Server, _ *testclock.Clock) {
 				s.Override(licensetest.PathValidate, 200, []byte(`{"tier":"enterprise"}`))
 			}, check: true, want: StateGrace, saml: true, oauth: true}}},
 		{name: "oversized answer: grace", lic: ent,
-			steps: []step{licensed, {name: "2 MiB", before: func(s *licensetest.Server, _ *fakeClock) {
+			steps: []step{licensed, {name: "2 MiB", before: func(s *licensetest.Server, _ *testclock.Clock) {
 				s.Override(licensetest.PathValidate, 200, []byte(`{"valid":true,"customer":"`+strings.Repeat("x", 2<<20)+`"}`))
 			}, check: true, want: StateGrace, saml: true, oauth: true}}},
 		{name: "features endpoint failing: the whole check fails (grace)", lic: ent,
-			steps: []step{licensed, {name: "features 503", before: func(s *licensetest.Server, _ *fakeClock) {
+			steps: []step{licensed, {name: "features 503", before: func(s *licensetest.Server, _ *testclock.Clock) {
 				s.Override(licensetest.PathFeatures, 503, nil)
 			}, check: true, want: StateGrace, saml: true, oauth: true}}},
 		{name: "features endpoint refusing the key: invalid", lic: ent,
-			steps: []step{licensed, {name: "features 401", before: func(s *licensetest.Server, _ *fakeClock) {
+			steps: []step{licensed, {name: "features 401", before: func(s *licensetest.Server, _ *testclock.Clock) {
 				s.Override(licensetest.PathFeatures, 401, nil)
 			}, check: true, want: StateInvalid}}},
 		{name: "unreachable from the start: off (no answer to keep)", lic: ent,
 			steps: []step{{name: "503", before: status(503), check: true, want: StateUnreachable}}},
 		{name: "flapping: grace covers the down phases", lic: ent,
 			steps: []step{
-				{name: "up", before: func(s *licensetest.Server, _ *fakeClock) { s.SetFlapping(true) }, check: true, want: StateLicensed, saml: true, oauth: true},
+				{name: "up", before: func(s *licensetest.Server, _ *testclock.Clock) { s.SetFlapping(true) }, check: true, want: StateLicensed, saml: true, oauth: true},
 				{name: "down", before: advance(time.Minute), check: true, want: StateGrace, saml: true, oauth: true},
 				{name: "up again", before: advance(time.Minute), check: true, want: StateLicensed, saml: true, oauth: true},
 				{name: "down again", before: advance(time.Minute), check: true, want: StateGrace, saml: true, oauth: true},

@@ -10,30 +10,13 @@ import (
 	"time"
 
 	"gatehouse/internal/license/licensetest"
+	"gatehouse/internal/testclock"
 )
 
 // t0 is the fake clock's start.
 var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// fakeClock is a settable clock shared by the client and the fake server.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{t: t0} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *testclock.Clock { return testclock.New(t0) }
 
 // logs records what the client logs, as text, and counts lines per level.
 type logs struct {
@@ -74,7 +57,7 @@ func (l *logs) count(level, substr string) int {
 }
 
 // newClient returns a client of srv with a fake clock (also the server's) and recorded logs.
-func newClient(t *testing.T, srv *licensetest.Server, mutate func(*Options)) (*Client, *fakeClock, *logs) {
+func newClient(t *testing.T, srv *licensetest.Server, mutate func(*Options)) (*Client, *testclock.Clock, *logs) {
 	t.Helper()
 	clk := newClock()
 	srv.SetNow(clk.Now)

@@ -15,6 +15,7 @@ import (
 	"gatehouse/internal/mail"
 	"gatehouse/internal/mail/mailtest"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testclock"
 	"gatehouse/internal/testdb"
 )
 
@@ -30,24 +31,6 @@ func openStore(t *testing.T, db config.DB) *store.Store {
 		t.Fatalf("migrate %s: %v", db.Type, err)
 	}
 	return s
-}
-
-// fakeClock is a clock that moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // syncBuffer collects log output from several goroutines.
@@ -200,7 +183,7 @@ func TestDispatcherGivesUpAndKeepsTheMessage(t *testing.T) {
 		st := openStore(t, db)
 		srv := mailtest.Start(t, mailtest.Options{})
 		srv.SetFailing(true)
-		clock := &fakeClock{now: time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)}
+		clock := testclock.New(time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC))
 		var logs syncBuffer
 		o := fast(st, srv, t)
 		o.Now = clock.Now
