@@ -110,6 +110,9 @@ type Principal struct {
 	Scopes    []Scope
 	// APIKeyID is the API key the caller presented; 0 for an access token.
 	APIKeyID int64
+	// TwoFactorSetupRequired is set when SECURITY_TWO_FACTOR_REQUIRED covers the user and they
+	// have no second factor yet: until they enrol one, little else is allowed.
+	TwoFactorSetupRequired bool
 }
 
 // HasScope reports whether the principal's token grants s.
@@ -184,4 +187,22 @@ const (
 	AuditUserActivated   = "user_activated"
 	AuditUserDeactivated = "user_deactivated"
 	AuditUserDeleted     = "user_deleted"
+
+	// Two-factor authentication: the method ("totp", "email", "webauthn", "recovery_code") is
+	// in the event's detail.
+	AuditTwoFactorEnabled     = "two_factor_enabled"
+	AuditTwoFactorDisabled    = "two_factor_disabled"
+	AuditTwoFactorReset       = "two_factor_reset"
+	AuditTwoFactorFailure     = "two_factor_failure"
+	AuditRecoveryCodeUsed     = "recovery_code_used"
+	AuditRecoveryCodesRenewed = "recovery_codes_regenerated"
+	// A security key answered with a signature counter that did not go up: it may have been
+	// cloned, and the sign-in was refused. The credential id and name are in the detail.
+	AuditWebAuthnCounterRegression = "webauthn_counter_regression"
+
+	// SSO: a provider's identity was linked to an account (or unlinked by an administrator);
+	// the provider is in the event's detail. SSO sign-ins themselves are login_success and
+	// login_failure events whose detail names the provider.
+	AuditSSOLinked   = "sso_identity_linked"
+	AuditSSOUnlinked = "sso_identity_unlinked"
 )

@@ -42,6 +42,9 @@ type User struct {
 	SecurityStamp      string
 	MustChangePassword bool
 	Roles              []Role
+	// SSOOnly accounts sign in only through an identity provider (SSO): password login is
+	// refused with the answer a wrong password gets.
+	SSOOnly bool
 
 	// Login tracking (Flask-Security's SECURITY_TRACKABLE).
 	LastLoginAt    *time.Time

@@ -42,6 +42,15 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	bg, stopBG := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	if cfg.DebugPprofAddr != "" {
+		waitPprof, err := servePprof(bg, cfg.DebugPprofAddr, log)
+		if err != nil {
+			stopBG()
+			log.Error("start-up failed", "error", err)
+			return exitFail
+		}
+		wg.Go(waitPprof)
+	}
 	wg.Go(func() { a.Run(bg) })
 	err = serveHTTP(ctx, cfg, a.Handler(), log)
 	stopBG()

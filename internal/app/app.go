@@ -6,11 +6,14 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,8 +26,10 @@ import (
 	"gatehouse/internal/httpapi"
 	"gatehouse/internal/license"
 	"gatehouse/internal/mail"
+	"gatehouse/internal/sso"
 	"gatehouse/internal/store"
 	"gatehouse/internal/token"
+	"gatehouse/internal/web"
 )
 
 // App is an assembled Gatehouse.
@@ -34,12 +39,17 @@ type App struct {
 	Auth     *auth.Service
 	Tokens   *token.Manager
 	License  *license.Client
+	SSO      *sso.Service
 	Registry *prometheus.Registry
 
 	log        *slog.Logger
 	now        func() time.Time
 	dispatcher *mail.Dispatcher
 	version    string
+
+	webOnce sync.Once
+	web     *web.Web
+	webErr  error
 }
 
 // Options adjust the assembly.
@@ -138,6 +148,10 @@ func (a *App) prepare(ctx context.Context) error {
 		CheckStrength: cfg.Security.PasswordComplexity == "zxcvbn", MinScore: cfg.Security.ZxcvbnMinimumScore,
 	}
 	sec := cfg.Security
+	totpKeys, err := a.totpKeys(ctx)
+	if err != nil {
+		return err
+	}
 	a.Auth = auth.New(a.Store, hasher, a.Tokens, mailer, auth.Options{
 		PublicURL: cfg.PublicURL, BrandName: cfg.BrandName, AccessTTL: cfg.JWT.AccessTTL,
 		RefreshMaxAge: sec.RefreshMaxAge, RefreshMaxIdle: sec.RefreshMaxIdle, RefreshGrace: sec.RefreshReuseGrace,
@@ -147,7 +161,21 @@ func (a *App) prepare(ctx context.Context) error {
 		SendResetNotice: sec.SendResetNoticeEmail, SendChangeNotice: sec.SendPasswordChangeEmail,
 		Trackable: sec.Trackable, BackoffAfter: sec.LoginBackoffAfter, LockoutAfter: sec.LockoutAfter,
 		LockoutDuration: sec.LockoutDuration, Policy: policy,
+		TwoFactorRequired: sec.TwoFactorRequired, TwoFactorRememberFor: sec.TwoFactorRememberFor, TOTPKeys: totpKeys,
+		WebAuthnRPID: sec.WebAuthnRPID, WebAuthnRPName: cfg.BrandName, WebAuthnOrigins: sec.WebAuthnOrigins,
+		SSO: auth.SSOOptions{DefaultRole: cfg.SSO.DefaultRole, Rules: cfg.SSO.RoleMapping},
 	}, a.log, a.now)
+	// SSO reads its files and key pair now; identity providers are contacted only when used.
+	if a.SSO, err = sso.New(ctx, sso.Options{
+		Config: cfg.SSO, PublicURL: cfg.PublicURL, BrandName: cfg.BrandName, Accounts: a.Auth, Store: a.Store,
+		License: a.License, TrustedProxies: cfg.TrustedProxies, Logger: a.log.With("component", "sso"), Now: a.now,
+	}); err != nil {
+		return err
+	}
+	// The pages are built now so that a bad BRAND_LOGO_PATH stops the start-up.
+	if _, err := a.WebPages(); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -165,6 +193,30 @@ func (a *App) hasher(ctx context.Context) (auth.Hasher, error) {
 		}
 	}
 	return auth.Hasher{Cost: a.Config.Security.BcryptCost, Salt: []byte(salt)}, nil
+}
+
+// totpKeys returns the keys of SECURITY_TOTP_SECRETS_KEY or, when it is not set, a key
+// generated at the first start and stored in the database (shared by every instance). The
+// stored key keeps authenticator apps working out of the box, but it sits beside the secrets
+// it protects, so a warning says to configure one.
+func (a *App) totpKeys(ctx context.Context) ([][]byte, error) {
+	if keys := a.Config.Security.TOTPSecretsKeys; len(keys) > 0 {
+		return keys, nil
+	}
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	stored, err := a.Store.EnsureSetting(ctx, "totp_secrets_key", base64.StdEncoding.EncodeToString(fresh))
+	if err != nil {
+		return nil, err
+	}
+	key, err := base64.StdEncoding.DecodeString(stored)
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("the TOTP secrets key stored in the database (settings totp_secrets_key) is not base64 of 32 bytes")
+	}
+	a.log.Warn("SECURITY_TOTP_SECRETS_KEY is not set: authenticator secrets are encrypted with a key stored in the database; set the variable (keeping this key in the list to read existing secrets) so that a database copy alone does not reveal them")
+	return [][]byte{key}, nil
 }
 
 // ensureDefaultAdmin creates the documented default admin when no user holds the admin role.
@@ -204,8 +256,13 @@ func (a *App) tokenManager(ctx context.Context) (*token.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	cacheSize := a.Config.JWT.VerifyCacheSize // JWT_VERIFY_CACHE_SIZE: 0 turns the cache off
+	if cacheSize == 0 {
+		cacheSize = -1
+	}
 	return token.NewManager(token.Options{
 		Issuer: a.Config.JWT.Issuer, Audience: a.Config.JWT.Audience, TTL: a.Config.JWT.AccessTTL, Now: a.now,
+		CacheSize: cacheSize,
 	}, keys[0], keys[1:]...)
 }
 
@@ -283,7 +340,63 @@ func (a *App) Handler() http.Handler {
 	if a.dispatcher != nil { // a nil *mail.Dispatcher in the interface would not be a nil Mailer
 		deps.Mailer = a.dispatcher
 	}
-	return httpapi.NewServer(deps)
+	var opts []httpapi.Option
+	if a.SSO != nil {
+		opts = append(opts, httpapi.WithRoutes(a.SSO.APIRoutes()...))
+	}
+	api := httpapi.NewServer(deps, opts...)
+	pages, err := a.WebPages()
+	if err != nil { // New has built them already, so this cannot happen after a successful New
+		a.log.Error("web pages unavailable", "error", err)
+		return api
+	}
+	return withPages(api, pages)
+}
+
+// WebPages builds the server-rendered pages (internal/web) once; SSO and tests reach them here.
+// A logo that cannot be read is reported by New, before anything is served.
+func (a *App) WebPages() (*web.Web, error) {
+	a.webOnce.Do(func() {
+		cfg := a.Config
+		opts := web.Options{
+			Auth: a.Auth, Store: a.Store, Logger: a.log.With("component", "web"), Now: a.now,
+			BrandName: cfg.BrandName, LogoPath: cfg.Web.LogoPath, CookieSecure: cfg.Web.CookieSecure,
+			TrustedProxies: cfg.TrustedProxies, RememberDuration: cfg.Security.RememberDuration,
+			Freshness: cfg.Security.Freshness, Mail: cfg.SMTP.Enabled(),
+		}
+		if a.SSO != nil { // a nil *sso.Service in the interface would not be a nil SSOButtons
+			opts.SSO = a.SSO
+		}
+		a.web, a.webErr = web.New(opts)
+		if a.webErr == nil && a.SSO != nil {
+			// The /sso/ browser endpoints run behind the pages' middleware and sign in through
+			// their sessions.
+			a.SSO.Mount(a.web, a.web)
+		}
+	})
+	return a.web, a.webErr
+}
+
+// withPages sends API paths to the API handler (with its JSON envelope, including its 404 for
+// unknown /api/ paths) and every other path to the pages (HTML, including an HTML 404).
+func withPages(api, pages http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isAPIPath(r.URL.Path) {
+			api.ServeHTTP(w, r)
+			return
+		}
+		pages.ServeHTTP(w, r)
+	})
+}
+
+// isAPIPath reports whether the API serves path: /api/…, /.well-known/…, and the operations
+// endpoints.
+func isAPIPath(path string) bool {
+	switch path {
+	case "/api", "/healthz", "/readyz", "/metrics":
+		return true
+	}
+	return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/.well-known/")
 }
 
 // keyReload is how often the signing keys are re-read, so that a key added by another
@@ -297,6 +410,9 @@ func (a *App) Run(ctx context.Context) {
 		// Validation runs in the background: start-up never waits for the license server, and
 		// HasFeature answers from the cache meanwhile.
 		wg.Go(func() { a.License.Run(ctx) })
+	}
+	if a.Store != nil && a.Auth != nil {
+		wg.Go(func() { a.cleanWebSessions(ctx) })
 	}
 	if a.dispatcher != nil {
 		wg.Go(func() {
@@ -326,6 +442,27 @@ func (a *App) Run(ctx context.Context) {
 		})
 	}
 	wg.Wait()
+}
+
+// webSessionCleanup is how often expired page sessions are deleted. Expired rows are never
+// used; this only keeps the table small, so every instance may do it.
+const webSessionCleanup = 15 * time.Minute
+
+func (a *App) cleanWebSessions(ctx context.Context) {
+	t := time.NewTicker(webSessionCleanup)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := a.Store.DeleteExpiredWebSessions(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("expired page sessions not deleted", "error", err)
+			} else if n > 0 {
+				a.log.Debug("deleted expired page sessions", "count", n)
+			}
+		}
+	}
 }
 
 // Close releases the database pool.

@@ -215,6 +215,9 @@ func mxCalls() map[rbac.Action]mxCall {
 		rbac.ActUsersUnlock: {"POST /api/v1/users/{user_id}/unlock", func(m *mxT, _ *mxCaller, _ gatehouse.TeamRole) mxRequest {
 			return mxRequest{method: "POST", path: fmt.Sprintf("/api/v1/users/%d/unlock", m.userTarget)}
 		}},
+		rbac.ActUsersResetTwoFactor: {"POST /api/v1/users/{user_id}/2fa/reset", func(m *mxT, _ *mxCaller, _ gatehouse.TeamRole) mxRequest {
+			return mxRequest{method: "POST", path: fmt.Sprintf("/api/v1/users/%d/2fa/reset", m.resetTarget)}
+		}},
 
 		rbac.ActTeamCreate: {"POST /api/v1/teams", func(m *mxT, _ *mxCaller, _ gatehouse.TeamRole) mxRequest {
 			return mxRequest{method: "POST", path: "/api/v1/teams", body: map[string]any{"name": m.name("created team")}}

@@ -128,7 +128,10 @@ type LoginInput struct {
 	Password string
 	Scope    string // requested scopes, space-separated; empty means all the roles allow
 	Remember bool
-	Client   Client
+	// RememberDeviceToken is a token from an earlier "remember this device": valid for this
+	// user and security stamp, it skips the second factor.
+	RememberDeviceToken string
+	Client              Client
 }
 
 // Login checks a password and opens a session. Unknown emails, wrong passwords, locked and
@@ -164,15 +167,18 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenPair, error) 
 		return nil, err
 	}
 	ok, rehash := s.hasher.Verify(u.PasswordHash, u.PasswordScheme, in.Password)
-	if !ok || locked || !u.Active {
+	if !ok || locked || !u.Active || u.SSOOnly {
 		detail := "wrong password"
 		switch {
 		case !ok:
 			s.fail(ctx, "login", email, in.Client, idPtr(u.ID))
 		case locked:
 			detail = "account locked"
-		default:
+		case !u.Active:
 			detail = "account inactive"
+		default:
+			// The right password of an SSO-only account (see sso.go): refused like a wrong one.
+			detail = "password login refused: the account signs in only through SSO"
 		}
 		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLoginFailure, SubjectID: idPtr(u.ID), Email: email, Detail: detail}, in.Client)
 		return nil, errInvalidCredentials
@@ -188,11 +194,19 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenPair, error) 
 	if len(scopes) == 0 {
 		return nil, gatehouse.FieldError("scope", "none of the requested scopes is allowed for this account")
 	}
-	if err := s.store.ClearThrottle(ctx, keys[0]); err != nil {
-		s.log.Error("throttle not cleared", "error", err)
-	}
 	if rehash {
 		s.rehash(ctx, u, in.Password)
+	}
+	// With a second factor the login is not done yet: the throttle stays as it is (wrong codes
+	// add to it) until the second step passes, so a known password cannot reset the count.
+	if ch, err := s.secondStep(ctx, u, scopes, in); err != nil || ch != nil {
+		if ch != nil {
+			return &TokenPair{TwoFactor: ch}, nil
+		}
+		return nil, err
+	}
+	if err := s.store.ClearThrottle(ctx, keys[0]); err != nil {
+		s.log.Error("throttle not cleared", "error", err)
 	}
 	if s.opts.Trackable {
 		if err := s.store.RecordLogin(ctx, u.ID, in.Client.IP); err != nil {
@@ -283,6 +297,7 @@ func (s *Service) pair(u *gatehouse.User, sess *gatehouse.Session, refresh strin
 		AccessToken: access, RefreshToken: refresh, Scope: sess.Scope,
 		ExpiresIn:              int(claims.ExpiresAt.Sub(claims.IssuedAt).Seconds()),
 		PasswordChangeRequired: u.MustChangePassword,
+		SessionID:              sess.ID,
 	}, nil
 }
 
@@ -373,7 +388,11 @@ var errBadToken = gatehouse.Errorf(gatehouse.EUnauthenticated, "invalid or expir
 // API key prefix is checked as an API key instead (see authenticateAPIKey).
 func (s *Service) Authenticate(ctx context.Context, bearer string) (*gatehouse.Principal, error) {
 	if IsAPIKey(bearer) {
-		return s.authenticateAPIKey(ctx, bearer)
+		p, err := s.authenticateAPIKey(ctx, bearer)
+		if err != nil {
+			return nil, err
+		}
+		return p, s.markTwoFactorSetup(ctx, p)
 	}
 	claims, err := s.tokens.Verify(bearer)
 	if err != nil {
@@ -398,7 +417,11 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*gatehouse.P
 	for _, sc := range claims.Scope {
 		scopes = append(scopes, gatehouse.Scope(sc))
 	}
-	return &gatehouse.Principal{User: u, SessionID: sess.ID, Scopes: scopes}, nil
+	p := &gatehouse.Principal{User: u, SessionID: sess.ID, Scopes: scopes}
+	if err := s.markTwoFactorSetup(ctx, p); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // ErrPasswordChangeRequired is the answer to every request of an account that must change its

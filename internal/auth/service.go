@@ -45,6 +45,26 @@ type Options struct {
 	LockoutDuration time.Duration // SECURITY_LOCKOUT_DURATION
 
 	Policy PasswordPolicy
+
+	// TwoFactorRequired is SECURITY_TWO_FACTOR_REQUIRED: TwoFactorRequiredNone (or ""),
+	// TwoFactorRequiredAdmins or TwoFactorRequiredAll.
+	TwoFactorRequired string
+	// TwoFactorRememberFor is SECURITY_TWO_FACTOR_REMEMBER_DURATION: how long "remember this
+	// device" skips the second step (0: the option is off).
+	TwoFactorRememberFor time.Duration
+	// TOTPKeys are the AES-256 keys of SECURITY_TOTP_SECRETS_KEY (32 bytes each): the first
+	// encrypts authenticator secrets, every one decrypts (for rotation). None: authenticator
+	// apps cannot be enrolled.
+	TOTPKeys [][]byte
+
+	// The WebAuthn relying party (security keys and passkeys). Empty fields are derived from
+	// PublicURL: its host is the RP ID, its origin the one allowed origin, BrandName the name.
+	WebAuthnRPID    string   // WEBAUTHN_RP_ID
+	WebAuthnRPName  string   // the name authenticators show
+	WebAuthnOrigins []string // WEBAUTHN_ORIGINS
+
+	// SSO holds the account rules of SSO sign-ins (see LoginExternal in sso.go).
+	SSO SSOOptions
 }
 
 // Mailer queues templated account emails, delivered outside the request with retries
@@ -100,6 +120,14 @@ type TokenPair struct {
 	Scope        string
 	// PasswordChangeRequired tells the client that nothing but a password change is allowed yet.
 	PasswordChangeRequired bool
+	// SessionID is the gatehouse.Session the tokens belong to (set by pair).
+	SessionID string
+	// TwoFactor, when non-nil, means the password was right but a second factor is needed:
+	// AccessToken and RefreshToken are then empty and no session exists yet.
+	TwoFactor *TwoFactorChallenge
+	// RememberDeviceToken is set by LoginTwoFactor when the client asked to remember the
+	// device: presented with a later login, it skips the second step.
+	RememberDeviceToken string
 }
 
 // randomToken returns a URL-safe random token with n bytes of entropy.

@@ -31,6 +31,8 @@ type Config struct {
 	TLSCertFile     string
 	TLSKeyFile      string
 	ShutdownTimeout time.Duration
+	// DebugPprofAddr is the loopback address of the profiler listener; empty: off.
+	DebugPprofAddr string
 
 	LogLevel  slog.Level
 	LogFormat string // "json" or "text"
@@ -46,9 +48,11 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 
 	Security Security
+	Web      Web
 	JWT      JWT
 	SMTP     SMTP
 	License  License
+	SSO      SSO
 }
 
 // License configures the license-server client (enterprise features such as SSO).
@@ -84,6 +88,19 @@ type Security struct {
 	LoginBackoffAfter        int
 	LockoutAfter             int
 	LockoutDuration          time.Duration
+	RememberDuration         time.Duration // web "remember me"
+	Freshness                time.Duration // web re-authentication before sensitive changes
+	TwoFactorRequired        string        // "none", "admins" or "all"
+	TwoFactorRememberFor     time.Duration // "remember this device"; 0: off
+	TOTPSecretsKeys          [][]byte      // AES-256 keys; empty: generated and stored in the database
+	WebAuthnRPID             string        // WEBAUTHN_RP_ID; default: PublicURL's host
+	WebAuthnOrigins          []string      // WEBAUTHN_ORIGINS; default: PublicURL's origin
+}
+
+// Web holds the settings of the server-rendered pages (internal/web).
+type Web struct {
+	LogoPath     string // BRAND_LOGO_PATH; empty: the default logo
+	CookieSecure string // "auto", "true" or "false"
 }
 
 // JWT holds the access-token settings.
@@ -93,6 +110,8 @@ type JWT struct {
 	SigningAlg     string // for generated keys: EdDSA or ES256
 	Issuer         string // default: PublicURL
 	Audience       string
+	// VerifyCacheSize bounds the cache of verified access tokens; 0: off.
+	VerifyCacheSize int
 }
 
 // SMTP says how to send email. Host empty means email is off.

@@ -50,10 +50,16 @@ func Defaults() *Config {
 			RefreshReuseGrace:       10 * time.Second,
 			LoginBackoffAfter:       5,
 			LockoutDuration:         15 * time.Minute,
+			RememberDuration:        30 * 24 * time.Hour,
+			Freshness:               24 * time.Hour,
+			TwoFactorRequired:       "none",
+			TwoFactorRememberFor:    30 * 24 * time.Hour,
 		},
-		JWT:     JWT{AccessTTL: 15 * time.Minute, SigningAlg: "EdDSA", Audience: "gatehouse"},
+		Web:     Web{CookieSecure: "auto"},
+		JWT:     JWT{AccessTTL: 15 * time.Minute, SigningAlg: "EdDSA", Audience: "gatehouse", VerifyCacheSize: 10000},
 		SMTP:    SMTP{Port: 587, From: "Gatehouse <no-reply@localhost>", TLS: "starttls"},
 		License: License{Product: "gatehouse", RefreshInterval: time.Hour, GracePeriod: 72 * time.Hour},
+		SSO:     DefaultSSO(),
 	}
 }
 
@@ -139,6 +145,8 @@ func (c *Config) finish() []Problem {
 	if c.JWT.Issuer == "" {
 		c.JWT.Issuer = c.PublicURL
 	}
+	problems = append(problems, c.finishWebAuthn()...)
+	problems = append(problems, c.finishSSO()...)
 	if c.SMTP.User != "" && c.SMTP.TLS == "none" {
 		problems = append(problems, Problem{Var: "SMTP_TLS", Value: c.SMTP.TLS, Accepts: "starttls or tls when SMTP_USER is set (credentials are never sent in clear text)"})
 	}

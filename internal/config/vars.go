@@ -1,15 +1,18 @@
 package config
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"gatehouse"
 	"gatehouse/internal/license"
 )
 
@@ -77,6 +80,8 @@ var vars = []Var{
 		set: func(c *Config, v string) error { c.TLSKeyFile = v; return nil }},
 	{Name: "SHUTDOWN_TIMEOUT", Default: "30s", Doc: "On SIGINT/SIGTERM, how long in-flight requests may take to finish.",
 		set: func(c *Config, v string) error { return duration(&c.ShutdownTimeout, v, 0, time.Hour) }},
+	{Name: "DEBUG_PPROF_ADDR", Doc: "Off when empty. A loopback `host:port` (for example `127.0.0.1:6060`) on which a separate listener serves Go's profiler, `/debug/pprof/` (net/http/pprof), for diagnosing performance; any other address is refused. See docs/performance.md.",
+		set: func(c *Config, v string) error { return loopbackAddr(&c.DebugPprofAddr, v) }},
 	{Name: "LOG_LEVEL", Default: "info", Doc: "`debug`, `info`, `warn` or `error`.",
 		set: func(c *Config, v string) error {
 			if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil || !oneOfStr(strings.ToLower(v), "debug", "info", "warn", "error") {
@@ -114,6 +119,18 @@ var vars = []Var{
 			c.BrandName = v
 			return nil
 		}},
+	{Name: "BRAND_LOGO_PATH", Doc: "PNG, SVG or JPEG file shown as the logo on the web pages instead of the default one (read once at start).",
+		set: func(c *Config, v string) error {
+			switch strings.ToLower(filepath.Ext(v)) {
+			case ".png", ".svg", ".jpg", ".jpeg":
+			default:
+				return accepts("the path of a .png, .svg, .jpg or .jpeg file")
+			}
+			c.Web.LogoPath = v
+			return nil
+		}},
+	{Name: "COOKIE_SECURE", Default: "auto", Doc: "Mark the web session cookie `Secure` (and name it with the `__Host-` prefix): `true`, `false`, or `auto` (when the request came over TLS, or from a TRUSTED_PROXIES peer saying `X-Forwarded-Proto: https`).",
+		set: func(c *Config, v string) error { return oneOf(&c.Web.CookieSecure, v, "auto", "true", "false") }},
 	{Name: "TRUSTED_PROXIES", Doc: "Comma-separated addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` is believed for the client address (throttling, audit, login tracking). Empty: the peer address is the client.",
 		set: func(c *Config, v string) error {
 			var out []netip.Prefix
@@ -200,12 +217,73 @@ var vars = []Var{
 		set: func(c *Config, v string) error {
 			return flaskDuration(&c.Security.LockoutDuration, v, time.Minute, 30*24*time.Hour)
 		}},
+	{Name: "SECURITY_REMEMBER_DURATION", Default: "30 days", Doc: "How long a web sign-in with \"remember me\" lasts; without it the session cookie ends with the browser.",
+		set: func(c *Config, v string) error {
+			return flaskDuration(&c.Security.RememberDuration, v, time.Hour, 365*24*time.Hour)
+		}},
+	{Name: "SECURITY_FRESHNESS", Default: "24 hours", Doc: "On the web pages, changing second factors asks for the password again when the last sign-in (or password prompt) is older than this; changing the password always asks for the current one.",
+		set: func(c *Config, v string) error {
+			return flaskDuration(&c.Security.Freshness, v, time.Minute, 365*24*time.Hour)
+		}},
+	{Name: "SECURITY_TWO_FACTOR_REQUIRED", Default: "none", Doc: "Who must set up a second factor: `none`, `admins` (accounts with the global admin role) or `all`. Until they do, such accounts can only enrol one (see docs/two-factor.md).",
+		set: func(c *Config, v string) error {
+			return oneOf(&c.Security.TwoFactorRequired, v, "none", "admins", "all")
+		}},
+	{Name: "SECURITY_TWO_FACTOR_REMEMBER_DURATION", Default: "30 days", Doc: "How long \"remember this device\" skips the second login step (`0`: the option is off).",
+		set: func(c *Config, v string) error {
+			return flaskDuration(&c.Security.TwoFactorRememberFor, v, 0, 365*24*time.Hour)
+		}},
+	{Name: "SECURITY_TOTP_SECRETS_KEY", Doc: "Key that encrypts authenticator-app (TOTP) secrets at rest (AES-256-GCM): base64 of 32 random bytes (`openssl rand -base64 32`). Several comma-separated keys rotate: the first encrypts, all decrypt. Default: generated at first start and stored in the database (a warning is logged: set it in production, kept apart from database backups).", File: true, Secret: true,
+		set: func(c *Config, v string) error {
+			var keys [][]byte
+			for _, item := range strings.Split(v, ",") {
+				item = strings.TrimSpace(item)
+				k, err := base64.StdEncoding.DecodeString(item)
+				if err != nil {
+					k, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(item, "="))
+				}
+				if err != nil || len(k) != 32 {
+					return accepts("base64 of 32 random bytes (openssl rand -base64 32); several keys separated by commas")
+				}
+				keys = append(keys, k)
+			}
+			c.Security.TOTPSecretsKeys = keys
+			return nil
+		}},
+	{Name: "WEBAUTHN_RP_ID", Default: "PUBLIC_URL's host", Doc: "WebAuthn relying party id of security keys and passkeys: a domain (no scheme or port) that is the host of every WEBAUTHN_ORIGINS entry or a parent of it. Credentials are bound to it: changing it later makes every registered key unusable.",
+		set: func(c *Config, v string) error {
+			v = strings.ToLower(strings.TrimSpace(v))
+			if v == "" || strings.ContainsAny(v, ":/ []") || strings.HasPrefix(v, ".") || strings.HasSuffix(v, ".") {
+				return accepts("a domain name such as example.com (no scheme, port or path)")
+			}
+			c.Security.WebAuthnRPID = v
+			return nil
+		}},
+	{Name: "WEBAUTHN_ORIGINS", Default: "PUBLIC_URL's origin", Doc: "Comma-separated origins (`https://host[:port]`) whose pages may use security keys and passkeys, such as the web pages and a separate front end. Each host must be WEBAUTHN_RP_ID or a subdomain of it.",
+		set: func(c *Config, v string) error {
+			var out []string
+			for _, item := range splitList(v) {
+				u, err := url.Parse(item)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+					u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+					return accepts("origins such as https://auth.example.com or https://app.example.com:8443, separated by commas")
+				}
+				out = append(out, u.Scheme+"://"+strings.ToLower(u.Host))
+			}
+			if len(out) == 0 {
+				return accepts("at least one origin")
+			}
+			c.Security.WebAuthnOrigins = out
+			return nil
+		}},
 	{Name: "JWT_ACCESS_TTL", Default: "15m", Doc: "Lifetime of access tokens.",
 		set: func(c *Config, v string) error { return flaskDuration(&c.JWT.AccessTTL, v, time.Minute, 24*time.Hour) }},
 	{Name: "JWT_SIGNING_KEY_FILE", Doc: "PEM file with one or more PKCS#8 private keys (Ed25519 or P-256): the first signs, all verify. Default: a key generated at first start and stored in the database, shared by every instance.",
 		set: func(c *Config, v string) error { c.JWT.SigningKeyFile = v; return nil }},
 	{Name: "JWT_SIGNING_ALG", Default: "EdDSA", Doc: "Algorithm of generated signing keys: `EdDSA` (Ed25519) or `ES256`.",
 		set: func(c *Config, v string) error { return oneOf(&c.JWT.SigningAlg, v, "EdDSA", "ES256") }},
+	{Name: "JWT_VERIFY_CACHE_SIZE", Default: "10000", Doc: "How many verified access tokens are remembered (by SHA-256 of the token, each until it expires) so that a token's signature is checked once, not on every request; `0` turns the cache off. The account checks (security stamp, session, active, roles) still run on every request.",
+		set: func(c *Config, v string) error { return intIn(&c.JWT.VerifyCacheSize, v, 0, 1000000) }},
 	{Name: "JWT_ISSUER", Default: "PUBLIC_URL", Doc: "The `iss` claim of access tokens.",
 		set: func(c *Config, v string) error { return nonEmpty(&c.JWT.Issuer, v) }},
 	{Name: "JWT_AUDIENCE", Default: "gatehouse", Doc: "The `aud` claim of access tokens.",
@@ -238,6 +316,56 @@ var vars = []Var{
 		set: func(c *Config, v string) error {
 			return duration(&c.License.GracePeriod, v, time.Minute, 720*time.Hour)
 		}},
+	{Name: "SSO_OIDC_PROVIDERS", Doc: "OpenID Connect sign-in providers (licensed feature `sso_oauth`): a JSON array of `{\"name\", \"issuer\", \"client_id\", \"client_secret_file\", \"scopes\", \"label\", \"trust_email\", \"groups_claim\"}`; see [sso.md](sso.md). Empty: no OIDC sign-in.", File: true,
+		set: func(c *Config, v string) error {
+			ps, err := parseOIDCProviders(v)
+			c.SSO.OIDC = ps
+			return err
+		}},
+	{Name: "SSO_DEFAULT_ROLE", Default: "viewer", Doc: "Global role of an account created by a first SSO sign-in when no role rule of SSO_ROLE_MAPPING matches its groups: `admin`, `maintainer` or `viewer`.",
+		set: func(c *Config, v string) error {
+			if r := gatehouse.Role(v); r.Valid() {
+				c.SSO.DefaultRole = r
+				return nil
+			}
+			return accepts("one of admin, maintainer, viewer")
+		}},
+	{Name: "SSO_ROLE_MAPPING", Doc: "Roles and team memberships from the identity provider's groups, applied at every SSO sign-in: rules `[provider]group=target` separated by `;` (or commas), target a global role or `team:TEAM:ROLE`; see [sso.md](sso.md). Empty: SSO sign-ins leave roles and teams alone.",
+		set: func(c *Config, v string) error {
+			rules, err := ParseRoleMapping(v)
+			c.SSO.RoleMapping = rules
+			return err
+		}},
+	{Name: "SAML_IDP_METADATA_URL", Doc: "URL of the SAML identity provider's metadata (licensed feature `sso_saml`), fetched when first needed and refreshed hourly. Empty (and no SAML_IDP_METADATA_FILE): no SAML sign-in.",
+		set: func(c *Config, v string) error {
+			if err := checkIssuer(v); err != nil {
+				return accepts("an https URL (http only on the loopback interface)")
+			}
+			c.SSO.SAML.IDPMetadataURL = v
+			return nil
+		}},
+	{Name: "SAML_IDP_METADATA_FILE", Doc: "File with the SAML identity provider's metadata, read at start (instead of SAML_IDP_METADATA_URL).",
+		set: func(c *Config, v string) error { c.SSO.SAML.IDPMetadataFile = v; return nil }},
+	{Name: "SAML_SP_ENTITY_ID", Default: "PUBLIC_URL/sso/saml/metadata", Doc: "Gatehouse's entity id as a SAML service provider (the audience of assertions).",
+		set: func(c *Config, v string) error { return nonEmpty(&c.SSO.SAML.EntityID, v) }},
+	{Name: "SAML_SP_KEY_FILE", Doc: "PEM RSA private key of the SAML service provider (signs requests, decrypts assertions). Default: a key and self-signed certificate generated at first start and stored in the database, shared by every instance.",
+		set: func(c *Config, v string) error { c.SSO.SAML.SPKeyFile = v; return nil }},
+	{Name: "SAML_SP_CERT_FILE", Doc: "PEM certificate of SAML_SP_KEY_FILE, published in the SP metadata.",
+		set: func(c *Config, v string) error { c.SSO.SAML.SPCertFile = v; return nil }},
+	{Name: "SAML_LABEL", Default: "Sign in with SAML single sign-on", Doc: "Text of the SAML sign-in button.",
+		set: func(c *Config, v string) error {
+			if strings.TrimSpace(v) == "" || len(v) > 100 || strings.ContainsAny(v, "\r\n") {
+				return accepts("a label of 1 to 100 characters on one line")
+			}
+			c.SSO.SAML.Label = v
+			return nil
+		}},
+	{Name: "SAML_EMAIL_ATTRIBUTE", Doc: "Assertion attribute (Name or FriendlyName) with the email address. Empty: `email`, `mail`, `urn:oid:0.9.2342.19200300.100.1.3` and the WS-Federation emailaddress claim are tried, then a NameID of the emailAddress format.",
+		set: func(c *Config, v string) error { c.SSO.SAML.EmailAttribute = v; return nil }},
+	{Name: "SAML_GROUPS_ATTRIBUTE", Doc: "Assertion attribute (Name or FriendlyName) with the groups, for SSO_ROLE_MAPPING. Empty: `groups`, `memberOf` and the WS-Federation groups claim are tried.",
+		set: func(c *Config, v string) error { c.SSO.SAML.GroupsAttribute = v; return nil }},
+	{Name: "SAML_EMAIL_VERIFIED", Default: "true", Doc: "Treat the SAML identity provider's email addresses as verified: a first sign-in then creates the account, or links to the existing account with that address. Set `false` when the IdP lets people choose their address: such sign-ins are then refused unless the identity is linked already.",
+		set: func(c *Config, v string) error { return boolean(&c.SSO.SAML.EmailVerified, v) }},
 	{Name: "SMTP_HOST", Doc: "SMTP server. Empty: no email (no confirmation, no password recovery by email).",
 		set: func(c *Config, v string) error { c.SMTP.Host = v; return nil }},
 	{Name: "SMTP_PORT", Default: "587", Doc: "SMTP port.",

@@ -23,6 +23,9 @@ const (
 	// OptionalAuthMayChangePassword routes read a bearer token when one is sent (of any account,
 	// even one that must change its password), and also work without (logout).
 	OptionalAuthMayChangePassword
+	// AuthenticatedTwoFactorSetup is Authenticated, but also open to accounts that must set up a
+	// second factor first (SECURITY_TWO_FACTOR_REQUIRED): the /me/2fa routes that let them.
+	AuthenticatedTwoFactorSetup
 )
 
 // requireAuth authenticates the bearer token and puts the principal in the request context.
@@ -46,8 +49,13 @@ func (s *server) requireAuth(mode AuthMode, next HandlerFunc) HandlerFunc {
 			}
 			return err
 		}
-		if p.User.MustChangePassword && mode == Authenticated {
+		if p.User.MustChangePassword && (mode == Authenticated || mode == AuthenticatedTwoFactorSetup) {
 			return auth.ErrPasswordChangeRequired
+		}
+		// Like a password change, setting up the required second factor comes before anything
+		// else; GET /me, logout and the password change (the MayChangePassword routes) stay open.
+		if p.TwoFactorSetupRequired && mode == Authenticated {
+			return auth.ErrTwoFactorSetupRequired
 		}
 		if st := stateOf(r); st != nil {
 			st.userID = p.User.ID

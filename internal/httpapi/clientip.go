@@ -33,6 +33,10 @@ func clientIP(r *http.Request, trusted []netip.Prefix) string {
 	return addrString(peer, r.RemoteAddr)
 }
 
+// ClientIP is the client address as the API sees it, for the other front ends (the web pages),
+// so that throttling, tracking and audit see one address whichever door a request came in by.
+func ClientIP(r *http.Request, trusted []netip.Prefix) string { return clientIP(r, trusted) }
+
 func peerAddr(r *http.Request) netip.Addr {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	json "encoding/json/v2"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -66,11 +68,41 @@ func metaFor(r *http.Request) Meta {
 // encodeEnvelope marshals deterministically (sorted map keys) so that responses, and the golden
 // files of later tests, do not change from run to run.
 func encodeEnvelope(env Envelope) ([]byte, error) {
-	body, err := json.Marshal(env, json.Deterministic(true))
-	if err != nil {
+	var buf bytes.Buffer
+	if err := json.MarshalWrite(&buf, env, json.Deterministic(true)); err != nil {
 		return nil, err
 	}
-	return append(body, '\n'), nil
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+// envelopeBuffers recycles the encoding buffers of sendEnvelope: every success response needs
+// one, and a buffer that grew for a large page is reused instead of grown again.
+var envelopeBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer keeps the pool from pinning the memory of an exceptionally large response.
+const maxPooledBuffer = 64 << 10
+
+// sendEnvelope encodes env like encodeEnvelope, into a pooled buffer, and writes it with
+// writeBody. Nothing is written when encoding fails.
+func sendEnvelope(w http.ResponseWriter, status int, env Envelope) error {
+	buf, _ := envelopeBuffers.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer {
+			envelopeBuffers.Put(buf)
+		}
+	}()
+	// A pointer, so that the encoder need not copy the envelope to make it addressable.
+	if err := json.MarshalWrite(buf, &env, json.Deterministic(true)); err != nil {
+		return err
+	}
+	buf.WriteByte('\n')
+	writeBody(w, status, buf.Bytes())
+	return nil
 }
 
 // writeBody sends an encoded envelope with the headers every API response carries: nosniff so a

@@ -51,10 +51,8 @@ func fromHTTPHandler(h http.Handler) HandlerFunc {
 //	return httpapi.Respond(w, r, http.StatusOK, resp)
 func Respond(w http.ResponseWriter, r *http.Request, status int, data any) error {
 	env := Envelope{Status: StatusSuccess, Data: data, Meta: metaFor(r)}
-	body, err := encodeEnvelope(env)
-	if err != nil {
+	if err := sendEnvelope(w, status, env); err != nil {
 		return gatehouse.Wrap(gatehouse.EInternal, err, "encoding the response")
 	}
-	writeBody(w, status, body)
 	return nil
 }

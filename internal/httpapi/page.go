@@ -93,11 +93,9 @@ func EncodeCursor(v any) string {
 func RespondPage(w http.ResponseWriter, r *http.Request, data any, limit int, next string) error {
 	env := Envelope{Status: StatusSuccess, Data: data, Meta: metaFor(r)}
 	env.Meta.Limit, env.Meta.NextCursor = limit, next
-	body, err := encodeEnvelope(env)
-	if err != nil {
+	if err := sendEnvelope(w, http.StatusOK, env); err != nil {
 		return gatehouse.Wrap(gatehouse.EInternal, err, "encoding the response")
 	}
-	writeBody(w, http.StatusOK, body)
 	return nil
 }
 

@@ -28,6 +28,8 @@ func (s *server) routes() []Route {
 		routes = append(routes, s.apiKeyRoutes()...)
 		routes = append(routes, s.teamRoutes()...)
 		routes = append(routes, s.invitationRoutes()...)
+		routes = append(routes, s.twoFactorRoutes()...)
+		routes = append(routes, s.webAuthnRoutes()...)
 		if s.license != nil {
 			routes = append(routes, Route{Pattern: "GET /api/v1/license", Handler: s.handleLicense, Auth: Authenticated})
 		}

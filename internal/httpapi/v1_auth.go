@@ -16,6 +16,8 @@ type loginRequest struct {
 	Password string `json:"password"`
 	Scope    string `json:"scope,omitempty"`
 	Remember bool   `json:"remember,omitempty"`
+	// RememberDeviceToken is the remember_device_token of an earlier second login step.
+	RememberDeviceToken string `json:"remember_device_token,omitempty"`
 }
 
 type tokenResponse struct {
@@ -25,12 +27,15 @@ type tokenResponse struct {
 	ExpiresIn              int    `json:"expires_in"`
 	Scope                  string `json:"scope"`
 	PasswordChangeRequired bool   `json:"password_change_required,omitzero"`
+	// RememberDeviceToken answers a second login step that asked to remember the device.
+	RememberDeviceToken string `json:"remember_device_token,omitzero"`
 }
 
 func tokenData(p *auth.TokenPair) tokenResponse {
 	return tokenResponse{
 		AccessToken: p.AccessToken, RefreshToken: p.RefreshToken, TokenType: "Bearer",
 		ExpiresIn: p.ExpiresIn, Scope: p.Scope, PasswordChangeRequired: p.PasswordChangeRequired,
+		RememberDeviceToken: p.RememberDeviceToken,
 	}
 }
 
@@ -71,12 +76,13 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	pair, err := s.auth.Login(r.Context(), auth.LoginInput{
-		Email: req.Email, Password: req.Password, Scope: req.Scope, Remember: req.Remember, Client: s.client(r),
+		Email: req.Email, Password: req.Password, Scope: req.Scope, Remember: req.Remember,
+		RememberDeviceToken: req.RememberDeviceToken, Client: s.client(r),
 	})
 	if err != nil {
 		return err
 	}
-	return Respond(w, r, http.StatusOK, tokenData(pair))
+	return loginAnswer(w, r, pair)
 }
 
 func (s *server) handleRefresh(w http.ResponseWriter, r *http.Request) error {
@@ -191,11 +197,14 @@ type meResponse struct {
 	Active             bool       `json:"active"`
 	ConfirmedAt        *time.Time `json:"confirmed_at"`
 	MustChangePassword bool       `json:"must_change_password"`
-	LastLoginAt        *time.Time `json:"last_login_at"`
-	LastLoginIP        string     `json:"last_login_ip"`
-	CurrentLoginAt     *time.Time `json:"current_login_at"`
-	LoginCount         int64      `json:"login_count"`
-	CreatedAt          time.Time  `json:"created_at"`
+	// TwoFactorSetupRequired: SECURITY_TWO_FACTOR_REQUIRED covers the account and it has no
+	// second factor yet; until it sets one up under /api/v1/me/2fa, little else is allowed.
+	TwoFactorSetupRequired bool       `json:"two_factor_setup_required"`
+	LastLoginAt            *time.Time `json:"last_login_at"`
+	LastLoginIP            string     `json:"last_login_ip"`
+	CurrentLoginAt         *time.Time `json:"current_login_at"`
+	LoginCount             int64      `json:"login_count"`
+	CreatedAt              time.Time  `json:"created_at"`
 }
 
 // handleGetMe is GET /api/v1/me: the caller's own account, for a token with the read scope.
@@ -220,7 +229,7 @@ func (s *server) handleMe(w http.ResponseWriter, r *http.Request) error {
 	}
 	return Respond(w, r, http.StatusOK, meResponse{
 		ID: u.ID, Email: u.Email, Roles: roles, Scopes: scopes, Active: u.Active, ConfirmedAt: u.ConfirmedAt,
-		MustChangePassword: u.MustChangePassword, LastLoginAt: u.LastLoginAt, LastLoginIP: u.LastLoginIP,
+		MustChangePassword: u.MustChangePassword, TwoFactorSetupRequired: p.TwoFactorSetupRequired, LastLoginAt: u.LastLoginAt, LastLoginIP: u.LastLoginIP,
 		CurrentLoginAt: u.CurrentLoginAt, LoginCount: u.LoginCount, CreatedAt: u.CreatedAt,
 	})
 }

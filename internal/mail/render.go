@@ -39,10 +39,11 @@ const (
 	KindAlreadyRegistered = "already_registered"
 	KindEmailCode         = "email_code"
 	KindInvitation        = "invitation"
+	KindTwoFactorNotice   = "two_factor_notice"
 )
 
 // Kinds lists every message kind.
-var Kinds = []string{KindConfirm, KindReset, KindResetNotice, KindChangeNotice, KindAlreadyRegistered, KindEmailCode, KindInvitation}
+var Kinds = []string{KindConfirm, KindReset, KindResetNotice, KindChangeNotice, KindAlreadyRegistered, KindEmailCode, KindInvitation, KindTwoFactorNotice}
 
 // Content is the data of one message kind: Confirm, Reset, ResetNotice, ChangeNotice,
 // AlreadyRegistered, EmailCode or Invitation. Render turns it into a Message.
@@ -123,6 +124,26 @@ func (EmailCode) Kind() string { return KindEmailCode }
 
 // Kind implements Content.
 func (Invitation) Kind() string { return KindInvitation }
+
+// TwoFactorNotice tells a user that a second factor was added to or removed from their account
+// (or all of them reset by an administrator), so that a change they did not make is noticed.
+type TwoFactorNotice struct {
+	Method  string    // what changed, in words: "an authenticator app", "sign-in codes by email", "all second factors"
+	Added   bool      // added (true) or removed (false)
+	ByAdmin bool      // an administrator reset the account's second factors
+	At      time.Time // when; not shown when zero
+	Link    string    // where to review the account (absolute); optional
+}
+
+// Kind implements Content.
+func (TwoFactorNotice) Kind() string { return KindTwoFactorNotice }
+
+func (c TwoFactorNotice) validate() error {
+	if cleanLine(c.Method) == "" {
+		return gatehouse.FieldError("method", "is required")
+	}
+	return checkLink("link", c.Link, false)
+}
 
 func (c Confirm) validate() error {
 	return firstErr(checkLink("link", c.Link, true), checkCode(c.Code, false))
@@ -263,6 +284,9 @@ func Render(brand Brand, to string, content Content) (Message, error) {
 			c.ValidFor = 5 * time.Minute
 			content = c
 		}
+	case TwoFactorNotice:
+		c.Method = cleanLine(c.Method)
+		content = c
 	case Invitation:
 		// A team name with line breaks must not shape the text body, nor the subject.
 		c.Team, c.Role, c.InvitedBy = cleanLine(c.Team), cleanLine(c.Role), cleanLine(c.InvitedBy)

@@ -17,6 +17,8 @@ var sampleContent = map[string]Content{
 	KindEmailCode:         EmailCode{Code: "482913"},
 	KindInvitation: Invitation{Team: "Platform\r\nteam", Role: "member", InvitedBy: "owner@example.com",
 		Link: "https://id.example.com/invitations/accept?token=ghi&x=1", Code: "INV1T-ED000", ValidFor: 7 * 24 * time.Hour},
+	KindTwoFactorNotice: TwoFactorNotice{Method: "an authenticator app", Added: true, At: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC),
+		Link: "https://id.example.com/profile"},
 }
 
 func TestRenderEveryKind(t *testing.T) {
@@ -30,6 +32,8 @@ func TestRenderEveryKind(t *testing.T) {
 		KindEmailCode:         {"Your Acme ID sign-in code", "482913", "5 minutes"},
 		KindInvitation: {"You are invited to join Platform team on Acme ID", "owner@example.com invited you", "Platform team",
 			"as member", "https://id.example.com/invitations/accept?token=ghi", "INV1T-ED000", "7 days"},
+		KindTwoFactorNotice: {"Two-factor authentication changed on your Acme ID account", "an authenticator app was added",
+			"4 March 2026 at 05:06 UTC", "https://id.example.com/profile"},
 	}
 	if len(sampleContent) != len(Kinds) || len(want) != len(Kinds) {
 		t.Fatalf("the test covers %d kinds, there are %d", len(sampleContent), len(Kinds))

@@ -29,6 +29,8 @@ const (
 	ActUsersDelete      Action = "users.delete"
 	ActUsersResetAccess Action = "users.reset_access"
 	ActUsersUnlock      Action = "users.unlock"
+	// ActUsersResetTwoFactor removes every second factor of a user who lost theirs.
+	ActUsersResetTwoFactor Action = "users.reset_two_factor"
 )
 
 // Teams.
@@ -148,6 +150,7 @@ var rules = []Rule{
 	{Action: ActUsersDelete, Group: GroupUsers, Endpoint: "DELETE /api/v1/users/{user_id}", Summary: "delete users", Scope: admin, Global: adminOnly},
 	{Action: ActUsersResetAccess, Group: GroupUsers, Endpoint: "POST /api/v1/users/{user_id}/reset-access", Summary: "end every session and token of a user", Scope: admin, Global: adminOnly},
 	{Action: ActUsersUnlock, Group: GroupUsers, Endpoint: "POST /api/v1/users/{user_id}/unlock", Summary: "unlock users", Scope: admin, Global: adminOnly},
+	{Action: ActUsersResetTwoFactor, Group: GroupUsers, Endpoint: "POST /api/v1/users/{user_id}/2fa/reset", Summary: "remove every second factor of a user", Scope: admin, Global: adminOnly},
 
 	{Action: ActTeamCreate, Group: GroupTeams, Endpoint: "POST /api/v1/teams", Summary: "create teams", Scope: write, Global: adminMaintainer},
 	{Action: ActTeamList, Group: GroupTeams, Endpoint: "GET /api/v1/teams", Summary: "list the teams you belong to", Scope: read, AnyAccount: true},

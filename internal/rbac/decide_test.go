@@ -27,7 +27,7 @@ const (
 var wantActions = []rbac.Action{
 	rbac.ActUserReadSelf, rbac.ActUserUpdateSelf, rbac.ActAPIKeysList, rbac.ActAPIKeyCreate, rbac.ActAPIKeyRevoke,
 	rbac.ActUsersList, rbac.ActUsersCreate, rbac.ActUsersRead, rbac.ActUsersUpdate, rbac.ActUsersDelete,
-	rbac.ActUsersResetAccess, rbac.ActUsersUnlock,
+	rbac.ActUsersResetAccess, rbac.ActUsersUnlock, rbac.ActUsersResetTwoFactor,
 	rbac.ActTeamCreate, rbac.ActTeamList, rbac.ActTeamListAll, rbac.ActTeamRead, rbac.ActTeamUpdate,
 	rbac.ActTeamDelete, rbac.ActTeamLeave,
 	rbac.ActMembersList, rbac.ActMemberSet, rbac.ActMemberSetPrivileged, rbac.ActMemberRemove, rbac.ActMemberRemovePrivileged,
@@ -61,7 +61,7 @@ func oracle(roles []gatehouse.Role, team gatehouse.TeamRole, scopes []gatehouse.
 	var ok, teamScoped bool
 	switch act {
 	case rbac.ActUsersList, rbac.ActUsersCreate, rbac.ActUsersRead, rbac.ActUsersUpdate, rbac.ActUsersDelete,
-		rbac.ActUsersResetAccess, rbac.ActUsersUnlock, rbac.ActOutboxRead, rbac.ActAuditRead, rbac.ActLicenseRead:
+		rbac.ActUsersResetAccess, rbac.ActUsersUnlock, rbac.ActUsersResetTwoFactor, rbac.ActOutboxRead, rbac.ActAuditRead, rbac.ActLicenseRead:
 		scope, ok = gatehouse.ScopeAdmin, isAdmin
 	case rbac.ActUserReadSelf, rbac.ActAPIKeysList, rbac.ActTeamList, rbac.ActInvitationAccept:
 		scope, ok = gatehouse.ScopeRead, true
@@ -290,7 +290,7 @@ func TestIssueExamples(t *testing.T) {
 		p := &gatehouse.Principal{User: user(gatehouse.RoleAdmin), Scopes: rw}
 		for _, act := range []rbac.Action{
 			rbac.ActUsersList, rbac.ActUsersCreate, rbac.ActUsersRead, rbac.ActUsersUpdate,
-			rbac.ActUsersDelete, rbac.ActUsersResetAccess, rbac.ActUsersUnlock,
+			rbac.ActUsersDelete, rbac.ActUsersResetAccess, rbac.ActUsersUnlock, rbac.ActUsersResetTwoFactor,
 		} {
 			p.Scopes = rw
 			err := rbac.Decide(p, act, "")

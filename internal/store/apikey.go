@@ -60,26 +60,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *gatehouse.APIKey, secretHas
 	})
 }
 
-// APIKeyBySecret loads, in one read transaction, the key whose secret has this hash and its
-// owner with roles. An unknown hash is ENotFound. Whether the key may still be used (revoked,
-// expired, owner inactive, stamp changed) is the caller's decision. The lookup is by the hash
-// of a 256-bit secret through a unique index, so its timing reveals nothing about the secret.
-func (s *Store) APIKeyBySecret(ctx context.Context, secretHash string) (k *gatehouse.APIKey, owner *gatehouse.User, err error) {
-	defer wrapErr(&err, "store.APIKeyBySecret")
-	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		row := new(apiKeyRow)
-		if err := tx.NewSelect().Model(row).Where("secret_hash = ?", secretHash).Scan(ctx); err != nil {
-			return notFound(err, "API key not found")
-		}
-		u, err := s.userWhere(ctx, tx, "id = ?", row.UserID)
-		if err != nil {
-			return err
-		}
-		k, owner = row.toDomain(), u
-		return nil
-	})
-	return k, owner, err
-}
+// APIKeyBySecret is in principal.go: with Principal, it is what every request authenticates with.
 
 // TouchAPIKey records that key id was used now, unless that was already recorded less than
 // every ago, and reports whether it wrote. The condition is in the UPDATE itself, so a burst of

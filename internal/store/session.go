@@ -196,28 +196,6 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID int64, reason str
 	})
 }
 
-// Principal loads what authenticating a request needs in one read transaction: the user with
-// its roles and the session the token was issued with (nil when sid is empty).
-func (s *Store) Principal(ctx context.Context, userID int64, sid string) (u *gatehouse.User, sess *gatehouse.Session, err error) {
-	defer wrapErr(&err, "store.Principal(%d)", userID)
-	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		if u, err = s.userWhere(ctx, tx, "id = ?", userID); err != nil {
-			return err
-		}
-		if sid == "" {
-			return nil
-		}
-		row := new(sessionRow)
-		if err := tx.NewSelect().Model(row).Where("id = ?", sid).Scan(ctx); err != nil {
-			return notFound(err, "session not found")
-		}
-		sess = row.toDomain()
-		return nil
-	})
-	return u, sess, err
-}
-
 // ActiveSessions lists the user's sessions that have not ended, most recently used first.
 func (s *Store) ActiveSessions(ctx context.Context, userID int64) (out []*gatehouse.Session, err error) {
 	defer wrapErr(&err, "store.ActiveSessions(%d)", userID)

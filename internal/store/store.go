@@ -35,6 +35,11 @@ type Store struct {
 	// MaxAttempts bounds how often one transaction runs when it keeps conflicting.
 	maxAttempts int
 	retries     atomic.Int64
+	// stmts are the prepared statements of the hot read paths (prepared.go).
+	stmts stmtCache
+	// writeGate (SQLite only) lets one write transaction of this process at a time ask for the
+	// database's write lock; see tryTx.
+	writeGate chan struct{}
 }
 
 // Option configures Open.
@@ -59,6 +64,7 @@ func Open(ctx context.Context, cfg config.DB, opts ...Option) (*Store, error) {
 		o(s)
 	}
 	if cfg.Type == config.DBSQLite {
+		s.writeGate = make(chan struct{}, 1)
 		if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o750); err != nil {
 			return nil, fmt.Errorf("store: create directory for %s: %w", cfg.Path, err)
 		}
@@ -106,7 +112,10 @@ func (s *Store) waitReady(ctx context.Context) error {
 }
 
 // Close closes the pool.
-func (s *Store) Close() error { return s.sqlDB.Close() }
+func (s *Store) Close() error {
+	s.closeStmts()
+	return s.sqlDB.Close()
+}
 
 // DB returns the pool, for statistics and for tests.
 func (s *Store) DB() *sql.DB { return s.sqlDB }
@@ -198,6 +207,20 @@ func (s *Store) retryable(err error) bool {
 }
 
 func (s *Store) tryTx(ctx context.Context, opts *sql.TxOptions, fn func(ctx context.Context, tx bun.Tx) error) (err error) {
+	if s.writeGate != nil && (opts == nil || !opts.ReadOnly) {
+		// SQLite has one writer at a time, and a writer that finds the lock taken polls for it
+		// with sleeps growing to 100 ms (the driver's busy handler), so under load a late
+		// arrival often wins and an early one waits for seconds. Queueing this process's
+		// writers here, first come first served and before they take a pooled connection,
+		// makes the wait as long as the work ahead of it and leaves the pool to readers.
+		// busy_timeout still covers writers in other processes.
+		select {
+		case s.writeGate <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-s.writeGate }()
+	}
 	st := &txState{}
 	ctx = context.WithValue(ctx, txKey{}, st)
 	tx, err := s.db.BeginTx(ctx, opts)

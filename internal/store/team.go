@@ -93,19 +93,34 @@ func (s *Store) SetMembership(ctx context.Context, m *gatehouse.Membership) erro
 	return err
 }
 
-// Memberships lists the user's memberships, oldest team first.
+// Memberships lists the user's memberships, oldest team first. API-key requests of accounts
+// without a global role ask it every time (the key's scopes depend on the team roles), so it is a
+// prepared single statement (see prepared.go).
 func (s *Store) Memberships(ctx context.Context, userID int64) (ms []gatehouse.Membership, err error) {
 	defer wrapErr(&err, "store.Memberships(%d)", userID)
-	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var rows []memberRow
-		if err := tx.NewSelect().Model(&rows).Where("user_id = ?", userID).OrderExpr("team_id").Scan(ctx); err != nil {
+	build := func() string {
+		return "SELECT " + columnsOf[memberRow](s, "tm") + " FROM team_members tm WHERE tm.user_id = ? ORDER BY tm.team_id"
+	}
+	err = s.readStmt(ctx, func(ctx context.Context) error {
+		ms = []gatehouse.Membership{}
+		st, err := s.prepared(ctx, "memberships", build) //nolint:sqlclosecheck // owned by the Store (prepared.go)
+		if err != nil {
 			return err
 		}
-		ms = make([]gatehouse.Membership, len(rows))
-		for i, r := range rows {
-			ms[i] = gatehouse.Membership{TeamID: r.TeamID, UserID: r.UserID, Role: gatehouse.TeamRole(r.Role), CreatedAt: utc(r.CreatedAt)}
+		rows, err := st.QueryContext(ctx, userID)
+		if err != nil {
+			return err
 		}
-		return nil
+		defer rows.Close()
+		var r memberRow
+		dest := fieldPtrs(make([]any, 0, 4), &r, fieldsOf[memberRow](s))
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			ms = append(ms, gatehouse.Membership{TeamID: r.TeamID, UserID: r.UserID, Role: gatehouse.TeamRole(r.Role), CreatedAt: utc(r.CreatedAt)})
+		}
+		return rows.Err()
 	})
 	return ms, err
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -16,47 +17,76 @@ type TeamWithRole struct {
 }
 
 // ListTeams lists teams ordered by id after the id after: the user's own teams, or every team
-// when all is set (a global admin).
+// when all is set (a global admin). The user's own teams are read from its memberships, in
+// order, through the team_members (user_id, team_id) index, not by probing every team for a
+// membership: a member of three teams costs three rows, however many teams exist. Both shapes
+// are prepared single statements (see prepared.go).
 func (s *Store) ListTeams(ctx context.Context, userID int64, all bool, after int64, limit int) (out []TeamWithRole, err error) {
 	defer wrapErr(&err, "store.ListTeams(user=%d, all=%v)", userID, all)
-	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var rows []struct {
-			teamRow `bun:",extend"`
-			Role    *string `bun:"role"`
+	key, build := "teams.mine", func() string {
+		return "SELECT " + columnsOf[teamRow](s, "t") + `, tm.role
+FROM team_members tm JOIN teams t ON t.id = tm.team_id
+WHERE tm.user_id = ? AND tm.team_id > ?
+ORDER BY tm.team_id LIMIT ?`
+	}
+	if all {
+		key, build = "teams.all", func() string {
+			return "SELECT " + columnsOf[teamRow](s, "t") + `, tm.role
+FROM teams t LEFT JOIN team_members tm ON tm.team_id = t.id AND tm.user_id = ?
+WHERE t.id > ?
+ORDER BY t.id LIMIT ?`
 		}
-		q := tx.NewSelect().Model((*teamRow)(nil)).Column("t.*").
-			ColumnExpr("tm.role AS role").
-			Join("LEFT JOIN team_members AS tm ON tm.team_id = t.id AND tm.user_id = ?", userID).
-			Where("t.id > ?", after).OrderExpr("t.id").Limit(int64(limit))
-		if !all {
-			q = q.Where("tm.user_id IS NOT NULL")
-		}
-		if err := q.Scan(ctx, &rows); err != nil {
+	}
+	err = s.readStmt(ctx, func(ctx context.Context) error {
+		out = out[:0]
+		st, err := s.prepared(ctx, key, build) //nolint:sqlclosecheck // owned by the Store (prepared.go)
+		if err != nil {
 			return err
 		}
-		out = make([]TeamWithRole, len(rows))
-		for i, r := range rows {
-			out[i] = TeamWithRole{Team: *r.toDomain()}
-			if r.Role != nil {
-				out[i].Role = gatehouse.TeamRole(*r.Role)
-			}
+		rows, err := st.QueryContext(ctx, userID, after, limit)
+		if err != nil {
+			return err
 		}
-		return nil
+		defer rows.Close()
+		var (
+			t    teamRow
+			role sql.NullString
+		)
+		dest := append(fieldPtrs(make([]any, 0, 8), &t, fieldsOf[teamRow](s)), &role)
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			out = append(out, TeamWithRole{Team: *t.toDomain(), Role: gatehouse.TeamRole(role.String)})
+		}
+		return rows.Err()
 	})
+	if out == nil && err == nil {
+		out = []TeamWithRole{}
+	}
 	return out, err
 }
 
-// TeamRole returns the user's role in the team, "" when not a member (or no such team).
+// teamRoleSQL is TeamRole's prepared statement.
+const teamRoleSQL = `SELECT role FROM team_members WHERE team_id = ? AND user_id = ?`
+
+// TeamRole returns the user's role in the team, "" when not a member (or no such team). Every
+// team-scoped request asks it, so it is a prepared single statement (see prepared.go).
 func (s *Store) TeamRole(ctx context.Context, teamID, userID int64) (role gatehouse.TeamRole, err error) {
 	defer wrapErr(&err, "store.TeamRole(team=%d, user=%d)", teamID, userID)
-	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var r []string
-		if err := tx.NewSelect().Model((*memberRow)(nil)).Column("role").
-			Where("team_id = ? AND user_id = ?", teamID, userID).Scan(ctx, &r); err != nil {
+	err = s.readStmt(ctx, func(ctx context.Context) error {
+		st, err := s.prepared(ctx, teamRoleSQL, fixed(teamRoleSQL)) //nolint:sqlclosecheck // owned by the Store (prepared.go)
+		if err != nil {
 			return err
 		}
-		if len(r) > 0 {
-			role = gatehouse.TeamRole(r[0])
+		var r string
+		switch err := st.QueryRowContext(ctx, teamID, userID).Scan(&r); {
+		case isNoRows(err):
+			role = ""
+		case err != nil:
+			return err
+		default:
+			role = gatehouse.TeamRole(r)
 		}
 		return nil
 	})

@@ -31,6 +31,7 @@ type userRow struct {
 	CurrentLoginAt     *time.Time `bun:"current_login_at"`
 	CurrentLoginIP     string     `bun:"current_login_ip"`
 	LoginCount         int64      `bun:"login_count"`
+	SSOOnly            bool       `bun:"sso_only"`
 	CreatedAt          time.Time  `bun:"created_at"`
 	UpdatedAt          time.Time  `bun:"updated_at"`
 }
@@ -80,6 +81,7 @@ func (r *userRow) toDomain(roles []gatehouse.Role) *gatehouse.User {
 		LastLoginAt: utcPtr(r.LastLoginAt), LastLoginIP: r.LastLoginIP,
 		CurrentLoginAt: utcPtr(r.CurrentLoginAt), CurrentLoginIP: r.CurrentLoginIP,
 		LoginCount: r.LoginCount, CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
+		SSOOnly: r.SSOOnly,
 	}
 }
 
@@ -104,7 +106,7 @@ func (s *Store) createUser(ctx context.Context, tx bun.Tx, u *gatehouse.User) er
 		Email: u.Email, EmailLower: NormalizeEmail(u.Email), PasswordHash: u.PasswordHash,
 		PasswordScheme: u.PasswordScheme, Active: u.Active, ConfirmedAt: utcPtr(u.ConfirmedAt),
 		SecurityStamp: u.SecurityStamp, MustChangePassword: u.MustChangePassword,
-		CreatedAt: now, UpdatedAt: now,
+		SSOOnly: u.SSOOnly, CreatedAt: now, UpdatedAt: now,
 	}
 	if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
 		if s.dialect.IsUniqueViolation(err) {

@@ -2,6 +2,7 @@ package token
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -84,11 +85,21 @@ func (m *Manager) Issue(c Claims) (string, Claims, error) {
 // registered for (never "none", never HMAC); "typ" must be at+jwt; iss and aud must match; exp,
 // nbf and iat are required and checked with the configured leeway; sub, jti, stamp and sid must
 // be present. Checking stamp and sid against the account is the caller's job.
+//
+// A token verified before with the same key set is answered from a bounded cache without
+// checking its signature again (its times are checked again every time); see verifyCache.
 func (m *Manager) Verify(token string) (*Claims, error) {
 	if len(token) > maxTokenLen {
 		return nil, unauthenticated(errTooLong)
 	}
 	ks := m.keys.Load()
+	var key [sha256.Size]byte
+	if m.cache != nil {
+		key = sha256.Sum256([]byte(token))
+		if c, ok := m.cache.get(&key, ks, m.now(), m.leeway); ok {
+			return c, nil
+		}
+	}
 	var w wireClaims
 	if _, err := m.parser.ParseWithClaims(token, &w, ks.keyFor); err != nil {
 		return nil, unauthenticated(err)
@@ -103,6 +114,10 @@ func (m *Manager) Verify(token string) (*Claims, error) {
 	}
 	if w.Scope != "" {
 		c.Scope = strings.Fields(w.Scope)
+	}
+	if m.cache != nil {
+		m.cache.put(&key, cacheEntry{claims: *c, keys: ks, notBefore: w.NotBefore.Time, issuedAt: w.IssuedAt.Time,
+			expiresAt: w.ExpiresAt.Time}, m.now(), m.leeway)
 	}
 	return c, nil
 }

@@ -34,6 +34,9 @@ type Options struct {
 	// Leeway is the clock-skew allowance applied to exp, nbf and iat; zero means DefaultLeeway,
 	// and it may not exceed MaxLeeway.
 	Leeway time.Duration
+	// CacheSize bounds the cache of verified tokens (see verifyCache): zero means
+	// DefaultCacheSize, a negative value turns the cache off.
+	CacheSize int
 }
 
 // Manager issues and verifies access tokens with a key set that can be replaced while it is in
@@ -43,8 +46,10 @@ type Manager struct {
 	audience string
 	ttl      time.Duration
 	now      func() time.Time
+	leeway   time.Duration
 	parser   *jwt.Parser
 	keys     atomic.Pointer[keySet]
+	cache    *verifyCache // nil when off
 }
 
 // keySet is one immutable generation of keys; SetKeys swaps in a new one whole, so a request sees
@@ -95,6 +100,8 @@ func NewManager(opts Options, signing Key, verifyOnly ...Key) (*Manager, error) 
 		audience: opts.Audience,
 		ttl:      opts.TTL,
 		now:      opts.Now,
+		leeway:   opts.Leeway,
+		cache:    newVerifyCache(opts.CacheSize),
 		// The parser holds only configuration, so one instance serves every goroutine.
 		parser: jwt.NewParser(
 			jwt.WithValidMethods(validMethods),

@@ -82,6 +82,8 @@ db_ensure_packages() {
 	done
 	command -v ss >/dev/null 2>&1 || pkgs+=(iproute2)
 	command -v flock >/dev/null 2>&1 || pkgs+=(util-linux)
+	# Not a database: the independent TOTP implementation the two-factor tests check codes with.
+	command -v oathtool >/dev/null 2>&1 || pkgs+=(oathtool)
 	[ ${#pkgs[@]} -gt 0 ] || return 0
 	mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sort -u)
 	if [ "$(id -u)" != 0 ]; then

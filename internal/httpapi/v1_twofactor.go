@@ -1,0 +1,243 @@
+package httpapi
+
+import (
+	"encoding/json/jsontext"
+	"net/http"
+	"time"
+
+	"gatehouse"
+	"gatehouse/internal/auth"
+	"gatehouse/internal/rbac"
+)
+
+// twoFactorRoutes are the caller's second factors (authenticator app, email codes, recovery
+// codes; security keys are in webAuthnRoutes), the second login step and the admin reset.
+// The /me/2fa routes stay open to accounts that must set up a second factor first.
+func (s *server) twoFactorRoutes() []Route {
+	const (
+		small    = 16 << 10
+		ceremony = 64 << 10 // a WebAuthn assertion carries signatures and client data
+	)
+	return []Route{
+		{Pattern: "GET /api/v1/me/2fa", Handler: s.handleTwoFactorState, Auth: AuthenticatedTwoFactorSetup},
+		{Pattern: "POST /api/v1/me/2fa/totp", Handler: s.handleBeginTOTP, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
+		{Pattern: "POST /api/v1/me/2fa/totp/confirm", Handler: s.handleConfirmTOTP, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
+		{Pattern: "DELETE /api/v1/me/2fa/totp", Handler: s.handleDisableTOTP, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
+		{Pattern: "POST /api/v1/me/2fa/recovery-codes", Handler: s.handleRegenerateRecoveryCodes, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
+		{Pattern: "POST /api/v1/me/2fa/email", Handler: s.handleEnableEmailTwoFactor, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
+		{Pattern: "DELETE /api/v1/me/2fa/email", Handler: s.handleDisableEmailTwoFactor, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
+
+		{Pattern: "POST /api/v1/auth/login/2fa", Handler: s.handleLoginTwoFactor, BodyLimit: ceremony},
+		{Pattern: "POST /api/v1/auth/login/2fa/email-code", Handler: s.handleTwoFactorEmailCode, BodyLimit: small},
+		{Pattern: "POST /api/v1/auth/login/2fa/webauthn/options", Handler: s.handleTwoFactorWebAuthnOptions, BodyLimit: small},
+
+		{Pattern: "POST /api/v1/users/{user_id}/2fa/reset", Handler: s.handleResetUserTwoFactor, BodyLimit: small, Auth: Authenticated},
+	}
+}
+
+// Wire types of the second factors.
+
+// twoFactorChallengeResponse is the login answer when a second factor is needed: no tokens yet.
+type twoFactorChallengeResponse struct {
+	TwoFactorRequired bool      `json:"two_factor_required"`
+	Challenge         string    `json:"challenge"`
+	Methods           []string  `json:"methods"`
+	ExpiresAt         time.Time `json:"expires_at"`
+}
+
+type twoFactorLoginRequest struct {
+	Challenge      string         `json:"challenge"`
+	Method         string         `json:"method"`
+	Code           string         `json:"code,omitempty"`
+	Assertion      jsontext.Value `json:"assertion,omitempty"`
+	RememberDevice bool           `json:"remember_device,omitempty"`
+	Remember       bool           `json:"remember,omitempty"`
+}
+
+type challengeRequest struct {
+	Challenge string `json:"challenge"`
+}
+
+type codeRequest struct {
+	Code string `json:"code"`
+}
+
+type passwordRequest struct {
+	Password string `json:"password"`
+}
+
+type twoFactorStateResponse struct {
+	TOTP              bool                         `json:"totp"`
+	Email             bool                         `json:"email"`
+	EmailAvailable    bool                         `json:"email_available"`
+	WebAuthn          []webAuthnCredentialResponse `json:"webauthn"`
+	RecoveryCodesLeft int                          `json:"recovery_codes_left"`
+	Required          bool                         `json:"required"`
+	SetupRequired     bool                         `json:"setup_required"`
+}
+
+type totpEnrolmentResponse struct {
+	Secret     string `json:"secret"`
+	OTPAuthURI string `json:"otpauth_uri"`
+	QRPNG      string `json:"qr_png"`
+	QRSVG      string `json:"qr_svg"`
+}
+
+// recoveryCodesResponse carries recovery codes, shown this once. Enabling a factor answers it
+// too, with codes only when it was the account's first factor.
+type recoveryCodesResponse struct {
+	Message string   `json:"message,omitempty"`
+	Codes   []string `json:"codes"`
+}
+
+func (s *server) handleTwoFactorState(w http.ResponseWriter, r *http.Request) error {
+	p := gatehouse.PrincipalFrom(r.Context())
+	if err := rbac.Decide(p, rbac.ActUserReadSelf, ""); err != nil {
+		return err
+	}
+	st, err := s.auth.TwoFactorState(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	creds := make([]webAuthnCredentialResponse, len(st.WebAuthn))
+	for i, c := range st.WebAuthn {
+		creds[i] = webAuthnData(c)
+	}
+	return Respond(w, r, http.StatusOK, twoFactorStateResponse{
+		TOTP: st.TOTP, Email: st.Email, EmailAvailable: s.auth.EmailCodesAvailable(), WebAuthn: creds,
+		RecoveryCodesLeft: st.RecoveryCodesLeft, Required: st.Required, SetupRequired: st.SetupRequired,
+	})
+}
+
+func (s *server) handleBeginTOTP(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.auth.BeginTOTP(r.Context(), gatehouse.PrincipalFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	return Respond(w, r, http.StatusOK, totpEnrolmentResponse{Secret: e.Secret, OTPAuthURI: e.OTPAuthURI, QRPNG: e.QRPNG, QRSVG: e.QRSVG})
+}
+
+func (s *server) handleConfirmTOTP(w http.ResponseWriter, r *http.Request) error {
+	var req codeRequest
+	if err := Decode(r, &req); err != nil {
+		return err
+	}
+	codes, err := s.auth.ConfirmTOTP(r.Context(), gatehouse.PrincipalFrom(r.Context()), req.Code, s.client(r))
+	if err != nil {
+		return err
+	}
+	return Respond(w, r, http.StatusOK, enabledAnswer("authenticator app enabled", codes))
+}
+
+// enabledAnswer is the answer to enabling a factor: recovery codes when this made them.
+func enabledAnswer(msg string, codes []string) recoveryCodesResponse {
+	if codes == nil {
+		codes = []string{}
+	} else {
+		msg += "; store these recovery codes somewhere safe: they are shown only now"
+	}
+	return recoveryCodesResponse{Message: msg, Codes: codes}
+}
+
+func (s *server) handleDisableTOTP(w http.ResponseWriter, r *http.Request) error {
+	var req passwordRequest
+	if err := Decode(r, &req); err != nil {
+		return err
+	}
+	if err := s.auth.DisableTOTP(r.Context(), gatehouse.PrincipalFrom(r.Context()), req.Password, s.client(r)); err != nil {
+		return err
+	}
+	return Respond(w, r, http.StatusOK, messageResponse{Message: "authenticator app removed"})
+}
+
+func (s *server) handleRegenerateRecoveryCodes(w http.ResponseWriter, r *http.Request) error {
+	codes, err := s.auth.RegenerateRecoveryCodes(r.Context(), gatehouse.PrincipalFrom(r.Context()), s.client(r))
+	if err != nil {
+		return err
+	}
+	return Respond(w, r, http.StatusOK, recoveryCodesResponse{
+		Message: "new recovery codes; the old ones no longer work. Store these somewhere safe: they are shown only now", Codes: codes,
+	})
+}
+
+func (s *server) handleEnableEmailTwoFactor(w http.ResponseWriter, r *http.Request) error {
+	codes, err := s.auth.EnableEmailTwoFactor(r.Context(), gatehouse.PrincipalFrom(r.Context()), s.client(r))
+	if err != nil {
+		return err
+	}
+	return Respond(w, r, http.StatusOK, enabledAnswer("sign-in codes by email enabled", codes))
+}
+
+func (s *server) handleDisableEmailTwoFactor(w http.ResponseWriter, r *http.Request) error {
+	var req passwordRequest
+	if err := Decode(r, &req); err != nil {
+		return err
+	}
+	if err := s.auth.DisableEmailTwoFactor(r.Context(), gatehouse.PrincipalFrom(r.Context()), req.Password, s.client(r)); err != nil {
+		return err
+	}
+	return Respond(w, r, http.StatusOK, messageResponse{Message: "sign-in codes by email disabled"})
+}
+
+// loginAnswer is the answer to a login step: the tokens, or the challenge of a second step.
+func loginAnswer(w http.ResponseWriter, r *http.Request, pair *auth.TokenPair) error {
+	if ch := pair.TwoFactor; ch != nil {
+		return Respond(w, r, http.StatusOK, twoFactorChallengeResponse{
+			TwoFactorRequired: true, Challenge: ch.Challenge, Methods: ch.Methods, ExpiresAt: ch.ExpiresAt,
+		})
+	}
+	return Respond(w, r, http.StatusOK, tokenData(pair))
+}
+
+func (s *server) handleLoginTwoFactor(w http.ResponseWriter, r *http.Request) error {
+	var req twoFactorLoginRequest
+	if err := Decode(r, &req); err != nil {
+		return err
+	}
+	pair, err := s.auth.LoginTwoFactor(r.Context(), auth.TwoFactorInput{
+		Challenge: req.Challenge, Method: req.Method, Code: req.Code, Assertion: req.Assertion,
+		RememberDevice: req.RememberDevice, Remember: req.Remember, Client: s.client(r),
+	})
+	if err != nil {
+		return err
+	}
+	return loginAnswer(w, r, pair)
+}
+
+func (s *server) handleTwoFactorEmailCode(w http.ResponseWriter, r *http.Request) error {
+	var req challengeRequest
+	if err := Decode(r, &req); err != nil {
+		return err
+	}
+	if err := s.auth.SendTwoFactorEmailCode(r.Context(), req.Challenge, s.client(r)); err != nil {
+		return err
+	}
+	return Respond(w, r, http.StatusAccepted, messageResponse{Message: "a sign-in code is on its way; check your inbox"})
+}
+
+func (s *server) handleTwoFactorWebAuthnOptions(w http.ResponseWriter, r *http.Request) error {
+	var req challengeRequest
+	if err := Decode(r, &req); err != nil {
+		return err
+	}
+	opts, err := s.auth.WebAuthnLoginOptions(r.Context(), req.Challenge)
+	if err != nil {
+		return err
+	}
+	return Respond(w, r, http.StatusOK, opts)
+}
+
+func (s *server) handleResetUserTwoFactor(w http.ResponseWriter, r *http.Request) error {
+	p := gatehouse.PrincipalFrom(r.Context())
+	if err := rbac.Decide(p, rbac.ActUsersResetTwoFactor, ""); err != nil {
+		return err
+	}
+	id, err := userIDParam(r)
+	if err != nil {
+		return err
+	}
+	if err := s.auth.AdminResetTwoFactor(r.Context(), p, id, s.client(r)); err != nil {
+		return err
+	}
+	return Respond(w, r, http.StatusOK, messageResponse{Message: "every second factor of the user was removed and their sessions ended"})
+}

@@ -1,0 +1,138 @@
+package httpapi
+
+import (
+	"encoding/json/jsontext"
+	"net/http"
+	"time"
+
+	"gatehouse"
+	"gatehouse/internal/auth"
+	"gatehouse/internal/rbac"
+)
+
+// webAuthnRoutes are the caller's security keys and passkeys (second factors), open like the
+// other /me/2fa routes to accounts that must set up a second factor first. The ceremony
+// bodies carry public keys and signatures: 64 KiB is far more than any real authenticator
+// sends and still bounds what an attacker can make the server parse.
+func (s *server) webAuthnRoutes() []Route {
+	const (
+		small    = 16 << 10
+		ceremony = 64 << 10
+	)
+	return []Route{
+		{Pattern: "POST /api/v1/me/2fa/webauthn/register/options", Handler: s.handleWebAuthnRegisterOptions, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
+		{Pattern: "POST /api/v1/me/2fa/webauthn/register", Handler: s.handleWebAuthnRegister, BodyLimit: ceremony, Auth: AuthenticatedTwoFactorSetup},
+		{Pattern: "GET /api/v1/me/2fa/webauthn", Handler: s.handleWebAuthnCredentials, Auth: AuthenticatedTwoFactorSetup},
+		{Pattern: "PATCH /api/v1/me/2fa/webauthn/{id}", Handler: s.handleWebAuthnRename, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
+		{Pattern: "DELETE /api/v1/me/2fa/webauthn/{id}", Handler: s.handleWebAuthnRemove, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
+	}
+}
+
+// Wire types of /api/v1/me/2fa/webauthn.
+
+// webAuthnRegisterRequest completes a registration: credential is the PublicKeyCredential the
+// browser's navigator.credentials.create returned, as JSON (PublicKeyCredential.toJSON(), with
+// base64url binary fields).
+type webAuthnRegisterRequest struct {
+	Name       string         `json:"name"`
+	Credential jsontext.Value `json:"credential"`
+}
+
+type webAuthnRenameRequest struct {
+	Name string `json:"name"`
+}
+
+type webAuthnRemoveRequest struct {
+	Password string `json:"password"`
+}
+
+// webAuthnCredentialResponse describes a security key or passkey. ID is the credential id
+// (base64url), the {id} of the rename and remove routes.
+type webAuthnCredentialResponse struct {
+	ID             string     `json:"id"`
+	Name           string     `json:"name"`
+	CreatedAt      time.Time  `json:"created_at"`
+	LastUsedAt     *time.Time `json:"last_used_at"`
+	BackupEligible bool       `json:"backup_eligible"`
+	BackupState    bool       `json:"backup_state"`
+}
+
+// webAuthnRegisteredResponse is the new credential and, as when enabling any factor, a message
+// and the recovery codes made with it when it was the account's first second factor (shown
+// this once; an empty list otherwise).
+type webAuthnRegisteredResponse struct {
+	webAuthnCredentialResponse `json:",inline"`
+	recoveryCodesResponse      `json:",inline"`
+}
+
+func webAuthnData(c auth.WebAuthnCredentialInfo) webAuthnCredentialResponse {
+	return webAuthnCredentialResponse{
+		ID: c.ID, Name: c.Name, CreatedAt: c.CreatedAt, LastUsedAt: c.LastUsedAt,
+		BackupEligible: c.BackupEligible, BackupState: c.BackupState,
+	}
+}
+
+// handleWebAuthnRegisterOptions answers with PublicKeyCredentialCreationOptions: the object to
+// pass as publicKey to navigator.credentials.create (binary fields base64url-encoded, so
+// PublicKeyCredential.parseCreationOptionsFromJSON takes it as is). It takes no body.
+func (s *server) handleWebAuthnRegisterOptions(w http.ResponseWriter, r *http.Request) error {
+	opts, err := s.auth.BeginWebAuthnRegistration(r.Context(), gatehouse.PrincipalFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	return Respond(w, r, http.StatusOK, opts)
+}
+
+func (s *server) handleWebAuthnRegister(w http.ResponseWriter, r *http.Request) error {
+	var req webAuthnRegisterRequest
+	if err := Decode(r, &req); err != nil {
+		return err
+	}
+	info, codes, err := s.auth.FinishWebAuthnRegistration(r.Context(), gatehouse.PrincipalFrom(r.Context()), req.Name,
+		req.Credential, s.client(r))
+	if err != nil {
+		return err
+	}
+	return Respond(w, r, http.StatusCreated, webAuthnRegisteredResponse{
+		webAuthnCredentialResponse: webAuthnData(*info), recoveryCodesResponse: enabledAnswer("security key registered", codes),
+	})
+}
+
+func (s *server) handleWebAuthnCredentials(w http.ResponseWriter, r *http.Request) error {
+	p := gatehouse.PrincipalFrom(r.Context())
+	if err := rbac.Decide(p, rbac.ActUserReadSelf, ""); err != nil { // as GET /api/v1/me/2fa
+		return err
+	}
+	creds, err := s.auth.WebAuthnCredentials(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	out := make([]webAuthnCredentialResponse, len(creds))
+	for i, c := range creds {
+		out[i] = webAuthnData(c)
+	}
+	return Respond(w, r, http.StatusOK, out)
+}
+
+func (s *server) handleWebAuthnRename(w http.ResponseWriter, r *http.Request) error {
+	var req webAuthnRenameRequest
+	if err := Decode(r, &req); err != nil {
+		return err
+	}
+	info, err := s.auth.RenameWebAuthnCredential(r.Context(), gatehouse.PrincipalFrom(r.Context()), r.PathValue("id"), req.Name)
+	if err != nil {
+		return err
+	}
+	return Respond(w, r, http.StatusOK, webAuthnData(*info))
+}
+
+func (s *server) handleWebAuthnRemove(w http.ResponseWriter, r *http.Request) error {
+	var req webAuthnRemoveRequest
+	if err := Decode(r, &req); err != nil {
+		return err
+	}
+	if err := s.auth.RemoveWebAuthnCredential(r.Context(), gatehouse.PrincipalFrom(r.Context()), r.PathValue("id"), req.Password, s.client(r)); err != nil {
+		return err
+	}
+	return Respond(w, r, http.StatusOK, messageResponse{Message: "security key removed"})
+}

@@ -1,0 +1,349 @@
+package sso
+
+import (
+	"encoding/json"
+	"errors"
+	"html/template"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"gatehouse"
+	"gatehouse/internal/auth"
+	"gatehouse/internal/httpapi"
+)
+
+// APIRoutes returns the JSON endpoints, served by httpapi (httpapi.WithRoutes) with the API's
+// middleware and envelope: the public list of sign-in providers and the administration of a
+// user's SSO state.
+func (s *Service) APIRoutes() []httpapi.Route {
+	h := &handlers{s: s}
+	return []httpapi.Route{
+		{Pattern: "GET /api/v1/sso/providers", Handler: h.providers},
+		// Administration of linked identities and the SSO-only flag: not license-gated, so that
+		// an administrator can let SSO-only users back in with a password when SSO is off.
+		{Pattern: "GET /api/v1/users/{user_id}/sso", Handler: h.adminGet, Auth: httpapi.Authenticated},
+		{Pattern: "PUT /api/v1/users/{user_id}/sso", Handler: h.adminPut, Auth: httpapi.Authenticated, BodyLimit: 4 << 10},
+		{Pattern: "DELETE /api/v1/users/{user_id}/sso/identities/{identity_id}", Handler: h.adminUnlink, Auth: httpapi.Authenticated},
+	}
+}
+
+// Mounter is where the browser endpoints are served: the web pages (*web.Web), whose middleware
+// (security headers, page session, panic recovery, cross-origin protection of POSTs) they run
+// behind.
+type Mounter interface {
+	Handle(pattern string, h http.Handler)
+	// HandleCrossSite serves a route that takes cross-site POSTs: the SAML assertion consumer
+	// receives the identity provider's form, and protects itself (signature, InResponseTo bound
+	// to the sign-in cookie, single use).
+	HandleCrossSite(pattern string, h http.Handler)
+}
+
+// Mount adds the browser endpoints (/sso/…) to m. sessions starts the browser session of a
+// completed sign-in (the web pages' EstablishSession).
+//
+// Their errors are small HTML pages with a link back to /login, or the JSON envelope for a
+// client that asks for JSON (Accept: application/json).
+func (s *Service) Mount(m Mounter, sessions SessionStarter) {
+	h := &handlers{s: s, sessions: sessions}
+	m.Handle("GET /sso/oidc/{provider}/login", h.serve(h.oidcLogin, 0))
+	m.Handle("GET /sso/oidc/{provider}/callback", h.serve(h.oidcCallback, 0))
+	m.Handle("GET /sso/saml/metadata", h.serve(h.samlMetadata, 0))
+	m.Handle("GET /sso/saml/login", h.serve(h.samlLogin, 0))
+	// A signed, possibly encrypted response with its attributes is a few kilobytes.
+	m.HandleCrossSite("POST /sso/saml/acs", h.serve(h.samlACS, 512<<10))
+}
+
+// serve adapts a browser endpoint: a body limit, and the JSON envelope for the error a handler
+// returns (handlers answer browsers themselves, through page).
+func (h *handlers) serve(fn func(w http.ResponseWriter, r *http.Request) error, bodyLimit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if bodyLimit > 0 {
+			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit)
+		}
+		if err := fn(w, r); err != nil {
+			h.jsonError(w, r, err)
+		}
+	})
+}
+
+// jsonError writes err as the API's error envelope (for clients of /sso/… that ask for JSON).
+func (h *handlers) jsonError(w http.ResponseWriter, r *http.Request, err error) {
+	code := gatehouse.ErrorCode(err)
+	status := httpapi.StatusFor(code)
+	body := &httpapi.ErrorBody{Code: string(code), Message: gatehouse.ErrorMessage(err), Fields: gatehouse.ErrorFields(err)}
+	if de, ok := errors.AsType[*gatehouse.Error](err); ok && de.Reason != "" && status < 500 {
+		body.Code = de.Reason
+	}
+	if status >= 500 {
+		h.s.log.Error("SSO request failed", "path", r.URL.Path, "error", err.Error())
+		if code == gatehouse.EInternal || code == "" {
+			body = &httpapi.ErrorBody{Code: string(gatehouse.EInternal), Message: "an internal error occurred"}
+		}
+	}
+	b, merr := json.Marshal(httpapi.Envelope{Status: httpapi.StatusError, Error: body, Meta: httpapi.Meta{Version: 1, Timestamp: h.s.now().UTC().Format(time.RFC3339)}})
+	if merr != nil {
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", httpapi.ContentTypeJSON)
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+type handlers struct {
+	s        *Service
+	sessions SessionStarter
+}
+
+// providerData is one provider in GET /api/v1/sso/providers.
+type providerData struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Name     string `json:"name"`
+	Label    string `json:"label"`
+	LoginURL string `json:"login_url"`
+}
+
+// providers lists the sign-in providers usable now: configured, and licensed. It is public, as
+// the login page is: it names no user.
+func (h *handlers) providers(w http.ResponseWriter, r *http.Request) error {
+	ps := h.s.Providers(r.Context())
+	out := make([]providerData, len(ps))
+	for i, p := range ps {
+		out[i] = providerData(p)
+	}
+	return httpapi.Respond(w, r, http.StatusOK, map[string]any{"providers": out})
+}
+
+// gate refuses a browser endpoint of a feature that is off or not configured.
+func (h *handlers) gate(r *http.Request, feature string, configured bool) error {
+	if !h.s.enabled(r.Context(), feature) {
+		return notLicensed(feature)
+	}
+	if !configured {
+		return gatehouse.Errorf(gatehouse.ENotFound, "this sign-in method is not configured")
+	}
+	return nil
+}
+
+// finish completes a sign-in: LoginExternal, the browser session, and the redirect to next.
+func (h *handlers) finish(w http.ResponseWriter, r *http.Request, in auth.ExternalLogin, next string) error {
+	if h.sessions == nil {
+		return gatehouse.Errorf(gatehouse.EUnavailable, "single sign-on needs the web pages, which are not enabled on this server")
+	}
+	pair, err := h.s.accounts.LoginExternal(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	if err := h.sessions.EstablishSession(w, r, pair, in.Remember); err != nil {
+		return err
+	}
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+// defaultNext is where a completed sign-in lands without a next parameter.
+const defaultNext = "/profile"
+
+// safeNext returns next when it is a path on this server, and defaultNext otherwise, so that a
+// sign-in link cannot send the browser elsewhere (an open redirect).
+func safeNext(next string) string {
+	if next == "" || len(next) > 1024 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsAny(next, "\\\r\n\t") {
+		return defaultNext
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.HasPrefix(u.Path, "/sso/") {
+		return defaultNext
+	}
+	return next
+}
+
+// page answers a browser endpoint's error: the envelope for a client that asks for JSON, an HTML
+// page otherwise. Internal errors show a generic message; their cause is logged.
+func (h *handlers) page(w http.ResponseWriter, r *http.Request, err error) error {
+	if wantsJSON(r) {
+		return err
+	}
+	code := gatehouse.ErrorCode(err)
+	status := httpapi.StatusFor(code)
+	msg := gatehouse.ErrorMessage(err)
+	if status >= 500 {
+		level := slog.LevelError
+		if status == http.StatusServiceUnavailable {
+			level = slog.LevelWarn
+		}
+		// A reference the person can quote, to find this line in the log.
+		ref := randomString(6)
+		h.s.log.Log(r.Context(), level, "SSO request failed", "path", r.URL.Path, "ref", ref, "error", err.Error())
+		if code == gatehouse.EInternal || code == "" {
+			msg = "Something went wrong on our side. Please try again; if it keeps happening, tell an administrator (reference " + ref + ")."
+		}
+	}
+	h.html(w, status, errorPage, pageData{Brand: h.s.brand, Title: "Sign-in did not complete", Message: msg})
+	return nil
+}
+
+// wantsJSON reports whether the client asked for JSON rather than a page.
+func wantsJSON(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		switch mt {
+		case "text/html":
+			return false
+		case "application/json":
+			return true
+		}
+	}
+	return false
+}
+
+type pageData struct {
+	Brand, Title, Message string
+	// The bounce page's form.
+	Action string
+	Fields map[string]string
+	Nonce  string
+}
+
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} – {{.Brand}}</title></head>
+<body><main><h1>{{.Title}}</h1><p>{{.Message}}</p><p><a href="/login">Back to sign-in</a></p></main></body></html>
+`))
+
+// html writes a page with the headers every SSO page carries: no caching, no framing, no
+// referrer (URLs here can carry codes), and a policy that allows no script but the page's own.
+func (h *handlers) html(w http.ResponseWriter, status int, t *template.Template, d pageData) {
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	csp := "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+	if d.Nonce != "" {
+		csp += "; script-src 'nonce-" + d.Nonce + "'; form-action 'self'"
+	} else {
+		csp += "; form-action 'none'"
+	}
+	hd.Set("Content-Security-Policy", csp)
+	w.WriteHeader(status)
+	if err := t.Execute(w, d); err != nil {
+		h.s.log.Warn("SSO page not rendered", "error", err)
+	}
+}
+
+// The administration of a user's SSO state.
+
+type identityData struct {
+	ID          int64   `json:"id"`
+	Provider    string  `json:"provider"`
+	Subject     string  `json:"subject"`
+	Email       string  `json:"email"`
+	CreatedAt   string  `json:"created_at"`
+	LastLoginAt *string `json:"last_login_at"`
+}
+
+type ssoAccountData struct {
+	SSOOnly    bool           `json:"sso_only"`
+	Identities []identityData `json:"identities"`
+}
+
+func accountData(a *auth.SSOAccount) ssoAccountData {
+	out := ssoAccountData{SSOOnly: a.SSOOnly, Identities: make([]identityData, len(a.Identities))}
+	for i, id := range a.Identities {
+		d := identityData{ID: id.ID, Provider: id.Provider, Subject: id.Subject, Email: id.Email, CreatedAt: id.CreatedAt.UTC().Format(timeFormat)}
+		if id.LastLoginAt != nil {
+			t := id.LastLoginAt.UTC().Format(timeFormat)
+			d.LastLoginAt = &t
+		}
+		out.Identities[i] = d
+	}
+	return out
+}
+
+const timeFormat = "2006-01-02T15:04:05.999999Z07:00"
+
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, gatehouse.FieldError(name, "must be a positive integer")
+	}
+	return id, nil
+}
+
+func (h *handlers) adminGet(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "user_id")
+	if err != nil {
+		return err
+	}
+	a, err := h.s.accounts.AdminSSOAccount(r.Context(), gatehouse.PrincipalFrom(r.Context()), id)
+	if err != nil {
+		return err
+	}
+	return httpapi.Respond(w, r, http.StatusOK, accountData(a))
+}
+
+// ssoPut is the body of PUT /api/v1/users/{user_id}/sso.
+type ssoPut struct {
+	SSOOnly *bool `json:"sso_only"`
+}
+
+// Validate implements httpapi.Validatable.
+func (p *ssoPut) Validate() error {
+	if p.SSOOnly == nil {
+		return gatehouse.FieldError("sso_only", "is required (true or false)")
+	}
+	return nil
+}
+
+func (h *handlers) adminPut(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "user_id")
+	if err != nil {
+		return err
+	}
+	var in ssoPut
+	if err := httpapi.Decode(r, &in); err != nil {
+		return err
+	}
+	a, err := h.s.accounts.AdminSetSSOOnly(r.Context(), gatehouse.PrincipalFrom(r.Context()), id, *in.SSOOnly, h.s.client(r))
+	if err != nil {
+		return err
+	}
+	return httpapi.Respond(w, r, http.StatusOK, accountData(a))
+}
+
+func (h *handlers) adminUnlink(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "user_id")
+	if err != nil {
+		return err
+	}
+	identity, err := pathID(r, "identity_id")
+	if err != nil {
+		return err
+	}
+	p := gatehouse.PrincipalFrom(r.Context())
+	if err := h.s.accounts.AdminUnlinkIdentity(r.Context(), p, id, identity, h.s.client(r)); err != nil {
+		return err
+	}
+	a, err := h.s.accounts.AdminSSOAccount(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	return httpapi.Respond(w, r, http.StatusOK, accountData(a))
+}
+
+func clientIP(r *http.Request, trusted []netip.Prefix) string { return httpapi.ClientIP(r, trusted) }

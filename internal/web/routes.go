@@ -1,0 +1,118 @@
+package web
+
+import (
+	"net/http"
+)
+
+// routes is the whole page surface. API paths (/api/, /.well-known/, /healthz, /readyz,
+// /metrics) never reach this handler: internal/app sends them to the API.
+func (w *Web) routes() {
+	m := w.mux
+	static := http.FileServerFS(w.static)
+	m.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(static, "public, max-age=3600")))
+	m.HandleFunc("GET /logo", w.handleLogo)
+	m.HandleFunc("GET /logo/mark", w.handleLogoMark)
+	m.HandleFunc("GET /{$}", w.handleRoot)
+
+	// Signing in and out.
+	m.HandleFunc("GET /login", w.handleLoginForm)
+	m.HandleFunc("POST /login", w.handleLogin)
+	m.HandleFunc("POST /logout", w.handleLogout)
+	m.HandleFunc("GET /login/2fa", w.handleTwoFactorForm)
+	m.HandleFunc("POST /login/2fa", w.handleTwoFactor)
+	m.HandleFunc("POST /login/2fa/email-code", w.handleTwoFactorEmailCode)
+	m.HandleFunc("POST /login/2fa/webauthn/options", w.handleTwoFactorWebAuthnOptions)
+
+	// Recovery, confirmation and registration: one-time tokens are only consumed by POST.
+	m.HandleFunc("GET /forgot-password", w.handleForgotForm)
+	m.HandleFunc("POST /forgot-password", w.handleForgot)
+	m.HandleFunc("GET /reset-password", w.handleResetForm)
+	m.HandleFunc("POST /reset-password", w.handleReset)
+	m.HandleFunc("GET /confirm", w.handleConfirmForm)
+	m.HandleFunc("POST /confirm", w.handleConfirm)
+	m.HandleFunc("POST /confirm/resend", w.handleConfirmResend)
+	m.HandleFunc("GET /register", w.handleRegisterForm)
+	m.HandleFunc("POST /register", w.handleRegister)
+
+	// The signed-in account. Gates: anyAccount lets accounts that must change their password
+	// in; setupAccount also lets in accounts that must first set up a second factor, and
+	// fullAccount only accounts with neither restriction.
+	m.HandleFunc("GET /change-password", w.anyAccount(w.handleMustChangeForm))
+	m.HandleFunc("POST /change-password", w.anyAccount(w.handleMustChange))
+	m.HandleFunc("GET /verify", w.setupAccount(w.handleVerifyForm))
+	m.HandleFunc("POST /verify", w.setupAccount(w.handleVerify))
+	m.HandleFunc("GET /profile", w.setupAccount(w.handleProfile))
+	m.HandleFunc("POST /profile/password", w.setupAccount(w.handleProfilePassword))
+	m.HandleFunc("POST /profile/sessions/{id}/revoke", w.fullAccount(w.handleSessionRevoke))
+	m.HandleFunc("POST /profile/sessions/revoke-all", w.setupAccount(w.handleSessionsRevokeAll))
+	m.HandleFunc("POST /profile/api-keys", w.fullAccount(w.handleAPIKeyCreate))
+	m.HandleFunc("POST /profile/api-keys/{id}/revoke", w.fullAccount(w.handleAPIKeyRevoke))
+	w.twoFactorRoutes()
+
+	// Team invitations: the mailed link opens this page.
+	m.HandleFunc("GET /invitations/accept", w.fullAccount(w.handleInvitationForm))
+	m.HandleFunc("POST /invitations/accept", w.fullAccount(w.handleInvitationAccept))
+
+	m.HandleFunc("/", w.notFound)
+}
+
+func cacheFor(h http.Handler, policy string) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Cache-Control", policy)
+		h.ServeHTTP(rw, r)
+	})
+}
+
+func (w *Web) handleRoot(rw http.ResponseWriter, r *http.Request) {
+	switch p := principal(r); {
+	case p == nil:
+		http.Redirect(rw, r, "/login", http.StatusSeeOther)
+	case p.User.MustChangePassword:
+		http.Redirect(rw, r, "/change-password", http.StatusSeeOther)
+	default:
+		http.Redirect(rw, r, "/profile", http.StatusSeeOther)
+	}
+}
+
+// gate levels of the account pages.
+type gate int
+
+const (
+	gateAny   gate = iota // any signed-in account, even one that must change its password
+	gateSetup             // also one that must set up a second factor first
+	gateFull              // only an account without either restriction
+)
+
+func (w *Web) anyAccount(h http.HandlerFunc) http.HandlerFunc   { return w.account(gateAny, h) }
+func (w *Web) setupAccount(h http.HandlerFunc) http.HandlerFunc { return w.account(gateSetup, h) }
+func (w *Web) fullAccount(h http.HandlerFunc) http.HandlerFunc  { return w.account(gateFull, h) }
+
+// twoFactorSetupPath is where an account that must set up a second factor is sent.
+const twoFactorSetupPath = "/profile#two-factor"
+
+// account lets a signed-in account through to h as far as its restrictions allow; others go
+// to the sign-in page (and come back), or to the one thing they must do first.
+func (w *Web) account(level gate, h http.HandlerFunc) http.HandlerFunc {
+	return func(rw http.ResponseWriter, r *http.Request) {
+		p := principal(r)
+		if p == nil {
+			target := "/login"
+			if r.Method == http.MethodGet {
+				target += "?next=" + urlQueryEscape(r.URL.RequestURI())
+			}
+			http.Redirect(rw, r, target, http.StatusSeeOther) // #nosec G710 -- /login, and next is this request's own path
+			return
+		}
+		noStore(rw)
+		if level > gateAny && p.User.MustChangePassword {
+			http.Redirect(rw, r, "/change-password", http.StatusSeeOther)
+			return
+		}
+		if level > gateSetup && p.TwoFactorSetupRequired {
+			w.flash(r, flashInfo, "Set up a second factor to continue.")
+			http.Redirect(rw, r, twoFactorSetupPath, http.StatusSeeOther)
+			return
+		}
+		h(rw, r)
+	}
+}

@@ -1,0 +1,720 @@
+package web_test
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"gatehouse"
+	"gatehouse/internal/app"
+	"gatehouse/internal/config"
+	"gatehouse/internal/testdb"
+)
+
+const (
+	strongPassword  = "correct horse battery staple 42"
+	strongPassword2 = "violet tangerine submarine orchestra 7"
+)
+
+const wantCSP = "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+
+// Every page carries the security headers; account pages and forms are never cached; HSTS
+// only over TLS.
+func TestSecurityHeaders(t *testing.T) {
+	s := startSite(t, siteOptions{mail: true})
+	b := s.browser()
+	for _, path := range []string{"/login", "/forgot-password", "/reset-password?token=x", "/confirm", "/nope"} {
+		r := b.get(path)
+		h := r.header
+		if h.Get("Content-Security-Policy") != wantCSP {
+			t.Errorf("%s: CSP %q", path, h.Get("Content-Security-Policy"))
+		}
+		if h.Get("Referrer-Policy") != "same-origin" || h.Get("X-Content-Type-Options") != "nosniff" || h.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s: headers %v", path, h)
+		}
+		if h.Get("Strict-Transport-Security") != "" {
+			t.Errorf("%s: HSTS over plain HTTP", path)
+		}
+		if !strings.Contains(h.Get("Cache-Control"), "no-store") {
+			t.Errorf("%s: Cache-Control %q", path, h.Get("Cache-Control"))
+		}
+		if !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+			t.Errorf("%s: Content-Type %q", path, h.Get("Content-Type"))
+		}
+	}
+	// The API keeps its own envelope and headers; an unknown non-API path is an HTML 404.
+	if r := b.get("/api/v1/nope"); r.status != http.StatusNotFound || !strings.Contains(r.header.Get("Content-Type"), "json") {
+		t.Fatalf("/api/v1/nope: %d %s", r.status, r.header.Get("Content-Type"))
+	}
+	if r := b.get("/healthz"); r.status != http.StatusOK || !strings.Contains(r.header.Get("Content-Type"), "json") {
+		t.Fatalf("/healthz: %d %s", r.status, r.header.Get("Content-Type"))
+	}
+	r := b.expect(b.get("/no/such/page"), http.StatusNotFound, "")
+	if !strings.Contains(r.body, "Page not found") {
+		t.Fatalf("404 page:\n%s", r.body)
+	}
+	// Static files and the logo are cacheable, with the content type of what they are.
+	if r := b.get("/static/app.css"); r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/css") || !strings.Contains(r.header.Get("Cache-Control"), "max-age") {
+		t.Fatalf("app.css: %d %v", r.status, r.header)
+	}
+	logo := b.get("/logo")
+	if logo.status != 200 || logo.header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(logo.body, ">Gatehouse</text>") {
+		t.Fatalf("logo: %d %v\n%s", logo.status, logo.header, logo.body)
+	}
+	if !strings.Contains(logo.header.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Fatalf("logo CSP: %q", logo.header.Get("Content-Security-Policy"))
+	}
+	b.expect(b.do("GET", "/logo", nil, http.Header{"If-None-Match": {logo.header.Get("ETag")}}), http.StatusNotModified, "")
+	b.expect(b.get("/"), http.StatusSeeOther, "/login")
+
+	// Over TLS: HSTS, and the cookie is Secure with the __Host- prefix.
+	ts := startSite(t, siteOptions{tls: true})
+	tb := ts.browser()
+	r = tb.get("/login")
+	if r.header.Get("Strict-Transport-Security") == "" {
+		t.Fatal("no HSTS over TLS")
+	}
+}
+
+// The login page follows the standard to the letter: email (type email, autocomplete
+// username), masked password (current-password), remember me, the forgot link only with SMTP,
+// and never a value in a credential field — not from the query, not after a failure.
+func TestLoginPage(t *testing.T) {
+	s := startSite(t, siteOptions{mail: true})
+	s.createUser("alice@example.com", strongPassword)
+	b := s.browser()
+	r := b.expect(b.get("/login?email=alice@example.com&password=secret&username=alice"), http.StatusOK, "")
+	for _, want := range []string{
+		`<input id="email" name="email" type="email" autocomplete="username"`,
+		`<input id="password" name="password" type="password" autocomplete="current-password"`,
+		`<input id="remember" name="remember" type="checkbox"`,
+		`<label for="remember">Remember me</label>`,
+		`href="/forgot-password"`,
+		`<img class="brand-logo brand-logo-hero" src="/logo" alt="Gatehouse">`,
+	} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("login page lacks %s", want)
+		}
+	}
+	expectNoCredentialValues(t, r.body)
+	if strings.Contains(r.body, "alice") || strings.Contains(r.body, "secret") {
+		t.Fatal("a query value was put on the page")
+	}
+
+	// A wrong password and an unknown account get the same generic answer, empty fields.
+	wrong := b.post("/login", url.Values{"email": {"alice@example.com"}, "password": {"wrong password"}})
+	unknown := b.post("/login", url.Values{"email": {"nobody@example.com"}, "password": {"wrong password"}})
+	for _, r := range []reply{wrong, unknown} {
+		b.expect(r, http.StatusUnauthorized, "")
+		if !strings.Contains(r.body, "Invalid email or password.") {
+			t.Fatalf("no generic error:\n%s", r.body)
+		}
+		expectNoCredentialValues(t, r.body)
+		if strings.Contains(r.body, "alice@example.com") || strings.Contains(r.body, "nobody@example.com") || strings.Contains(r.body, "wrong password") {
+			t.Fatal("the failed login shows what was typed")
+		}
+	}
+	if strip(wrong.body) != strip(unknown.body) {
+		t.Fatal("a wrong password and an unknown account get different pages")
+	}
+	// Without SMTP there is no forgot link, and the recovery pages do not exist.
+	ns := startSite(t, siteOptions{})
+	nb := ns.browser()
+	if r := nb.get("/login"); strings.Contains(r.body, "/forgot-password") {
+		t.Fatal("forgot link without SMTP")
+	}
+	nb.expect(nb.get("/forgot-password"), http.StatusNotFound, "")
+	nb.expect(nb.get("/reset-password?token=x"), http.StatusNotFound, "")
+	nb.expect(nb.get("/register"), http.StatusNotFound, "")
+}
+
+func strip(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// expectNoCredentialValues fails when an email, password or username input has a value.
+func expectNoCredentialValues(t *testing.T, page string) {
+	t.Helper()
+	for name, v := range inputValues(page, "email", "password") {
+		if v != "" {
+			t.Fatalf("input %s has the value %q", name, v)
+		}
+	}
+	for _, m := range inputTag.FindAllString(page, -1) {
+		if n := attr(m, "name"); (n == "email" || n == "password" || n == "username") && attr(m, "value") != "" {
+			t.Fatalf("input %s has a value: %s", n, m)
+		}
+	}
+}
+
+// Signing in renews the session token (no fixation); the cookie is HttpOnly and SameSite=Lax,
+// ends with the browser without "remember me" and lasts SECURITY_REMEMBER_DURATION with it;
+// signing out revokes the auth session.
+func TestSessionCookie(t *testing.T) {
+	s := startSite(t, siteOptions{mail: true})
+	u := s.createUser("alice@example.com", strongPassword)
+	b := s.browser()
+	// A failed attempt leaves an anonymous session (its flash) to compare with.
+	b.post("/login", url.Values{"email": {"alice@example.com"}, "password": {"nope"}})
+	b.expect(b.post("/logout", nil), http.StatusSeeOther, "/login") // creates a session with a flash
+	before := sessionCookie(t, b, "gatehouse_session")
+
+	r := b.expect(b.post("/login", url.Values{"email": {"alice@example.com"}, "password": {strongPassword}}), http.StatusSeeOther, "/profile")
+	c := setCookie(t, r, "gatehouse_session")
+	if c.Value == "" || c.Value == before {
+		t.Fatalf("the session token was not renewed at login: %q -> %q", before, c.Value)
+	}
+	if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure || c.Path != "/" || c.MaxAge != 0 || !c.Expires.IsZero() {
+		t.Fatalf("session cookie = %+v (want HttpOnly, Lax, not Secure over HTTP, no expiry)", c)
+	}
+	if !strings.Contains(r.header.Get("Cache-Control"), "no-store") && r.header.Get("Cache-Control") == "" {
+		t.Fatal("no Cache-Control on the login answer")
+	}
+	page := b.expect(b.get("/profile"), http.StatusOK, "")
+	if !strings.Contains(page.body, "alice@example.com") || page.header.Get("Cache-Control") != "no-store" && !strings.Contains(page.header.Get("Cache-Control"), "no-store") {
+		t.Fatalf("profile: %v\n%s", page.header, excerpt(page.body))
+	}
+	// The database holds a hash of the token, never the token.
+	var n int
+	if err := s.app.Store.DB().QueryRowContext(context.Background(), "SELECT COUNT(*) FROM web_sessions WHERE token_hash = ?", c.Value).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("raw token stored: %d %v", n, err)
+	}
+	sessions, err := s.app.Auth.Sessions(context.Background(), &gatehouse.Principal{User: u})
+	if err != nil || len(sessions) != 1 {
+		t.Fatalf("auth sessions = %v, %v", sessions, err)
+	}
+	sid := sessions[0].ID
+
+	b.expect(b.post("/logout", nil), http.StatusSeeOther, "/login")
+	if _, err := s.app.Auth.AuthenticateSession(context.Background(), sid); err == nil {
+		t.Fatal("the auth session survived logout")
+	}
+	b.expect(b.get("/profile"), http.StatusSeeOther, "/login?next=%2Fprofile")
+
+	// Remember me: a persistent cookie for SECURITY_REMEMBER_DURATION (30 days).
+	r = b.expect(b.post("/login", url.Values{"email": {"alice@example.com"}, "password": {strongPassword}, "remember": {"1"}}), http.StatusSeeOther, "/profile")
+	c = setCookie(t, r, "gatehouse_session")
+	if d := time.Duration(c.MaxAge) * time.Second; d < 29*24*time.Hour || d > 31*24*time.Hour {
+		t.Fatalf("remembered cookie Max-Age = %s, want ~30 days", d)
+	}
+
+	// COOKIE_SECURE=true: Secure and __Host- even over plain HTTP (a TLS proxy we do not know).
+	ss := startSite(t, siteOptions{config: func(c *config.Config) { c.Web.CookieSecure = "true" }})
+	ss.createUser("bob@example.com", strongPassword)
+	sb := ss.browser()
+	r = sb.expect(sb.post("/login", url.Values{"email": {"bob@example.com"}, "password": {strongPassword}}), http.StatusSeeOther, "/profile")
+	if c := setCookie(t, r, "__Host-gatehouse_session"); !c.Secure || !c.HttpOnly || c.Path != "/" || c.Domain != "" {
+		t.Fatalf("secure cookie = %+v", c)
+	}
+}
+
+func setCookie(t *testing.T, r reply, name string) *http.Cookie {
+	t.Helper()
+	for _, line := range r.header.Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(line)
+		if err == nil && c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no Set-Cookie %s in %v", name, r.header.Values("Set-Cookie"))
+	return nil
+}
+
+func sessionCookie(t *testing.T, b *browser, name string) string {
+	t.Helper()
+	u, _ := url.Parse(b.site.srv.URL)
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// COOKIE_SECURE=auto: Secure behind a trusted proxy that says https, not when an untrusted
+// client says so.
+func TestCookieSecureAuto(t *testing.T) {
+	s := startSite(t, siteOptions{config: func(c *config.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+	}})
+	s.createUser("alice@example.com", strongPassword)
+	b := s.browser()
+	creds := url.Values{"email": {"alice@example.com"}, "password": {strongPassword}}
+	r := b.do("POST", "/login", creds, http.Header{"X-Forwarded-Proto": {"https"}})
+	b.expect(r, http.StatusSeeOther, "/profile")
+	if c := setCookie(t, r, "__Host-gatehouse_session"); !c.Secure {
+		t.Fatalf("cookie behind a trusted TLS proxy = %+v", c)
+	}
+	if r.header.Get("Strict-Transport-Security") == "" {
+		t.Fatal("no HSTS behind a trusted TLS proxy")
+	}
+
+	u := startSite(t, siteOptions{}) // no trusted proxies
+	u.createUser("alice@example.com", strongPassword)
+	ub := u.browser()
+	r = ub.do("POST", "/login", creds, http.Header{"X-Forwarded-Proto": {"https"}})
+	if c := setCookie(t, r, "gatehouse_session"); c.Secure {
+		t.Fatal("an untrusted X-Forwarded-Proto made the cookie Secure")
+	}
+	if r.header.Get("Strict-Transport-Security") != "" {
+		t.Fatal("an untrusted X-Forwarded-Proto turned on HSTS")
+	}
+}
+
+// Every POST is refused when the browser says it comes from another site.
+func TestCrossSiteFormsRefused(t *testing.T) {
+	s := startSite(t, siteOptions{mail: true})
+	s.createUser("alice@example.com", strongPassword)
+	b := s.browser()
+	creds := url.Values{"email": {"alice@example.com"}, "password": {strongPassword}}
+	for _, h := range []http.Header{
+		{"Sec-Fetch-Site": {"cross-site"}},
+		{"Sec-Fetch-Site": {"same-site"}},
+		{"Origin": {"https://evil.example"}},
+	} {
+		r := b.do("POST", "/login", creds, h)
+		b.expect(r, http.StatusForbidden, "")
+		if !strings.Contains(r.body, "sent from another site") || len(r.header.Values("Set-Cookie")) > 0 {
+			t.Fatalf("refusal page for %v:\n%s", h, excerpt(r.body))
+		}
+	}
+	// Same-origin posts pass.
+	b.expect(b.do("POST", "/login", creds, http.Header{"Sec-Fetch-Site": {"same-origin"}, "Origin": {s.srv.URL}}), http.StatusSeeOther, "/profile")
+	// Signed in, a cross-site logout or password change does nothing.
+	b.expect(b.do("POST", "/logout", url.Values{}, http.Header{"Sec-Fetch-Site": {"cross-site"}}), http.StatusForbidden, "")
+	b.expect(b.do("POST", "/profile/sessions/revoke-all", url.Values{}, http.Header{"Sec-Fetch-Site": {"cross-site"}}), http.StatusForbidden, "")
+	b.expect(b.get("/profile"), http.StatusOK, "")
+}
+
+// next sends a signed-in browser on only to a path of this server.
+func TestNextRedirects(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	s.createUser("alice@example.com", strongPassword)
+	for next, want := range map[string]string{
+		"/profile#api-keys":            "/profile#api-keys",
+		"/invitations/accept?token=AB": "/invitations/accept?token=AB",
+		"":                             "/profile",
+		"//evil.example/x":             "/profile",
+		"/\\evil.example":              "/profile",
+		"\\\\evil.example":             "/profile",
+		"https://evil.example/":        "/profile",
+		"javascript:alert(1)":          "/profile",
+		"profile":                      "/profile",
+		"/%2F%2Fevil.example":          "/profile", // decodes to //evil.example: refused too
+		"/\t/evil.example":             "/profile",
+		"/login":                       "/profile",
+		"http:/evil.example":           "/profile",
+	} {
+		b := s.browser()
+		r := b.post("/login", url.Values{"email": {"alice@example.com"}, "password": {strongPassword}, "next": {next}})
+		if r.status != http.StatusSeeOther || r.location() != want {
+			t.Errorf("next %q: %d to %q, want %q", next, r.status, r.location(), want)
+		}
+		// The login form carries only a checked next.
+		page := b.get("/login?next=" + url.QueryEscape(next))
+		if next != want && next != "" && strings.Contains(page.body, `name="next"`) && page.status == http.StatusOK {
+			t.Errorf("the login form kept the unsafe next %q", next)
+		}
+	}
+	// An anonymous visit to an account page comes back after signing in.
+	b := s.browser()
+	r := b.expect(b.get("/profile?x=1"), http.StatusSeeOther, "/login?next=%2Fprofile%3Fx%3D1")
+	login := b.get(r.location())
+	if !strings.Contains(login.body, `name="next" value="/profile?x=1"`) {
+		t.Fatalf("login form lost next:\n%s", excerpt(login.body))
+	}
+}
+
+// The default admin must change its password first, on a page that allows nothing else.
+func TestMustChangePassword(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	b := s.browser()
+	b.login("admin@localhost.local", "admin123", "/change-password")
+	for _, path := range []string{"/profile", "/", "/profile/2fa/totp", "/invitations/accept"} {
+		r := b.get(path)
+		if r.status != http.StatusSeeOther || r.location() != "/change-password" {
+			t.Fatalf("GET %s: %d %s", path, r.status, r.location())
+		}
+	}
+	b.expect(b.post("/profile/api-keys", url.Values{"name": {"x"}, "scopes": {"read"}, "expires": {"30"}}), http.StatusSeeOther, "/change-password")
+	page := b.expect(b.get("/change-password"), http.StatusOK, "")
+	expectNoCredentialValues(t, page.body)
+	if strings.Contains(page.body, "admin123") {
+		t.Fatal("the default password is on the page")
+	}
+	// Mismatch, wrong current password, then success.
+	r := b.post("/change-password", url.Values{"current_password": {"admin123"}, "new_password": {strongPassword}, "confirm_password": {strongPassword2}})
+	b.expect(r, http.StatusBadRequest, "")
+	if !strings.Contains(r.body, "The passwords do not match.") {
+		t.Fatalf("mismatch:\n%s", excerpt(r.body))
+	}
+	r = b.post("/change-password", url.Values{"current_password": {"wrong"}, "new_password": {strongPassword}, "confirm_password": {strongPassword}})
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "Current password is not correct.") {
+		t.Fatalf("wrong current: %d\n%s", r.status, excerpt(r.body))
+	}
+	expectNoCredentialValues(t, r.body)
+	b.expect(b.post("/change-password", url.Values{"current_password": {"admin123"}, "new_password": {strongPassword}, "confirm_password": {strongPassword}}),
+		http.StatusSeeOther, "/profile")
+	b.expect(b.get("/profile"), http.StatusOK, "")
+	b.expect(b.get("/change-password"), http.StatusSeeOther, "/profile#password")
+}
+
+// Changing the password on the profile keeps this browser signed in and ends the others.
+func TestChangePasswordOnProfile(t *testing.T) {
+	s := startSite(t, siteOptions{mail: true})
+	s.createUser("alice@example.com", strongPassword)
+	one, two := s.browser(), s.browser()
+	one.login("alice@example.com", strongPassword, "/profile")
+	two.login("alice@example.com", strongPassword, "/profile")
+	one.expect(one.post("/profile/password", url.Values{"current_password": {strongPassword}, "new_password": {strongPassword2}, "confirm_password": {strongPassword2}}),
+		http.StatusSeeOther, "/profile#password")
+	page := one.expect(one.get("/profile"), http.StatusOK, "")
+	if !strings.Contains(page.body, "Your password has been changed") {
+		t.Fatalf("no confirmation:\n%s", excerpt(page.body))
+	}
+	two.expect(two.get("/profile"), http.StatusSeeOther, "/login?next=%2Fprofile")
+	fresh := s.browser()
+	fresh.expect(fresh.post("/login", url.Values{"email": {"alice@example.com"}, "password": {strongPassword}}), http.StatusUnauthorized, "")
+	fresh.login("alice@example.com", strongPassword2, "/profile")
+}
+
+// Forgot → the real email → reset (the GET only shows the form) → sign in.
+func TestForgotAndReset(t *testing.T) {
+	s := startSite(t, siteOptions{mail: true})
+	s.createUser("alice@example.com", strongPassword)
+	b := s.browser()
+	r := b.expect(b.post("/forgot-password", url.Values{"email": {"alice@example.com"}}), http.StatusOK, "")
+	unknown := b.expect(b.post("/forgot-password", url.Values{"email": {"nobody@example.com"}}), http.StatusOK, "")
+	if strip(r.body) != strip(unknown.body) || !strings.Contains(r.body, "Check your email") {
+		t.Fatal("forgot answers differ for unknown addresses")
+	}
+	link := s.mailedLink("alice@example.com")
+	if !strings.HasPrefix(link, "/reset-password?token=") {
+		t.Fatalf("link %s", link)
+	}
+	for range 2 { // opening the link (a mail scanner) consumes nothing
+		page := b.expect(b.get(link), http.StatusOK, "")
+		expectNoCredentialValues(t, page.body)
+	}
+	tok := strings.TrimPrefix(link, "/reset-password?token=")
+	r = b.post("/reset-password", url.Values{"token": {tok}, "new_password": {strongPassword2}, "confirm_password": {"other"}})
+	b.expect(r, http.StatusBadRequest, "")
+	b.expect(b.post("/reset-password", url.Values{"token": {tok}, "new_password": {strongPassword2}, "confirm_password": {strongPassword2}}), http.StatusSeeOther, "/login")
+	r = b.post("/reset-password", url.Values{"token": {tok}, "new_password": {strongPassword}, "confirm_password": {strongPassword}})
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "The link or code is invalid or has expired.") {
+		t.Fatalf("reused token: %d\n%s", r.status, excerpt(r.body))
+	}
+	b.login("alice@example.com", strongPassword2, "/profile")
+}
+
+// Registration (when on) and confirmation by the mailed link's button.
+func TestRegisterAndConfirm(t *testing.T) {
+	s := startSite(t, siteOptions{mail: true, config: func(c *config.Config) { c.Security.Registerable = true }})
+	b := s.browser()
+	page := b.expect(b.get("/register"), http.StatusOK, "")
+	expectNoCredentialValues(t, page.body)
+	if !strings.Contains(b.get("/login").body, `href="/register"`) {
+		t.Fatal("no registration link on the login page")
+	}
+	r := b.post("/register", url.Values{"email": {"new@example.com"}, "password": {"password"}, "confirm_password": {"password"}})
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "Password") {
+		t.Fatalf("weak password: %d\n%s", r.status, excerpt(r.body))
+	}
+	expectNoCredentialValues(t, r.body)
+	b.expect(b.post("/register", url.Values{"email": {"new@example.com"}, "password": {strongPassword}, "confirm_password": {strongPassword}}), http.StatusOK, "")
+	// Not confirmed yet: the login says so (after a right password only).
+	r = b.post("/login", url.Values{"email": {"new@example.com"}, "password": {strongPassword}})
+	if r.status != http.StatusForbidden || !strings.Contains(r.body, "Confirm your email address first") {
+		t.Fatalf("unconfirmed login: %d\n%s", r.status, excerpt(r.body))
+	}
+	link := s.mailedLink("new@example.com")
+	if !strings.HasPrefix(link, "/confirm?token=") {
+		t.Fatalf("link %s", link)
+	}
+	page = b.expect(b.get(link), http.StatusOK, "")
+	if !strings.Contains(page.body, `name="token" value="`) {
+		t.Fatalf("confirm page:\n%s", excerpt(page.body))
+	}
+	b.expect(b.post("/confirm", url.Values{"token": {strings.TrimPrefix(link, "/confirm?token=")}}), http.StatusSeeOther, "/login")
+	b.login("new@example.com", strongPassword, "/profile")
+}
+
+// SECURITY_FRESHNESS: an old sign-in must give the password again before changing second
+// factors.
+func TestFreshness(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	s.createUser("alice@example.com", strongPassword)
+	b := s.browser()
+	b.login("alice@example.com", strongPassword, "/profile")
+	b.expect(b.get("/profile/2fa/totp"), http.StatusOK, "") // fresh: straight in
+	s.clock.Advance(25 * time.Hour)
+	b.expect(b.get("/profile/2fa/totp"), http.StatusSeeOther, "/verify?next=%2Fprofile%2F2fa%2Ftotp")
+	b.expect(b.post("/profile/2fa/recovery-codes", nil), http.StatusSeeOther, "/verify?next=%2Fprofile%23two-factor")
+	page := b.expect(b.get("/verify?next=%2Fprofile%2F2fa%2Ftotp"), http.StatusOK, "")
+	expectNoCredentialValues(t, page.body)
+	r := b.post("/verify", url.Values{"password": {"wrong"}, "next": {"/profile/2fa/totp"}})
+	if r.status != http.StatusForbidden || !strings.Contains(r.body, "Password is not correct.") {
+		t.Fatalf("wrong password: %d\n%s", r.status, excerpt(r.body))
+	}
+	b.expect(b.post("/verify", url.Values{"password": {strongPassword}, "next": {"/profile/2fa/totp"}}), http.StatusSeeOther, "/profile/2fa/totp")
+	page = b.expect(b.get("/profile/2fa/totp"), http.StatusOK, "")
+	if !strings.Contains(page.body, `src="data:image/png;base64,`) {
+		t.Fatalf("no QR code:\n%s", excerpt(page.body))
+	}
+	// The verify page sends on only to this server.
+	b.expect(b.post("/verify", url.Values{"password": {strongPassword}, "next": {"//evil.example"}}), http.StatusSeeOther, "/profile")
+}
+
+var secretAttr = `data-secret="`
+
+// TOTP: enrol from the page's secret, get recovery codes once, sign in with a code.
+func TestTOTPEnrolAndSignIn(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	s.createUser("alice@example.com", strongPassword)
+	b := s.browser()
+	b.login("alice@example.com", strongPassword, "/profile")
+	page := b.expect(b.get("/profile/2fa/totp"), http.StatusOK, "")
+	secret := between(page.body, secretAttr, `"`)
+	qr := html.UnescapeString(between(page.body, `name="qr" value="`, `"`))
+	if secret == "" || qr == "" {
+		t.Fatalf("no secret on the page:\n%s", excerpt(page.body))
+	}
+	// A wrong code shows the same secret again.
+	r := b.post("/profile/2fa/totp", url.Values{"code": {"000000"}, "secret": {secret}, "qr": {qr}})
+	if r.status != http.StatusBadRequest || between(r.body, secretAttr, `"`) != secret || !strings.Contains(r.body, "The code is not correct") {
+		t.Fatalf("wrong code: %d\n%s", r.status, excerpt(r.body))
+	}
+	r = b.expect(b.post("/profile/2fa/totp", url.Values{"code": {code(t, secret, s.clock.Now())}, "secret": {secret}, "qr": {qr}}), http.StatusOK, "")
+	if !strings.Contains(r.body, "Save your recovery codes") || strings.Count(r.body, "<li><code>") != 10 {
+		t.Fatalf("recovery codes page:\n%s", excerpt(r.body))
+	}
+	recovery := between(r.body, "<li><code>", "</code>")
+	b.expect(b.post("/logout", nil), http.StatusSeeOther, "/login")
+
+	// Password, then the second step.
+	b.login("alice@example.com", strongPassword, "/login/2fa")
+	b.expect(b.get("/profile"), http.StatusSeeOther, "/login?next=%2Fprofile") // not signed in yet
+	page = b.expect(b.get("/login/2fa"), http.StatusOK, "")
+	if !strings.Contains(page.body, `name="method" value="totp"`) || !strings.Contains(page.body, `name="method" value="recovery_code"`) {
+		t.Fatalf("2fa page:\n%s", excerpt(page.body))
+	}
+	r = b.post("/login/2fa", url.Values{"method": {"totp"}, "code": {"123456"}})
+	if r.status != http.StatusUnauthorized || !strings.Contains(r.body, "The code is not correct") {
+		t.Fatalf("wrong code: %d\n%s", r.status, excerpt(r.body))
+	}
+	s.clock.Advance(30 * time.Second) // the enrolment's code is spent
+	b.expect(b.post("/login/2fa", url.Values{"method": {"totp"}, "code": {code(t, secret, s.clock.Now())}}), http.StatusSeeOther, "/profile")
+	b.expect(b.get("/profile"), http.StatusOK, "")
+	b.expect(b.post("/logout", nil), http.StatusSeeOther, "/login")
+
+	// A recovery code works once.
+	b.login("alice@example.com", strongPassword, "/login/2fa")
+	b.expect(b.post("/login/2fa", url.Values{"method": {"recovery_code"}, "code": {strings.ToLower(recovery)}}), http.StatusSeeOther, "/profile")
+	b.expect(b.post("/logout", nil), http.StatusSeeOther, "/login")
+	b.login("alice@example.com", strongPassword, "/login/2fa")
+	b.expect(b.post("/login/2fa", url.Values{"method": {"recovery_code"}, "code": {recovery}}), http.StatusUnauthorized, "")
+
+	// Remove the app (password needed).
+	s.clock.Advance(30 * time.Second)
+	b.expect(b.post("/login/2fa", url.Values{"method": {"totp"}, "code": {code(t, secret, s.clock.Now())}}), http.StatusSeeOther, "/profile")
+	r = b.post("/profile/2fa/totp/disable", url.Values{"password": {"wrong"}})
+	if r.status != http.StatusForbidden {
+		t.Fatalf("disable with a wrong password: %d", r.status)
+	}
+	b.expect(b.post("/profile/2fa/totp/disable", url.Values{"password": {strongPassword}}), http.StatusSeeOther, "/profile#two-factor")
+	b.expect(b.post("/logout", nil), http.StatusSeeOther, "/login")
+	b.login("alice@example.com", strongPassword, "/profile")
+}
+
+func code(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func between(s, start, end string) string {
+	i := strings.Index(s, start)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(start):]
+	j := strings.Index(s, end)
+	if j < 0 {
+		return ""
+	}
+	return s[:j]
+}
+
+// Sessions: revoke another, and "sign out everywhere" ends every page session too.
+func TestSessionsOnProfile(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	s.createUser("alice@example.com", strongPassword)
+	one, two, three := s.browser(), s.browser(), s.browser()
+	for _, b := range []*browser{one, two, three} {
+		b.login("alice@example.com", strongPassword, "/profile")
+	}
+	page := one.expect(one.get("/profile"), http.StatusOK, "")
+	if strings.Count(page.body, "/revoke\"><button") != 3 || !strings.Contains(page.body, "this browser") {
+		t.Fatalf("sessions list:\n%s", excerpt(page.body))
+	}
+	// Revoke the session of browser two (the one not marked current, first in the list that
+	// is not ours).
+	u, _ := s.app.Store.UserByEmail(context.Background(), "alice@example.com")
+	sessions, err := s.app.Auth.Sessions(context.Background(), &gatehouse.Principal{User: u})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var others []string
+	for _, x := range sessions {
+		if !strings.Contains(between(page.body, "/profile/sessions/"+x.ID, "</form>"), "Sign out") {
+			others = append(others, x.ID)
+		}
+	}
+	if len(others) != 2 {
+		t.Fatalf("others = %v", others)
+	}
+	one.expect(one.post("/profile/sessions/"+others[0]+"/revoke", nil), http.StatusSeeOther, "/profile#sessions")
+	gone := 0
+	for _, b := range []*browser{two, three} {
+		if b.get("/profile").status == http.StatusSeeOther {
+			gone++
+		}
+	}
+	if gone != 1 {
+		t.Fatalf("%d browsers signed out by revoking one session", gone)
+	}
+	// Someone else's or an unknown session id.
+	r := one.post("/profile/sessions/nope/revoke", nil)
+	if r.status != http.StatusNotFound {
+		t.Fatalf("unknown session: %d", r.status)
+	}
+	one.expect(one.post("/profile/sessions/revoke-all", nil), http.StatusSeeOther, "/login")
+	for _, b := range []*browser{one, two, three} {
+		b.expect(b.get("/profile"), http.StatusSeeOther, "/login?next=%2Fprofile")
+	}
+}
+
+// Personal API keys: the secret is shown once and works on the API; revoking ends it.
+func TestAPIKeysOnProfile(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	s.createUser("alice@example.com", strongPassword, gatehouse.RoleMaintainer)
+	b := s.browser()
+	b.login("alice@example.com", strongPassword, "/profile")
+	r := b.post("/profile/api-keys", url.Values{"name": {""}, "scopes": {"read"}, "expires": {"30"}})
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "Name is required.") {
+		t.Fatalf("nameless key: %d\n%s", r.status, excerpt(r.body))
+	}
+	r = b.post("/profile/api-keys", url.Values{"name": {"deploy"}, "scopes": {"admin"}, "expires": {"30"}})
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "Scopes ") {
+		t.Fatalf("admin scope for a maintainer: %d\n%s", r.status, excerpt(r.body))
+	}
+	r = b.expect(b.post("/profile/api-keys", url.Values{"name": {"deploy <script>"}, "scopes": {"read", "write"}, "expires": {"never"}}), http.StatusCreated, "")
+	secret := between(r.body, `readonly spellcheck="false" autocomplete="off">`, "</textarea>")
+	if !strings.HasPrefix(secret, "ghk_") || strings.Contains(r.body, "<script>") || !strings.Contains(r.header.Get("Cache-Control"), "no-store") {
+		t.Fatalf("created page:\n%s", excerpt(r.body))
+	}
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, s.srv.URL+"/api/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	resp, err := s.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the new key on the API: %d", resp.StatusCode)
+	}
+	page := b.get("/profile")
+	if strings.Contains(page.body, secret) || !strings.Contains(page.body, secret[:12]) {
+		t.Fatal("the profile shows the whole secret, or not the prefix")
+	}
+	id := between(page.body, `action="/profile/api-keys/`, `/revoke"`)
+	b.expect(b.post("/profile/api-keys/"+id+"/revoke", nil), http.StatusSeeOther, "/profile#api-keys")
+	resp, err = s.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the revoked key on the API: %d", resp.StatusCode)
+	}
+	b.expect(b.post("/profile/api-keys/"+id+"/revoke", nil), http.StatusNotFound, "")
+
+	// A viewer (read only) is not offered the form, and a post is refused.
+	s.createUser("viewer@example.com", strongPassword, gatehouse.RoleViewer)
+	v := s.browser()
+	v.login("viewer@example.com", strongPassword, "/profile")
+	if page := v.get("/profile"); strings.Contains(page.body, `action="/profile/api-keys"`) || !strings.Contains(page.body, "do not allow making API keys") {
+		t.Fatalf("viewer's profile:\n%s", excerpt(page.body))
+	}
+	v.expect(v.post("/profile/api-keys", url.Values{"name": {"x"}, "scopes": {"read"}, "expires": {"30"}}), http.StatusForbidden, "")
+}
+
+// BRAND_LOGO_PATH replaces the logo; a file that is not a picture stops the start-up.
+func TestBrandLogo(t *testing.T) {
+	dir := t.TempDir()
+	png := filepath.Join(dir, "logo.png")
+	// The smallest valid PNG: 1x1, grey.
+	data := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00\x00:~\x9bU\x00\x00\x00\nIDATx\x9cc`\x00\x00\x00\x02\x00\x01H\xaf\xa4q\x00\x00\x00\x00IEND\xaeB`\x82")
+	if err := os.WriteFile(png, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startSite(t, siteOptions{config: func(c *config.Config) { c.Web.LogoPath = png; c.BrandName = `Acme & "Co" <ID>` }})
+	b := s.browser()
+	r := b.get("/logo")
+	if r.status != 200 || r.header.Get("Content-Type") != "image/png" || r.body != string(data) {
+		t.Fatalf("custom logo: %d %v", r.status, r.header)
+	}
+	page := b.get("/login")
+	if !strings.Contains(page.body, `alt="Acme &amp; &#34;Co&#34; &lt;ID&gt;"`) || !strings.Contains(page.body, "<title>Sign in · Acme &amp; &#34;Co&#34; &lt;ID&gt;</title>") {
+		t.Fatalf("brand name not escaped or missing:\n%s", excerpt(page.body))
+	}
+
+	bad := filepath.Join(dir, "logo.jpg")
+	if err := os.WriteFile(bad, []byte("<html>not a picture</html>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(testdb.New(t, config.DBSQLite))
+	cfg.Web.LogoPath = bad
+	if a, err := app.New(context.Background(), cfg, app.Options{}); err == nil {
+		_ = a.Close()
+		t.Fatal("a logo that is not a JPEG was accepted")
+	}
+	cfg.Web.LogoPath = filepath.Join(dir, "missing.svg")
+	if a, err := app.New(context.Background(), cfg, app.Options{}); err == nil {
+		_ = a.Close()
+		t.Fatal("a missing logo was accepted")
+	}
+}
+
+// The page sessions live in the database: sign in, use, change the password and sign out on
+// every engine, two browsers at once.
+func TestPagesOnEveryEngine(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db config.DB) {
+		s := startSite(t, siteOptions{db: &db})
+		s.createUser("alice@example.com", strongPassword)
+		one, two := s.browser(), s.browser()
+		one.login("alice@example.com", strongPassword, "/profile")
+		two.expect(two.post("/login", url.Values{"email": {"alice@example.com"}, "password": {strongPassword}, "remember": {"1"}}), http.StatusSeeOther, "/profile")
+		one.expect(one.get("/profile"), http.StatusOK, "")
+		one.expect(one.post("/profile/password", url.Values{"current_password": {strongPassword}, "new_password": {strongPassword2}, "confirm_password": {strongPassword2}}),
+			http.StatusSeeOther, "/profile#password")
+		one.expect(one.get("/profile"), http.StatusOK, "")
+		two.expect(two.get("/profile"), http.StatusSeeOther, "/login?next=%2Fprofile")
+		one.expect(one.post("/logout", nil), http.StatusSeeOther, "/login")
+		one.expect(one.get("/profile"), http.StatusSeeOther, "/login?next=%2Fprofile")
+		if !strings.Contains(one.get("/login").body, "You have signed out.") {
+			t.Fatal("no sign-out message")
+		}
+	})
+}
