@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -176,6 +177,8 @@ func (mysqlDialect) IsRetryable(err error) bool {
 
 type sqliteDialect struct{}
 
+var sqlitePathEscaper = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23")
+
 func (sqliteDialect) Family() string       { return "sqlite" }
 func (sqliteDialect) Bun() schema.Dialect  { return sqlitedialect.New() }
 func (sqliteDialect) Goose() goose.Dialect { return goose.DialectSQLite3 }
@@ -183,8 +186,12 @@ func (sqliteDialect) Goose() goose.Dialect { return goose.DialectSQLite3 }
 // SQLiteDSN returns the data source name for path. Pragmas go in the DSN so that every pooled
 // connection gets them (an Exec would reach only one connection). _txlock=immediate takes the
 // write lock at BEGIN, so concurrent writers wait on busy_timeout instead of failing on upgrade.
+//
+// The path is a URI path to SQLite: '%', '?' and '#' are escaped so that a path holding them
+// (a Go subtest's temp dir is named like "TestX/sqlite#01") names that file and not a truncated
+// one: the driver splits the DSN at the first '?', and SQLite ends the path at '#'.
 func SQLiteDSN(path string) string {
-	return "file:" + filepath.ToSlash(path) + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+	return "file:" + sqlitePathEscaper.Replace(filepath.ToSlash(path)) + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
 }
 
