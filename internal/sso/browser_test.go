@@ -2,8 +2,6 @@ package sso_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/oauth2-proxy/mockoidc"
 
+	"gatehouse/internal/browsertest"
 	"gatehouse/internal/config"
 	"gatehouse/internal/testdb"
 )
@@ -19,23 +18,6 @@ import (
 // web pages' browser tests do: it skips without the chromium binary unless
 // GATEHOUSE_TEST_REQUIRE is set (scripts/test sets it and installs Chromium), when it fails.
 
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("GATEHOUSE_TEST_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if _, required := os.LookupEnv("GATEHOUSE_TEST_REQUIRE"); required {
-		t.Fatal("chromium is not installed, and GATEHOUSE_TEST_REQUIRE asks for a complete run")
-	}
-	t.Skip("browser test skipped: chromium is not installed")
-	return ""
-}
-
 type tab struct {
 	t   *testing.T
 	ctx context.Context
@@ -43,25 +25,7 @@ type tab struct {
 
 func newTab(t *testing.T) *tab {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)),
-		chromedp.NoSandbox, // the tests run as root in CI
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancelCtx()
-		cancelAlloc()
-	})
+	ctx, _ := browsertest.Start(t)
 	return &tab{t: t, ctx: ctx}
 }
 
@@ -72,16 +36,7 @@ func (c *tab) do(steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-func (c *tab) where() string {
-	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
-	defer cancel()
-	loc, _ := chromedp.Run(ctx, chromedp.Location())
-	txt, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
-	if len(txt) > 1000 {
-		txt = txt[:1000] + "…"
-	}
-	return "\n  at " + loc + "\n  " + strings.ReplaceAll(txt, "\n", "\n  ")
-}
+func (c *tab) where() string { return browsertest.Where(c.ctx, 1000) }
 
 func (c *tab) open(url string) {
 	c.t.Helper()

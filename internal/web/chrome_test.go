@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"gatehouse/internal/browsertest"
 )
 
 // The browser tests drive Debian's Chromium (headless) through the DevTools protocol against
@@ -32,24 +33,6 @@ type viewport struct {
 }
 
 func (v viewport) String() string { return fmt.Sprintf("%dx%d", v.width, v.height) }
-
-// chromiumPath finds the browser, or skips (fails under GATEHOUSE_TEST_REQUIRE).
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("GATEHOUSE_TEST_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if _, required := os.LookupEnv("GATEHOUSE_TEST_REQUIRE"); required {
-		t.Fatal("chromium is not installed, and GATEHOUSE_TEST_REQUIRE asks for a complete run: install it (apt-get install chromium) or run scripts/test")
-	}
-	t.Skip("browser tests skipped: chromium is not installed (apt-get install chromium; scripts/test does)")
-	return ""
-}
 
 // artifactsDir is where screenshots go: GATEHOUSE_TEST_ARTIFACTS, or test-artifacts/screenshots
 // beside the package (ignored by git). They outlive the test, for people to look at.
@@ -84,34 +67,13 @@ func expectedConsoleError(msg string) bool {
 	return strings.Contains(msg, "Failed to load resource: the server responded with a status of 4")
 }
 
-// browserTimeout bounds one browser test: a hung page must fail the test, not the whole run.
-const browserTimeout = 3 * time.Minute
-
 func (s *site) chrome(vp viewport) *chrome {
 	t := s.t
 	t.Helper()
-	path := chromiumPath(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox, // the tests run as root in CI
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
+	ctx, cancel := browsertest.Start(t,
 		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(int(vp.width), int(vp.height)),
 	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
-	ctx, cancelTimeout := context.WithTimeout(ctx, browserTimeout)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancelCtx()
-		cancelAlloc()
-	})
 	c := &chrome{t: t, ctx: ctx, site: s, vp: vp}
 	c.do() // start the browser and open the tab, so that the console is watched from the first page
 	messages := chromedp.Console(ctx)
@@ -140,7 +102,7 @@ func (s *site) chrome(vp viewport) *chrome {
 			}
 		}
 	})
-	t.Cleanup(func() { cancelTimeout(); <-watching })
+	t.Cleanup(func() { cancel(); <-watching })
 	if vp.width < 768 {
 		c.do(chromedp.EmulateViewport(vp.width, vp.height, chromedp.EmulateMobile, chromedp.EmulatePortrait, chromedp.EmulateScale(2)))
 	} else {
@@ -156,17 +118,8 @@ func (c *chrome) do(steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// where describes the page shown, for failure messages (best effort: the page may be gone).
-func (c *chrome) where() string {
-	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
-	defer cancel()
-	loc, _ := chromedp.Run(ctx, chromedp.Location())
-	txt, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
-	if len(txt) > 1500 {
-		txt = txt[:1500] + "…"
-	}
-	return "\n  at " + loc + "\n  " + strings.ReplaceAll(txt, "\n", "\n  ")
-}
+// where describes the page shown, for failure messages.
+func (c *chrome) where() string { return browsertest.Where(c.ctx, 1500) }
 
 // submit clicks a button that loads a new page and waits until that page has loaded.
 func (c *chrome) submit(sel string) {

@@ -1,0 +1,81 @@
+// Package browsertest starts Debian's headless Chromium for the browser tests (the web pages'
+// and SSO's), so that both run the browser with the same flags and the same skip rules. Only
+// tests import it.
+package browsertest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Timeout bounds one browser: a hung page must fail its test, not the whole run.
+const Timeout = 3 * time.Minute
+
+// Path finds the browser (GATEHOUSE_TEST_CHROMIUM, else chromium on the PATH). Without one the
+// test skips, or fails when GATEHOUSE_TEST_REQUIRE asks for a complete run (scripts/test sets it
+// and installs Chromium).
+func Path(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("GATEHOUSE_TEST_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if _, required := os.LookupEnv("GATEHOUSE_TEST_REQUIRE"); required {
+		t.Fatal("chromium is not installed, and GATEHOUSE_TEST_REQUIRE asks for a complete run: install it (apt-get install chromium) or run scripts/test")
+	}
+	t.Skip("browser test skipped: chromium is not installed (apt-get install chromium; scripts/test does)")
+	return ""
+}
+
+// Start launches a headless Chromium with a fresh profile and returns the context of its first
+// tab, bounded by Timeout, and a cancel that ends it (also called at cleanup). The flags are the
+// ones this machine needs: no sandbox (CI runs as root), and no background networking (the
+// machine has no network; Chromium would flood it with refused connections).
+func Start(t testing.TB, extra ...chromedp.ExecAllocatorOption) (context.Context, context.CancelFunc) {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(Path(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	opts = append(opts, extra...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
+	ctx, cancelTimeout := context.WithTimeout(ctx, Timeout)
+	cancel := func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc()
+	}
+	t.Cleanup(cancel)
+	return ctx, cancel
+}
+
+// Where describes the page a tab shows, for failure messages (best effort: the page may be
+// gone): its address and the start of its text.
+func Where(ctx context.Context, maxText int) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	txt, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	if len(txt) > maxText {
+		txt = txt[:maxText] + "…"
+	}
+	return "\n  at " + loc + "\n  " + strings.ReplaceAll(txt, "\n", "\n  ")
+}
