@@ -311,6 +311,21 @@ func TestSSOButtonsAndEstablishSession(t *testing.T) {
 	if !strings.Contains(string(body), `<a class="btn btn-secondary btn-block" href="/sso/example/start">Sign in with Example &lt;IdP&gt;</a>`) {
 		t.Fatalf("no SSO button:\n%s", body)
 	}
+	// A next parameter travels with the SSO buttons (checked as for the form: only local paths).
+	for next, want := range map[string]string{
+		"/profile#sessions":     `href="/sso/example/start?next=%2Fprofile%23sessions"`,
+		"https://evil.example/": `href="/sso/example/start">`,
+	} {
+		resp, err := srv.Client().Get(srv.URL + "/login?next=" + url.QueryEscape(next))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if !strings.Contains(string(body), want) {
+			t.Fatalf("next %q: no %s in\n%s", next, want, body)
+		}
+	}
 
 	// A callback outside the middleware opens the page session itself.
 	callback := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -3,7 +3,9 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"gatehouse"
@@ -29,6 +31,18 @@ func (w *Web) loginPage(r *http.Request, p *page) *page {
 	d := loginData{Recovery: w.auth.RecoveryEnabled(), Register: w.auth.Options().Registerable}
 	if b := w.sso.Load(); b != nil {
 		d.SSO = (*b).Buttons(r.Context())
+		// The sign-in through the identity provider ends where a password sign-in would have.
+		if p.Next != "" {
+			with := make([]SSOButton, len(d.SSO))
+			for i, btn := range d.SSO {
+				sep := "?"
+				if strings.Contains(btn.URL, "?") {
+					sep = "&"
+				}
+				with[i] = SSOButton{Label: btn.Label, URL: btn.URL + sep + "next=" + url.QueryEscape(p.Next)}
+			}
+			d.SSO = with
+		}
 	}
 	p.Data = d
 	return p
