@@ -412,7 +412,7 @@ func (a *App) Run(ctx context.Context) {
 		wg.Go(func() { a.License.Run(ctx) })
 	}
 	if a.Store != nil && a.Auth != nil {
-		wg.Go(func() { a.cleanWebSessions(ctx) })
+		wg.Go(func() { a.cleanUp(ctx) })
 	}
 	if a.dispatcher != nil {
 		wg.Go(func() {
@@ -444,22 +444,41 @@ func (a *App) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-// webSessionCleanup is how often expired page sessions are deleted. Expired rows are never
-// used; this only keeps the table small, so every instance may do it.
-const webSessionCleanup = 15 * time.Minute
+// cleanupEvery is how often dead rows are deleted: expired page sessions, and the security
+// records PurgeExpired removes. Dead rows are never used; this only keeps the tables small, so
+// every instance may do it (the deletes are idempotent and batched).
+const cleanupEvery = 15 * time.Minute
 
-func (a *App) cleanWebSessions(ctx context.Context) {
-	t := time.NewTicker(webSessionCleanup)
+// purgeAfter is how long dead security records (ended sessions, used or expired links and
+// challenges, idle brute-force counters) are kept before they are deleted: long enough for an
+// operator looking into an incident of the last days; the audit trail is kept regardless.
+const purgeAfter = 7 * 24 * time.Hour
+
+func (a *App) cleanUp(ctx context.Context) {
+	t := time.NewTicker(cleanupEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := a.Store.DeleteExpiredWebSessions(ctx); err != nil && ctx.Err() == nil {
-				a.log.Warn("expired page sessions not deleted", "error", err)
-			} else if n > 0 {
-				a.log.Debug("deleted expired page sessions", "count", n)
+			a.cleanOnce(ctx)
+		}
+	}
+}
+
+func (a *App) cleanOnce(ctx context.Context) {
+	if n, err := a.Store.DeleteExpiredWebSessions(ctx); err != nil && ctx.Err() == nil {
+		a.log.Warn("expired page sessions not deleted", "error", err)
+	} else if n > 0 {
+		a.log.Debug("deleted expired page sessions", "count", n)
+	}
+	if rep, err := a.Store.PurgeExpired(ctx, a.now().Add(-purgeAfter)); err != nil && ctx.Err() == nil {
+		a.log.Warn("dead security records not deleted", "error", err)
+	} else {
+		for table, n := range rep {
+			if n > 0 {
+				a.log.Debug("deleted dead security records", "table", table, "count", n)
 			}
 		}
 	}
