@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -43,6 +44,10 @@ func TestDefaultAdminMustChangePassword(t *testing.T) {
 			t.Fatalf("me = %+v", m)
 		}
 		e.expect(e.do("GET", "/api/v1/auth/sessions", tk.AccessToken, nil), http.StatusForbidden, "password_change_required")
+		// The token itself says so, for services that check tokens against the JWKS alone.
+		if c := jwtPayload(t, tk.AccessToken); c["must_change_password"] != true {
+			t.Fatalf("the flagged account's token has no must_change_password claim: %v", c)
+		}
 
 		change := func(current, next string) *response {
 			return e.do("POST", "/api/v1/auth/password/change", tk.AccessToken, map[string]string{"current_password": current, "new_password": next})
@@ -68,6 +73,9 @@ func TestDefaultAdminMustChangePassword(t *testing.T) {
 		r.data(t, &fresh)
 		if fresh.PasswordChangeRequired || fresh.AccessToken == "" {
 			t.Fatalf("change answer = %+v", fresh)
+		}
+		if c := jwtPayload(t, fresh.AccessToken); c["must_change_password"] != nil {
+			t.Fatalf("must_change_password still in the token after the change: %v", c)
 		}
 		// The old access and refresh tokens are dead; the new ones work.
 		e.expect(e.do("GET", "/api/v1/me", tk.AccessToken, nil), http.StatusUnauthorized, "unauthenticated")
@@ -424,4 +432,22 @@ func TestConcurrentLoginsAndRefresh(t *testing.T) {
 			}
 		}
 	})
+}
+
+// jwtPayload decodes a JWT's claims without checking them (the server has checked them).
+func jwtPayload(t *testing.T, jwt string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", jwt)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

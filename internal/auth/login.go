@@ -289,6 +289,7 @@ func (s *Service) pair(u *gatehouse.User, sess *gatehouse.Session, refresh strin
 	scopes := strings.Fields(sess.Scope)
 	access, claims, err := s.tokens.Issue(token.Claims{
 		Subject: strconv.FormatInt(u.ID, 10), Scope: scopes, Stamp: u.SecurityStamp, SessionID: sess.ID,
+		MustChangePassword: u.MustChangePassword,
 	})
 	if err != nil {
 		return nil, gatehouse.Wrap(gatehouse.EInternal, err, "issuing the access token")

@@ -56,16 +56,17 @@ func (m *Manager) Issue(c Claims) (string, Claims, error) {
 	ks := m.keys.Load()
 	s := ks.signing
 	w := &wireClaims{
-		Issuer:    m.issuer,
-		Subject:   c.Subject,
-		Audience:  audience{m.audience},
-		IssuedAt:  jwt.NewNumericDate(c.IssuedAt),
-		NotBefore: jwt.NewNumericDate(c.IssuedAt),
-		ExpiresAt: jwt.NewNumericDate(c.ExpiresAt),
-		ID:        c.ID,
-		Scope:     strings.Join(c.Scope, " "),
-		Stamp:     c.Stamp,
-		SessionID: c.SessionID,
+		Issuer:     m.issuer,
+		Subject:    c.Subject,
+		Audience:   audience{m.audience},
+		IssuedAt:   jwt.NewNumericDate(c.IssuedAt),
+		NotBefore:  jwt.NewNumericDate(c.IssuedAt),
+		ExpiresAt:  jwt.NewNumericDate(c.ExpiresAt),
+		ID:         c.ID,
+		Scope:      strings.Join(c.Scope, " "),
+		Stamp:      c.Stamp,
+		SessionID:  c.SessionID,
+		MustChange: c.MustChangePassword,
 	}
 	t := &jwt.Token{
 		Header: map[string]any{"alg": s.Alg, "typ": typAccessToken, "kid": s.ID},
@@ -105,12 +106,13 @@ func (m *Manager) Verify(token string) (*Claims, error) {
 		return nil, unauthenticated(err)
 	}
 	c := &Claims{
-		Subject:   w.Subject,
-		Stamp:     w.Stamp,
-		SessionID: w.SessionID,
-		ID:        w.ID,
-		IssuedAt:  w.IssuedAt.Time,
-		ExpiresAt: w.ExpiresAt.Time,
+		Subject:            w.Subject,
+		Stamp:              w.Stamp,
+		SessionID:          w.SessionID,
+		MustChangePassword: w.MustChange,
+		ID:                 w.ID,
+		IssuedAt:           w.IssuedAt.Time,
+		ExpiresAt:          w.ExpiresAt.Time,
 	}
 	if w.Scope != "" {
 		c.Scope = strings.Fields(w.Scope)

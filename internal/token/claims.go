@@ -22,6 +22,10 @@ type Claims struct {
 	SessionID string
 	// ID ("jti") is random and unique per token.
 	ID string
+	// MustChangePassword ("must_change_password", written only when true) tells services that
+	// check tokens against the JWKS alone that the account may do nothing but change its password
+	// (the default admin's first login); Gatehouse itself reads the flag from the database.
+	MustChangePassword bool
 	// IssuedAt ("iat", also written as "nbf") and ExpiresAt ("exp") have whole-second precision.
 	IssuedAt, ExpiresAt time.Time
 }
@@ -43,6 +47,8 @@ type wireClaims struct {
 	Scope     string           `json:"scope,omitempty"`
 	Stamp     string           `json:"stamp"`
 	SessionID string           `json:"sid"`
+	// MustChange is "must_change_password" (see Claims).
+	MustChange bool `json:"must_change_password,omitempty"`
 }
 
 func (w *wireClaims) GetExpirationTime() (*jwt.NumericDate, error) { return w.ExpiresAt, nil }
