@@ -3,12 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
-	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/uptrace/bun/schema"
 )
@@ -127,26 +125,10 @@ func (s *Store) readStmt(ctx context.Context, fn func(ctx context.Context) error
 		// So they run without the request's cancellation (which is checked before each attempt).
 		qctx = context.WithoutCancel(ctx)
 	}
-	var err error
-	for attempt := 1; ; attempt++ {
-		if err = ctx.Err(); err != nil {
-			break
+	return s.retry(ctx, "read", func() error {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		err = fn(qctx)
-		if err == nil {
-			return nil
-		}
-		if attempt >= s.maxAttempts || !s.retryable(err) || ctx.Err() != nil {
-			break
-		}
-		s.retries.Add(1)
-		backoff := time.Duration(rand.Int64N(int64(min(10*time.Millisecond<<(attempt-1), time.Second)))) // #nosec G404 -- jitter, not a secret
-		s.log.Debug("read retry", "attempt", attempt, "backoff", backoff.String(), "error", err)
-		select {
-		case <-ctx.Done():
-			return s.mapErr(ctx.Err())
-		case <-time.After(backoff):
-		}
-	}
-	return s.mapErr(err)
+		return fn(qctx)
+	})
 }

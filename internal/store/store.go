@@ -173,19 +173,25 @@ func (s *Store) ReadTx(ctx context.Context, fn func(ctx context.Context, tx bun.
 }
 
 func (s *Store) runTx(ctx context.Context, opts *sql.TxOptions, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.retry(ctx, "transaction", func() error { return s.tryTx(ctx, opts, fn) })
+}
+
+// retry runs attempt until it succeeds, fails in a way not worth retrying, runs out of attempts
+// or ctx ends, waiting between attempts with full jitter on an exponential base (10 ms, 20 ms,
+// … capped at 1 s). The error comes back mapped to a domain code.
+func (s *Store) retry(ctx context.Context, what string, attempt func() error) error {
 	var err error
-	for attempt := 1; ; attempt++ {
-		err = s.tryTx(ctx, opts, fn)
+	for n := 1; ; n++ {
+		err = attempt()
 		if err == nil {
 			return nil
 		}
-		if attempt >= s.maxAttempts || !s.retryable(err) || ctx.Err() != nil {
+		if n >= s.maxAttempts || !s.retryable(err) || ctx.Err() != nil {
 			break
 		}
 		s.retries.Add(1)
-		// Full jitter on an exponential base: 10 ms, 20 ms, … capped at 1 s.
-		backoff := time.Duration(rand.Int64N(int64(min(10*time.Millisecond<<(attempt-1), time.Second)))) // #nosec G404 -- jitter, not a secret
-		s.log.Debug("transaction retry", "attempt", attempt, "backoff", backoff.String(), "error", err)
+		backoff := time.Duration(rand.Int64N(int64(min(10*time.Millisecond<<(n-1), time.Second)))) // #nosec G404 -- jitter, not a secret
+		s.log.Debug(what+" retry", "attempt", n, "backoff", backoff.String(), "error", err)
 		select {
 		case <-ctx.Done():
 			return s.mapErr(ctx.Err())
