@@ -205,4 +205,9 @@ const (
 	// login_failure events whose detail names the provider.
 	AuditSSOLinked   = "sso_identity_linked"
 	AuditSSOUnlinked = "sso_identity_unlinked"
+
+	// Changing one's own email address: the request (the new address in the detail) and the
+	// confirmed change (the new address in the email, the old one in the detail).
+	AuditEmailChangeRequested = "email_change_requested"
+	AuditEmailChanged         = "email_changed"
 )

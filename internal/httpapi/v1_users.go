@@ -183,7 +183,7 @@ func (req *updateMeRequest) Validate() error {
 	)
 	var p Problems
 	p.Check(req.ID == nil, "id", readOnly)
-	p.Check(req.Email == nil, "email", "cannot be changed through /api/v1/me yet; ask an administrator to change it")
+	p.Check(req.Email == nil, "email", "is changed with POST /api/v1/me/email (a confirmation link goes to the new address)")
 	p.Check(req.Password == nil, "password", "is changed with POST /api/v1/auth/password/change")
 	p.Check(req.Roles == nil, "roles", adminOnly)
 	p.Check(req.Scopes == nil, "scopes", "are those of the access token; log in again asking for other scopes")

@@ -40,13 +40,16 @@ const (
 	KindEmailCode         = "email_code"
 	KindInvitation        = "invitation"
 	KindTwoFactorNotice   = "two_factor_notice"
+	KindEmailChange       = "email_change"
+	KindEmailChangeNotice = "email_change_notice"
 )
 
 // Kinds lists every message kind.
-var Kinds = []string{KindConfirm, KindReset, KindResetNotice, KindChangeNotice, KindAlreadyRegistered, KindEmailCode, KindInvitation, KindTwoFactorNotice}
+var Kinds = []string{KindConfirm, KindReset, KindResetNotice, KindChangeNotice, KindAlreadyRegistered, KindEmailCode, KindInvitation, KindTwoFactorNotice,
+	KindEmailChange, KindEmailChangeNotice}
 
 // Content is the data of one message kind: Confirm, Reset, ResetNotice, ChangeNotice,
-// AlreadyRegistered, EmailCode or Invitation. Render turns it into a Message.
+// AlreadyRegistered, EmailCode, Invitation, TwoFactorNotice, EmailChange or EmailChangeNotice. Render turns it into a Message.
 type Content interface {
 	// Kind names the message kind and its templates.
 	Kind() string
@@ -137,6 +140,39 @@ type TwoFactorNotice struct {
 
 // Kind implements Content.
 func (TwoFactorNotice) Kind() string { return KindTwoFactorNotice }
+
+// EmailChange asks the owner of a new address to confirm that their account moves to it, with
+// a link and a short code to type in instead.
+type EmailChange struct {
+	Link     string        // absolute URL built from PUBLIC_URL
+	Code     string        // the short code; optional
+	ValidFor time.Duration // how long link and code work; not shown when zero
+}
+
+// EmailChangeNotice tells the current address that a move of the account to NewEmail was
+// asked for, so that a change the owner did not make is noticed before it is confirmed.
+type EmailChangeNotice struct {
+	NewEmail string    // the address asked for, shown as text on one line
+	At       time.Time // when; not shown when zero
+	Link     string    // where to review the account (absolute); optional
+}
+
+// Kind implements Content.
+func (EmailChange) Kind() string { return KindEmailChange }
+
+// Kind implements Content.
+func (EmailChangeNotice) Kind() string { return KindEmailChangeNotice }
+
+func (c EmailChange) validate() error {
+	return firstErr(checkLink("link", c.Link, true), checkCode(c.Code, false))
+}
+
+func (c EmailChangeNotice) validate() error {
+	if cleanLine(c.NewEmail) == "" {
+		return gatehouse.FieldError("new_email", "is required")
+	}
+	return checkLink("link", c.Link, false)
+}
 
 func (c TwoFactorNotice) validate() error {
 	if cleanLine(c.Method) == "" {
@@ -286,6 +322,9 @@ func Render(brand Brand, to string, content Content) (Message, error) {
 		}
 	case TwoFactorNotice:
 		c.Method = cleanLine(c.Method)
+		content = c
+	case EmailChangeNotice:
+		c.NewEmail = cleanLine(c.NewEmail)
 		content = c
 	case Invitation:
 		// A team name with line breaks must not shape the text body, nor the subject.

@@ -19,6 +19,9 @@ var sampleContent = map[string]Content{
 		Link: "https://id.example.com/invitations/accept?token=ghi&x=1", Code: "INV1T-ED000", ValidFor: 7 * 24 * time.Hour},
 	KindTwoFactorNotice: TwoFactorNotice{Method: "an authenticator app", Added: true, At: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC),
 		Link: "https://id.example.com/profile"},
+	KindEmailChange: EmailChange{Link: "https://id.example.com/confirm-email?token=jkl&x=1", Code: "CH4NG-EMA1L", ValidFor: time.Hour},
+	KindEmailChangeNotice: EmailChangeNotice{NewEmail: "new@example.org", At: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC),
+		Link: "https://id.example.com/profile"},
 }
 
 func TestRenderEveryKind(t *testing.T) {
@@ -34,6 +37,10 @@ func TestRenderEveryKind(t *testing.T) {
 			"as member", "https://id.example.com/invitations/accept?token=ghi", "INV1T-ED000", "7 days"},
 		KindTwoFactorNotice: {"Two-factor authentication changed on your Acme ID account", "an authenticator app was added",
 			"4 March 2026 at 05:06 UTC", "https://id.example.com/profile"},
+		KindEmailChange: {"Confirm your new email address for Acme ID", "https://id.example.com/confirm-email?token=jkl", "CH4NG-EMA1L",
+			"1 hour", "signs the account out everywhere"},
+		KindEmailChangeNotice: {"A change of your Acme ID email address was requested", "change its email address to",
+			"new@example.org", "4 March 2026 at 05:06 UTC", "https://id.example.com/profile", "cancels the request"},
 	}
 	if len(sampleContent) != len(Kinds) || len(want) != len(Kinds) {
 		t.Fatalf("the test covers %d kinds, there are %d", len(sampleContent), len(Kinds))
@@ -112,6 +119,8 @@ func TestRenderEscapesHostileData(t *testing.T) {
 		EmailCode{Code: `<b>1</b>`},
 		Invitation{Team: "<script>alert(5)</script>\r\nBcc: victim@example.com", Role: "<b>owner</b>", InvitedBy: `"<img/src=x>"@example.com`,
 			Link: `https://id.example.com/invitations/accept?t="><iframe>`, Code: `<svg/onload=alert(6)>`},
+		EmailChange{Link: `https://id.example.com/confirm-email?t="><iframe>`, Code: `<b>X</b>`},
+		EmailChangeNotice{NewEmail: "\"<script>alert(7)</script>\"@example.com\r\nBcc: victim@example.com", Link: `https://id.example.com/p?<svg/onload=alert(8)>`},
 	}
 	for _, c := range contents {
 		t.Run(c.Kind(), func(t *testing.T) {
@@ -157,6 +166,8 @@ func TestRenderRejectsBadContent(t *testing.T) {
 		"no recipient":     {"", EmailCode{Code: "1"}, "to"},
 		"no team":          {"a@example.com", Invitation{Team: " \r\n", Role: "member", Link: "https://x.example.com/"}, "team"},
 		"no invite link":   {"a@example.com", Invitation{Team: "T", Role: "member"}, "link"},
+		"no change link":   {"a@example.com", EmailChange{Code: "1"}, "link"},
+		"no new address":   {"a@example.com", EmailChangeNotice{NewEmail: " \r\n"}, "new_email"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Render(Brand{Name: "X"}, tc.to, tc.c)

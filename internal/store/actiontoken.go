@@ -13,6 +13,8 @@ import (
 const (
 	PurposeConfirm = "confirm"
 	PurposeReset   = "reset"
+	// PurposeEmailChange confirms a new address for an account; the token carries the address.
+	PurposeEmailChange = "email_change"
 )
 
 type actionTokenRow struct {
@@ -26,6 +28,7 @@ type actionTokenRow struct {
 	CreatedAt time.Time  `bun:"created_at"`
 	ExpiresAt time.Time  `bun:"expires_at"`
 	UsedAt    *time.Time `bun:"used_at"`
+	NewEmail  *string    `bun:"new_email"`
 }
 
 // ActionToken is a one-time token mailed to a user: a long link token and a short code, both
@@ -39,6 +42,8 @@ type ActionToken struct {
 	// changes (any password change or reset, admin reset-access).
 	Stamp     string
 	ExpiresAt time.Time
+	// NewEmail is the address a change-email token confirms; empty for other purposes.
+	NewEmail string
 }
 
 // CreateActionToken stores a token.
@@ -48,7 +53,7 @@ func (s *Store) CreateActionToken(ctx context.Context, t ActionToken) (err error
 	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewInsert().Model(&actionTokenRow{
 			TokenHash: t.TokenHash, CodeHash: t.CodeHash, Purpose: t.Purpose, UserID: t.UserID,
-			Stamp: t.Stamp, CreatedAt: now, ExpiresAt: utc(t.ExpiresAt),
+			Stamp: t.Stamp, CreatedAt: now, ExpiresAt: utc(t.ExpiresAt), NewEmail: optString(t.NewEmail),
 		}).Exec(ctx)
 		return err
 	})

@@ -16,6 +16,7 @@ type profileData struct {
 	Roles          string
 	Teams          []teamItem
 	ChangePassword bool // SECURITY_CHANGEABLE, and the account has a password
+	ChangeEmail    bool // SMTP is configured, the account has a password and no restriction
 	Sessions       []sessionItem
 	APIKeys        []apiKeyItem
 	MoreAPIKeys    bool
@@ -66,6 +67,7 @@ func (w *Web) renderProfile(rw http.ResponseWriter, r *http.Request, status int,
 	}
 	d.Roles = strings.Join(roles, ", ")
 	d.ChangePassword = w.auth.Options().Changeable && !pr.User.SSOOnly
+	d.ChangeEmail = w.auth.EmailChangeEnabled() && !pr.User.SSOOnly && !pr.TwoFactorSetupRequired && !pr.User.MustChangePassword
 	var err error
 	if d.TwoFactor, err = w.auth.TwoFactorState(ctx, pr); err != nil {
 		w.serverError(rw, r, err)

@@ -48,6 +48,7 @@ func (w *Web) routes() {
 	m.HandleFunc("POST /profile/api-keys", w.fullAccount(w.handleAPIKeyCreate))
 	m.HandleFunc("POST /profile/api-keys/{id}/revoke", w.fullAccount(w.handleAPIKeyRevoke))
 	w.twoFactorRoutes()
+	w.emailChangeRoutes()
 
 	// Team invitations: the mailed link opens this page.
 	m.HandleFunc("GET /invitations/accept", w.fullAccount(w.handleInvitationForm))
