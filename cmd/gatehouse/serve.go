@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 
 	"gatehouse/internal/app"
@@ -32,6 +34,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return exitConfig
 	}
 	log.Info("starting gatehouse", "version", buildVersion(), "db_type", cfg.DB.Type, "http_addr", cfg.HTTPAddr)
+	setMemoryLimit(cfg, getenv)
 
 	a, err := app.New(ctx, cfg, app.Options{Logger: log, Version: buildVersion()})
 	if err != nil {
@@ -60,6 +63,19 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return exitFail
 	}
 	return exitOK
+}
+
+// setMemoryLimit applies MEMORY_LIMIT, unless GOMEMLIMIT is set: the runtime has then applied
+// that already, and an operator who used Go's own variable means it.
+func setMemoryLimit(cfg *config.Config, getenv func(string) string) {
+	if getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	limit := cfg.MemoryLimit
+	if limit == 0 {
+		limit = math.MaxInt64 // the runtime's "no limit"
+	}
+	debug.SetMemoryLimit(limit)
 }
 
 // serveHTTP serves until ctx ends, then shuts down gracefully.

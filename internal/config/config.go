@@ -33,6 +33,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// DebugPprofAddr is the loopback address of the profiler listener; empty: off.
 	DebugPprofAddr string
+	// MemoryLimit is MEMORY_LIMIT, the Go runtime's soft memory limit in bytes; 0: none.
+	MemoryLimit int64
 
 	LogLevel  slog.Level
 	LogFormat string // "json" or "text"

@@ -27,6 +27,7 @@ func Defaults() *Config {
 		},
 		HTTPAddr:        ":8080",
 		ShutdownTimeout: 30 * time.Second,
+		MemoryLimit:     DefaultMemoryLimit,
 		LogFormat:       "json",
 		AdminEmail:      "admin@localhost.local",
 		AdminPassword:   "admin123",

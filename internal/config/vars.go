@@ -82,6 +82,8 @@ var vars = []Var{
 		set: func(c *Config, v string) error { return duration(&c.ShutdownTimeout, v, 0, time.Hour) }},
 	{Name: "DEBUG_PPROF_ADDR", Doc: "Off when empty. A loopback `host:port` (for example `127.0.0.1:6060`) on which a separate listener serves Go's profiler, `/debug/pprof/` (net/http/pprof), for diagnosing performance; any other address is refused. See docs/performance.md.",
 		set: func(c *Config, v string) error { return loopbackAddr(&c.DebugPprofAddr, v) }},
+	{Name: "MEMORY_LIMIT", Default: "off", Doc: "Soft limit on the memory the Go runtime manages (heap and stacks; not the program's code or SQLite's page cache), as `runtime/debug.SetMemoryLimit`: near it the garbage collector runs more often instead of letting the heap grow to twice what is live, which keeps the resident size down at some CPU cost. It is soft: a heap that needs more still gets it. `off` (the default) for no limit; `28MiB` keeps a small SQLite instance under 60 MB resident (docs/performance.md), but raise it if the live heap grows near it (a large filled token cache, many connections), or the collector spends up to half the CPU. When the Go variable `GOMEMLIMIT` is set, it wins and this is ignored. See docs/performance.md.",
+		set: func(c *Config, v string) error { return byteSize(&c.MemoryLimit, v) }},
 	{Name: "LOG_LEVEL", Default: "info", Doc: "`debug`, `info`, `warn` or `error`.",
 		set: func(c *Config, v string) error {
 			if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil || !oneOfStr(strings.ToLower(v), "debug", "info", "warn", "error") {

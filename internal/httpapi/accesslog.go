@@ -27,6 +27,11 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 			if status >= 500 {
 				level = slog.LevelError
 			}
+			if !s.logger.Enabled(r.Context(), level) {
+				// At LOG_LEVEL=warn or error most lines are dropped; deciding that first saves
+				// building them (the redacted URI, the client IP, a dozen attributes) per request.
+				return
+			}
 			attrs := []slog.Attr{
 				slog.String("method", r.Method),
 				slog.String("path", redactedURI(r.URL)),

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -60,9 +61,31 @@ func metaFor(r *http.Request) Meta {
 	}
 	return Meta{
 		Version:   st.metaVersion,
-		Timestamp: st.srv.now().UTC().Format(time.RFC3339),
+		Timestamp: timestampOf(st.srv.now()),
 		RequestID: st.id,
 	}
+}
+
+// stamp is a formatted meta.timestamp and the second it names.
+type stamp struct {
+	sec  int64
+	text string
+}
+
+// lastStamp remembers the last timestamp formatted. The text depends only on the Unix second
+// (RFC 3339 in UTC, no fraction), so one cache serves every server and clock, and a busy server
+// formats (and allocates) it once a second instead of once a response.
+var lastStamp atomic.Pointer[stamp]
+
+// timestampOf returns t as meta.timestamp shows it.
+func timestampOf(t time.Time) string {
+	sec := t.Unix()
+	if c := lastStamp.Load(); c != nil && c.sec == sec {
+		return c.text
+	}
+	text := t.UTC().Format(time.RFC3339)
+	lastStamp.Store(&stamp{sec: sec, text: text})
+	return text
 }
 
 // encodeEnvelope marshals deterministically (sorted map keys) so that responses, and the golden
@@ -105,15 +128,25 @@ func sendEnvelope(w http.ResponseWriter, status int, env Envelope) error {
 	return nil
 }
 
+// The header values of every envelope response; see writeBody.
+var (
+	headerJSON    = []string{ContentTypeJSON}
+	headerNosniff = []string{"nosniff"}
+	headerNoStore = []string{"no-store"}
+)
+
 // writeBody sends an encoded envelope with the headers every API response carries: nosniff so a
 // browser never renders it as HTML, and no-store because responses hold account data that must
 // not linger in shared caches.
 func writeBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", ContentTypeJSON)
+	// The fixed values are shared, already canonical, one-element slices: Set would allocate a
+	// new slice for each of them on every response. Sharing is safe because a later Add appends
+	// to a full slice, which copies it, and nothing in net/http writes into a header's values.
+	h["Content-Type"] = headerJSON
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
+	h["X-Content-Type-Options"] = headerNosniff
+	h["Cache-Control"] = headerNoStore
 	w.WriteHeader(status)
 	// A write error means the client went away; there is no one left to tell.
 	_, _ = w.Write(body)

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,38 @@ const unmatchedRoute = "unmatched"
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// series caches the counter and histogram of each (route, method, code) seen so far. The
+	// label set is bounded (route patterns, methodLabel, status codes), and looking a series up
+	// by label map costs a map, three label hashes and two locks per request; a cached pair
+	// costs one sync.Map load.
+	series sync.Map // seriesKey -> *seriesPair
+}
+
+// seriesKey names one time series; route is the route label, so unmatched paths share one key.
+type seriesKey struct {
+	route, method string
+	code          int
+}
+
+type seriesPair struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// observe counts a request and records its duration under the series' labels.
+func (m *httpMetrics) observe(route, method string, code int, d time.Duration) {
+	k := seriesKey{route: route, method: method, code: code}
+	v, ok := m.series.Load(k)
+	if !ok {
+		labels := prometheus.Labels{"route": route, "method": method, "code": strconv.Itoa(code)}
+		v, _ = m.series.LoadOrStore(k, &seriesPair{
+			requests: m.requests.With(labels),
+			duration: m.duration.With(labels),
+		})
+	}
+	p := v.(*seriesPair)
+	p.requests.Inc()
+	p.duration.Observe(d.Seconds())
 }
 
 // newHTTPMetrics creates and registers the HTTP collectors, the build-info gauge and, when dbStats
@@ -61,13 +94,7 @@ func (s *server) instrument(next http.Handler) http.Handler {
 			if !completed && !st.rw.wroteHeader {
 				status = http.StatusInternalServerError
 			}
-			labels := prometheus.Labels{
-				"route":  routeLabel(st.pattern),
-				"method": methodLabel(r.Method),
-				"code":   strconv.Itoa(status),
-			}
-			s.metrics.requests.With(labels).Inc()
-			s.metrics.duration.With(labels).Observe(time.Since(start).Seconds())
+			s.metrics.observe(routeLabel(st.pattern), methodLabel(r.Method), status, time.Since(start))
 		}()
 		next.ServeHTTP(w, r)
 		completed = true

@@ -10,6 +10,9 @@ import (
 // HeaderRequestID is the header that carries the request id in both directions.
 const HeaderRequestID = "X-Request-ID"
 
+// requestIDKey is HeaderRequestID in the canonical form net/http keys headers by.
+var requestIDKey = http.CanonicalHeaderKey(HeaderRequestID)
+
 // maxRequestIDLen bounds an accepted incoming id, so a client cannot bloat every log line.
 const maxRequestIDLen = 128
 
@@ -19,14 +22,19 @@ const maxRequestIDLen = 128
 func (s *server) requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
-		id := r.Header.Get(HeaderRequestID)
+		// The map is indexed with the canonical key: Get and Set with "X-Request-ID" would
+		// canonicalise it, allocating a new string, on every request.
+		var id string
+		if v := r.Header[requestIDKey]; len(v) > 0 {
+			id = v[0]
+		}
 		if !validRequestID(id) {
 			// 128 random bits in base32: unguessable, and within the accepted alphabet so an id
 			// we made can be passed back to us.
 			id = rand.Text()
 		}
 		st.id = id
-		w.Header().Set(HeaderRequestID, id)
+		w.Header()[requestIDKey] = []string{id}
 		next.ServeHTTP(w, r)
 	})
 }

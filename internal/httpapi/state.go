@@ -11,7 +11,8 @@ import (
 // bookkeeping after the handler returns) see what inner layers found out.
 type requestState struct {
 	srv *server
-	rw  *responseRecorder
+	// rw is held by value so that one allocation serves both (the chain passes &st.rw on).
+	rw responseRecorder
 
 	// id is the request id, set by the requestID middleware.
 	id string
@@ -55,7 +56,7 @@ func RequestID(ctx context.Context) string {
 // label by route pattern. It also wraps the writer so every layer can see the status and size.
 func (s *server) prepare(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st := &requestState{srv: s, rw: &responseRecorder{ResponseWriter: w}, bodyLimit: s.bodyLimit}
+		st := &requestState{srv: s, rw: responseRecorder{ResponseWriter: w}, bodyLimit: s.bodyLimit}
 		st.api = isAPIPath(r.URL.Path)
 		if st.api {
 			st.major, _ = parseAPIVersion(r.URL.Path)
@@ -78,7 +79,7 @@ func (s *server) prepare(next http.Handler) http.Handler {
 		}
 
 		r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
-		next.ServeHTTP(st.rw, r)
+		next.ServeHTTP(&st.rw, r)
 	})
 }
 

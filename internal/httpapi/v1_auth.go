@@ -227,7 +227,8 @@ func (s *server) handleMe(w http.ResponseWriter, r *http.Request) error {
 	for i, x := range p.Scopes {
 		scopes[i] = string(x)
 	}
-	return Respond(w, r, http.StatusOK, meResponse{
+	// A pointer, so that the encoder need not copy the response to make it addressable.
+	return Respond(w, r, http.StatusOK, &meResponse{
 		ID: u.ID, Email: u.Email, Roles: roles, Scopes: scopes, Active: u.Active, ConfirmedAt: u.ConfirmedAt,
 		MustChangePassword: u.MustChangePassword, TwoFactorSetupRequired: p.TwoFactorSetupRequired, LastLoginAt: u.LastLoginAt, LastLoginIP: u.LastLoginIP,
 		CurrentLoginAt: u.CurrentLoginAt, LoginCount: u.LoginCount, CreatedAt: u.CreatedAt,
