@@ -40,19 +40,13 @@ func (w *Web) handleEmailChangeRequest(rw http.ResponseWriter, r *http.Request) 
 	http.Redirect(rw, r, emailChangeSection, http.StatusSeeOther)
 }
 
-// emailChangeData carries the token of the mailed link into the form (hidden), or asks for the
-// mailed code when the page was opened without one.
-type emailChangeData struct {
-	Token string
-}
-
 func (w *Web) handleEmailChangeForm(rw http.ResponseWriter, r *http.Request) {
 	if !w.auth.EmailChangeEnabled() {
 		w.notFound(rw, r)
 		return
 	}
 	// Only the POST consumes the token: a mail scanner that opens the link changes nothing.
-	w.render(rw, r, http.StatusOK, "confirm_email", &page{Title: "Confirm your new email address", Data: emailChangeData{Token: r.URL.Query().Get("token")}})
+	w.render(rw, r, http.StatusOK, "confirm_email", &page{Title: "Confirm your new email address", Data: linkData{Token: r.URL.Query().Get("token")}})
 }
 
 func (w *Web) handleEmailChangeConfirm(rw http.ResponseWriter, r *http.Request) {
@@ -66,7 +60,7 @@ func (w *Web) handleEmailChangeConfirm(rw http.ResponseWriter, r *http.Request) 
 	}
 	u, err := w.auth.ConfirmEmailChange(r.Context(), tok, w.client(r))
 	if err != nil {
-		w.fail(rw, r, "confirm_email", &page{Title: "Confirm your new email address", Data: emailChangeData{}}, err)
+		w.fail(rw, r, "confirm_email", &page{Title: "Confirm your new email address", Data: linkData{}}, err)
 		return
 	}
 	msg := "Your email address is now " + u.Email + ". You have been signed out everywhere: sign in with the new address."

@@ -53,9 +53,9 @@ func (w *Web) handleForgot(rw http.ResponseWriter, r *http.Request) {
 		"Enter a code instead", "/reset-password")
 }
 
-// resetData carries the token of a reset or confirmation link into the form (hidden), or
-// asks for the mailed code when the page was opened without one.
-type resetData struct {
+// linkData carries the token of a mailed link (reset, confirmation, email change) into the
+// form (hidden), or asks for the mailed code when the page was opened without one.
+type linkData struct {
 	Token string
 }
 
@@ -65,7 +65,7 @@ func (w *Web) handleResetForm(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Only the POST consumes the token: a mail scanner that opens the link changes nothing.
-	w.render(rw, r, http.StatusOK, "reset", &page{Title: "Choose a new password", Data: resetData{Token: r.URL.Query().Get("token")}})
+	w.render(rw, r, http.StatusOK, "reset", &page{Title: "Choose a new password", Data: linkData{Token: r.URL.Query().Get("token")}})
 }
 
 func (w *Web) handleReset(rw http.ResponseWriter, r *http.Request) {
@@ -78,14 +78,14 @@ func (w *Web) handleReset(rw http.ResponseWriter, r *http.Request) {
 		tok = r.PostFormValue("code")
 	}
 	next := r.PostFormValue("new_password")
-	p := &page{Title: "Choose a new password", Data: resetData{Token: r.PostFormValue("token")}}
+	p := &page{Title: "Choose a new password", Data: linkData{Token: r.PostFormValue("token")}}
 	if !passwordsMatch(p, next, r.PostFormValue("confirm_password"), "confirm_password") {
 		w.render(rw, r, http.StatusBadRequest, "reset", p)
 		return
 	}
 	if err := w.auth.ResetPassword(r.Context(), tok, next, w.client(r)); err != nil {
 		if _, bad := gatehouse.ErrorFields(err)["token"]; bad {
-			p.Data = resetData{} // a dead link: ask for the code, or a new link
+			p.Data = linkData{} // a dead link: ask for the code, or a new link
 		}
 		w.fail(rw, r, "reset", p, err)
 		return
