@@ -245,6 +245,9 @@ func mxCalls() map[rbac.Action]mxCall {
 		rbac.ActMembersList: {"GET /api/v1/teams/{id}/members", func(m *mxT, _ *mxCaller, tr gatehouse.TeamRole) mxRequest {
 			return mxGet(m.teamPath(tr) + "/members")
 		}},
+		rbac.ActMemberRead: {"GET /api/v1/teams/{id}/members/{user_id}", func(m *mxT, _ *mxCaller, tr gatehouse.TeamRole) mxRequest {
+			return mxGet(fmt.Sprintf("%s/members/%d", m.teamPath(tr), m.viewerTarget))
+		}},
 		// Setting a member's role to the one it has is the action of that role: viewer to viewer
 		// is members.set, admin to admin members.set_privileged; neither changes anything.
 		rbac.ActMemberSet: {"PUT /api/v1/teams/{id}/members/{user_id}", func(m *mxT, _ *mxCaller, tr gatehouse.TeamRole) mxRequest {
@@ -264,6 +267,11 @@ func mxCalls() map[rbac.Action]mxCall {
 
 		rbac.ActInvitationsList: {"GET /api/v1/teams/{id}/invitations", func(m *mxT, _ *mxCaller, tr gatehouse.TeamRole) mxRequest {
 			return mxGet(m.teamPath(tr) + "/invitations")
+		}},
+		// Reading uses nothing up: one invitation per team serves every caller.
+		rbac.ActInvitationRead: {"GET /api/v1/teams/{id}/invitations/{invitation_id}", func(m *mxT, _ *mxCaller, tr gatehouse.TeamRole) mxRequest {
+			id := m.spare("read-invitation/"+string(tr), func() int64 { id, _ := m.newInvitation(m.teams[tr], m.name("invited")+"@example.com"); return id })
+			return mxGet(fmt.Sprintf("%s/invitations/%d", m.teamPath(tr), id))
 		}},
 		rbac.ActInvitationCreate: {"POST /api/v1/teams/{id}/invitations", func(m *mxT, _ *mxCaller, tr gatehouse.TeamRole) mxRequest {
 			return mxRequest{method: "POST", path: m.teamPath(tr) + "/invitations", body: map[string]any{"email": m.name("invited") + "@example.com", "role": "member"}}

@@ -28,6 +28,7 @@ func (s *server) invitationRoutes() []Route {
 	return []Route{
 		{Pattern: "GET /api/v1/teams/{id}/invitations", Handler: s.handleInvitations, Auth: Authenticated},
 		{Pattern: "POST /api/v1/teams/{id}/invitations", Handler: s.handleInvitationCreate, BodyLimit: small, Auth: Authenticated},
+		{Pattern: "GET /api/v1/teams/{id}/invitations/{invitation_id}", Handler: s.handleInvitationGet, Auth: Authenticated},
 		{Pattern: "DELETE /api/v1/teams/{id}/invitations/{invitation_id}", Handler: s.handleInvitationRevoke, Auth: Authenticated},
 		{Pattern: "POST /api/v1/invitations/accept", Handler: s.handleInvitationAccept, BodyLimit: small, Auth: Authenticated},
 	}
@@ -169,7 +170,23 @@ func (s *server) handleInvitationCreate(w http.ResponseWriter, r *http.Request) 
 	}
 	s.audit(r.Context(), r, gatehouse.AuditEvent{Event: gatehouse.AuditInvitationCreated, Email: inv.Email,
 		Detail: "team " + strconv.FormatInt(teamID, 10) + ": invitation " + strconv.FormatInt(inv.ID, 10) + " as " + string(role)})
-	return Respond(w, r, http.StatusCreated, invitationData(inv, s.now()))
+	return RespondResource(w, r, http.StatusCreated, invitationData(inv, s.now()))
+}
+
+func (s *server) handleInvitationGet(w http.ResponseWriter, r *http.Request) error {
+	_, teamID, _, err := s.teamAccess(r, rbac.ActInvitationRead)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "invitation_id", "invitation")
+	if err != nil {
+		return err
+	}
+	inv, err := s.store.InvitationByID(r.Context(), teamID, id)
+	if err != nil {
+		return err
+	}
+	return RespondResource(w, r, http.StatusOK, invitationData(inv, s.now()))
 }
 
 func (s *server) handleInvitationRevoke(w http.ResponseWriter, r *http.Request) error {
@@ -181,13 +198,17 @@ func (s *server) handleInvitationRevoke(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	inv, err := s.store.RevokeInvitation(r.Context(), teamID, id)
+	// If-Match is compared with the invitation as the transaction sees it (its status included,
+	// so one that expired since it was read no longer matches).
+	inv, err := s.store.RevokeInvitationIf(r.Context(), teamID, id, func(cur *store.Invitation) error {
+		return CheckIfMatch(r, ETag(invitationData(cur, s.now())))
+	})
 	if err != nil {
 		return err
 	}
 	s.audit(r.Context(), r, gatehouse.AuditEvent{Event: gatehouse.AuditInvitationRevoked, Email: inv.Email,
 		Detail: "team " + strconv.FormatInt(teamID, 10) + ": invitation " + strconv.FormatInt(id, 10) + " as " + string(inv.Role)})
-	return Respond(w, r, http.StatusOK, invitationData(inv, s.now()))
+	return RespondResource(w, r, http.StatusOK, invitationData(inv, s.now()))
 }
 
 type acceptInvitationRequest struct {

@@ -23,6 +23,7 @@ func (s *server) teamRoutes() []Route {
 		{Pattern: "PATCH /api/v1/teams/{id}", Handler: s.handleTeamPatch, BodyLimit: small, Auth: Authenticated},
 		{Pattern: "DELETE /api/v1/teams/{id}", Handler: s.handleTeamDelete, Auth: Authenticated},
 		{Pattern: "GET /api/v1/teams/{id}/members", Handler: s.handleMembers, Auth: Authenticated},
+		{Pattern: "GET /api/v1/teams/{id}/members/{user_id}", Handler: s.handleMemberGet, Auth: Authenticated},
 		{Pattern: "PUT /api/v1/teams/{id}/members/{user_id}", Handler: s.handleMemberPut, BodyLimit: small, Auth: Authenticated},
 		{Pattern: "DELETE /api/v1/teams/{id}/members/{user_id}", Handler: s.handleMemberDelete, Auth: Authenticated},
 		{Pattern: "POST /api/v1/teams/{id}/leave", Handler: s.handleTeamLeave, Auth: Authenticated},
@@ -234,8 +235,8 @@ func (s *server) handleMembers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := make([]memberResponse, len(ms))
-	for i, m := range ms {
-		out[i] = memberResponse{UserID: m.UserID, Email: m.Email, Role: string(m.Role), CreatedAt: m.CreatedAt}
+	for i := range ms {
+		out[i] = memberData(&ms[i])
 	}
 	next := ""
 	if len(ms) > 0 {
@@ -244,16 +245,53 @@ func (s *server) handleMembers(w http.ResponseWriter, r *http.Request) error {
 	return RespondPage(w, r, out, page.Limit, next)
 }
 
+func memberData(m *store.Member) memberResponse {
+	return memberResponse{UserID: m.UserID, Email: m.Email, Role: string(m.Role), CreatedAt: m.CreatedAt}
+}
+
+func (s *server) handleMemberGet(w http.ResponseWriter, r *http.Request) error {
+	_, teamID, _, err := s.teamAccess(r, rbac.ActMemberRead)
+	if err != nil {
+		return err
+	}
+	userID, err := pathID(r, "user_id", "user")
+	if err != nil {
+		return err
+	}
+	m, err := s.store.Member(r.Context(), teamID, userID)
+	if err != nil {
+		return err
+	}
+	return RespondResource(w, r, http.StatusOK, memberData(m))
+}
+
+// memberIfMatch checks If-Match against the membership as the transaction sees it; nil (no
+// check, and no extra read) without the header. A membership that no longer exists matches no
+// ETag, not even *: the client read a member that has since left.
+func memberIfMatch(r *http.Request) func(*store.Member) error {
+	if r.Header.Get("If-Match") == "" {
+		return nil
+	}
+	return func(cur *store.Member) error {
+		if cur == nil {
+			return &gatehouse.Error{Code: gatehouse.EPrecondition, Message: "the member left the team since you read it (If-Match names a membership that no longer exists); read it again"}
+		}
+		return CheckIfMatch(r, ETag(memberData(cur)))
+	}
+}
+
 type memberRequest struct {
 	Role string `json:"role"`
 }
 
 // changeMember applies a membership change whose permission depends on the member's current
 // role: the decision is taken again inside the transaction, on the role as it is there.
-func (s *server) changeMember(r *http.Request, teamID, userID int64, callerRole, next gatehouse.TeamRole) (gatehouse.TeamRole, error) {
+// If-Match is compared after that decision, so that a caller without the right learns nothing
+// from it. result, when set, receives the membership after the change.
+func (s *server) changeMember(r *http.Request, teamID, userID int64, callerRole, next gatehouse.TeamRole, result *store.Member) (gatehouse.TeamRole, error) {
 	p := gatehouse.PrincipalFrom(r.Context())
 	return s.store.ChangeMember(r.Context(), store.MemberChange{
-		TeamID: teamID, UserID: userID, Role: next,
+		TeamID: teamID, UserID: userID, Role: next, IfMatch: memberIfMatch(r), Result: result,
 		Check: func(cur gatehouse.TeamRole) error {
 			if next == "" {
 				if cur == "" {
@@ -289,7 +327,8 @@ func (s *server) handleMemberPut(w http.ResponseWriter, r *http.Request) error {
 		}
 		return gatehouse.FieldError("role", msg)
 	}
-	prev, err := s.changeMember(r, teamID, userID, callerRole, role)
+	var after store.Member
+	prev, err := s.changeMember(r, teamID, userID, callerRole, role, &after)
 	if err != nil {
 		return err
 	}
@@ -299,11 +338,7 @@ func (s *server) handleMemberPut(w http.ResponseWriter, r *http.Request) error {
 	if prev == "" {
 		status = http.StatusCreated
 	}
-	u, err := s.store.UserByID(r.Context(), userID)
-	if err != nil {
-		return err
-	}
-	return Respond(w, r, status, memberResponse{UserID: userID, Email: u.Email, Role: string(role), CreatedAt: s.now().UTC()})
+	return RespondResource(w, r, status, memberData(&after))
 }
 
 func roleOrNone(r gatehouse.TeamRole) string {
@@ -324,7 +359,7 @@ func (s *server) handleMemberDelete(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	prev, err := s.changeMember(r, teamID, userID, callerRole, "")
+	prev, err := s.changeMember(r, teamID, userID, callerRole, "", nil)
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,7 @@ const (
 // MemberRemoveAction pick the right one.
 const (
 	ActMembersList            Action = "members.list"
+	ActMemberRead             Action = "members.read"
 	ActMemberSet              Action = "members.set"               // add or change a member or viewer, to member or viewer
 	ActMemberSetPrivileged    Action = "members.set_privileged"    // any change that makes or unmakes an owner or admin
 	ActMemberRemove           Action = "members.remove"            // remove a member or viewer
@@ -58,6 +59,7 @@ const (
 // Invitations to a team. InvitationCreateAction picks the create action for the offered role.
 const (
 	ActInvitationsList            Action = "invitations.list"
+	ActInvitationRead             Action = "invitations.read"
 	ActInvitationCreate           Action = "invitations.create"            // invite as member or viewer
 	ActInvitationCreatePrivileged Action = "invitations.create_privileged" // invite as owner or admin
 	ActInvitationRevoke           Action = "invitations.revoke"
@@ -163,12 +165,14 @@ var rules = []Rule{
 	{Action: ActTeamLeave, Group: GroupTeams, Endpoint: "POST /api/v1/teams/{id}/leave", Summary: "leave this team", Scope: read, TeamScoped: true, Team: allTeamRoles},
 
 	{Action: ActMembersList, Group: GroupMembers, Endpoint: "GET /api/v1/teams/{id}/members", Summary: "list this team's members", Scope: read, Global: adminOnly, TeamScoped: true, Team: allTeamRoles},
+	{Action: ActMemberRead, Group: GroupMembers, Endpoint: "GET /api/v1/teams/{id}/members/{user_id}", Summary: "read one of this team's members", Scope: read, Global: adminOnly, TeamScoped: true, Team: allTeamRoles},
 	{Action: ActMemberSet, Group: GroupMembers, Endpoint: "PUT /api/v1/teams/{id}/members/{user_id}", Summary: "add members and viewers to this team or change them between member and viewer", Scope: write, Global: adminOnly, TeamScoped: true, Team: teamManagers},
 	{Action: ActMemberSetPrivileged, Group: GroupMembers, Endpoint: "PUT /api/v1/teams/{id}/members/{user_id}", Summary: "give or take the owner or admin role in this team", Scope: write, Global: adminOnly, TeamScoped: true, Team: teamOwnerOnly},
 	{Action: ActMemberRemove, Group: GroupMembers, Endpoint: "DELETE /api/v1/teams/{id}/members/{user_id}", Summary: "remove members and viewers from this team", Scope: write, Global: adminOnly, TeamScoped: true, Team: teamManagers},
 	{Action: ActMemberRemovePrivileged, Group: GroupMembers, Endpoint: "DELETE /api/v1/teams/{id}/members/{user_id}", Summary: "remove owners and admins from this team", Scope: write, Global: adminOnly, TeamScoped: true, Team: teamOwnerOnly},
 
 	{Action: ActInvitationsList, Group: GroupInvitations, Endpoint: "GET /api/v1/teams/{id}/invitations", Summary: "list this team's invitations", Scope: read, Global: adminOnly, TeamScoped: true, Team: teamManagers},
+	{Action: ActInvitationRead, Group: GroupInvitations, Endpoint: "GET /api/v1/teams/{id}/invitations/{invitation_id}", Summary: "read one of this team's invitations", Scope: read, Global: adminOnly, TeamScoped: true, Team: teamManagers},
 	{Action: ActInvitationCreate, Group: GroupInvitations, Endpoint: "POST /api/v1/teams/{id}/invitations", Summary: "invite people to this team as members or viewers", Scope: write, Global: adminOnly, TeamScoped: true, Team: teamManagers},
 	{Action: ActInvitationCreatePrivileged, Group: GroupInvitations, Endpoint: "POST /api/v1/teams/{id}/invitations", Summary: "invite people to this team as owners or admins", Scope: write, Global: adminOnly, TeamScoped: true, Team: teamOwnerOnly},
 	{Action: ActInvitationRevoke, Group: GroupInvitations, Endpoint: "DELETE /api/v1/teams/{id}/invitations/{invitation_id}", Summary: "revoke this team's invitations", Scope: write, Global: adminOnly, TeamScoped: true, Team: teamManagers},

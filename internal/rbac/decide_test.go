@@ -30,8 +30,8 @@ var wantActions = []rbac.Action{
 	rbac.ActUsersResetAccess, rbac.ActUsersUnlock, rbac.ActUsersResetTwoFactor,
 	rbac.ActTeamCreate, rbac.ActTeamList, rbac.ActTeamListAll, rbac.ActTeamRead, rbac.ActTeamUpdate,
 	rbac.ActTeamDelete, rbac.ActTeamLeave,
-	rbac.ActMembersList, rbac.ActMemberSet, rbac.ActMemberSetPrivileged, rbac.ActMemberRemove, rbac.ActMemberRemovePrivileged,
-	rbac.ActInvitationsList, rbac.ActInvitationCreate, rbac.ActInvitationCreatePrivileged, rbac.ActInvitationRevoke,
+	rbac.ActMembersList, rbac.ActMemberRead, rbac.ActMemberSet, rbac.ActMemberSetPrivileged, rbac.ActMemberRemove, rbac.ActMemberRemovePrivileged,
+	rbac.ActInvitationsList, rbac.ActInvitationRead, rbac.ActInvitationCreate, rbac.ActInvitationCreatePrivileged, rbac.ActInvitationRevoke,
 	rbac.ActInvitationAccept,
 	rbac.ActProjectsList, rbac.ActProjectCreate, rbac.ActProjectRead, rbac.ActProjectUpdate, rbac.ActProjectDelete,
 	rbac.ActOutboxRead, rbac.ActAuditRead, rbac.ActLicenseRead,
@@ -71,11 +71,11 @@ func oracle(roles []gatehouse.Role, team gatehouse.TeamRole, scopes []gatehouse.
 		scope, ok = gatehouse.ScopeWrite, isAdmin || isMaintainer
 	case rbac.ActTeamListAll:
 		scope, ok = gatehouse.ScopeRead, isAdmin
-	case rbac.ActTeamRead, rbac.ActMembersList, rbac.ActProjectsList, rbac.ActProjectRead:
+	case rbac.ActTeamRead, rbac.ActMembersList, rbac.ActMemberRead, rbac.ActProjectsList, rbac.ActProjectRead:
 		scope, ok, teamScoped = gatehouse.ScopeRead, isAdmin || inTeam, true
 	case rbac.ActTeamLeave:
 		scope, ok, teamScoped = gatehouse.ScopeRead, inTeam, true
-	case rbac.ActInvitationsList:
+	case rbac.ActInvitationsList, rbac.ActInvitationRead:
 		scope, ok, teamScoped = gatehouse.ScopeRead, isAdmin || owner || teamAdmin, true
 	case rbac.ActTeamUpdate, rbac.ActMemberSet, rbac.ActMemberRemove, rbac.ActInvitationCreate, rbac.ActInvitationRevoke:
 		scope, ok, teamScoped = gatehouse.ScopeWrite, isAdmin || owner || teamAdmin, true

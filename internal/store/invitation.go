@@ -175,12 +175,24 @@ func (s *Store) PendingInvitations(ctx context.Context, teamID, after int64, lim
 // is EConflict (the member is removed from the team instead). The UPDATE is conditional, so a
 // revocation racing an acceptance has exactly one winner.
 func (s *Store) RevokeInvitation(ctx context.Context, teamID, id int64) (inv *Invitation, err error) {
+	return s.RevokeInvitationIf(ctx, teamID, id, nil)
+}
+
+// RevokeInvitationIf is RevokeInvitation with check (may be nil), which runs on the invitation
+// as the transaction sees it before anything is written (the If-Match comparison). It may run
+// more than once when the transaction is retried, so it must not have side effects.
+func (s *Store) RevokeInvitationIf(ctx context.Context, teamID, id int64, check func(*Invitation) error) (inv *Invitation, err error) {
 	defer wrapErr(&err, "store.RevokeInvitation(team=%d, %d)", teamID, id)
 	now := utc(s.now())
 	err = s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		row := new(invitationRow)
 		if err := tx.NewSelect().Model(row).Where("id = ? AND team_id = ?", id, teamID).Scan(ctx); err != nil {
 			return notFound(err, errNoInvitation.Message)
+		}
+		if check != nil {
+			if err := check(row.toInvitation()); err != nil {
+				return err
+			}
 		}
 		switch {
 		case row.RevokedAt != nil:
@@ -197,6 +209,21 @@ func (s *Store) RevokeInvitation(ctx context.Context, teamID, id int64) (inv *In
 			return err
 		}
 		row.RevokedAt = &now
+		inv = row.toInvitation()
+		return nil
+	})
+	return inv, err
+}
+
+// InvitationByID returns the team's invitation id, whatever its state; one of another team is
+// ENotFound, like one that does not exist.
+func (s *Store) InvitationByID(ctx context.Context, teamID, id int64) (inv *Invitation, err error) {
+	defer wrapErr(&err, "store.InvitationByID(team=%d, %d)", teamID, id)
+	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		row := new(invitationRow)
+		if err := tx.NewSelect().Model(row).Where("id = ? AND team_id = ?", id, teamID).Scan(ctx); err != nil {
+			return notFound(err, errNoInvitation.Message)
+		}
 		inv = row.toInvitation()
 		return nil
 	})

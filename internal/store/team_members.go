@@ -188,6 +188,41 @@ func (s *Store) Members(ctx context.Context, teamID, after int64, limit int) (ou
 	return out, err
 }
 
+// memberWhere reads one membership with the member's email; nil when the user is not a member.
+func memberWhere(ctx context.Context, tx bun.IDB, teamID, userID int64) (*Member, error) {
+	var rows []struct {
+		UserID    int64     `bun:"user_id"`
+		Email     string    `bun:"email"`
+		Role      string    `bun:"role"`
+		CreatedAt time.Time `bun:"created_at"`
+	}
+	if err := tx.NewSelect().Model((*memberRow)(nil)).Column("tm.user_id", "tm.role", "tm.created_at").
+		ColumnExpr("u.email AS email").Join("JOIN users AS u ON u.id = tm.user_id").
+		Where("tm.team_id = ? AND tm.user_id = ?", teamID, userID).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	r := rows[0]
+	return &Member{UserID: r.UserID, Email: r.Email, Role: gatehouse.TeamRole(r.Role), CreatedAt: utc(r.CreatedAt)}, nil
+}
+
+// Member returns one membership of the team; a user who is not a member is ENotFound.
+func (s *Store) Member(ctx context.Context, teamID, userID int64) (m *Member, err error) {
+	defer wrapErr(&err, "store.Member(team=%d, user=%d)", teamID, userID)
+	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if m, err = memberWhere(ctx, tx, teamID, userID); err != nil {
+			return err
+		}
+		if m == nil {
+			return gatehouse.Errorf(gatehouse.ENotFound, "not a member of this team")
+		}
+		return nil
+	})
+	return m, err
+}
+
 // errLastOwner refuses a change that would leave a team without an owner.
 var errLastOwner = gatehouse.Errorf(gatehouse.EConflict, "a team must keep at least one owner; make another member owner first").WithReason("last_owner")
 
@@ -223,6 +258,13 @@ type MemberChange struct {
 	UserID int64
 	Role   gatehouse.TeamRole // the new role; "" removes the member
 	Check  func(current gatehouse.TeamRole) error
+	// IfMatch, when set, runs after Check on the membership as the transaction sees it (nil when
+	// the user is not a member), before anything is written: the If-Match comparison. It may
+	// run more than once when the transaction is retried, so it must not have side effects.
+	IfMatch func(current *Member) error
+	// Result, when set, receives the membership as it is after the change (unchanged when the
+	// member was removed).
+	Result *Member
 }
 
 // ChangeMember adds, changes or removes a membership. A team always keeps at least one owner:
@@ -245,6 +287,15 @@ func (s *Store) ChangeMember(ctx context.Context, c MemberChange) (previous gate
 		previous = cur
 		if c.Check != nil {
 			if err := c.Check(cur); err != nil {
+				return err
+			}
+		}
+		if c.IfMatch != nil {
+			m, err := memberWhere(ctx, tx, c.TeamID, c.UserID)
+			if err != nil {
+				return err
+			}
+			if err := c.IfMatch(m); err != nil {
 				return err
 			}
 		}
@@ -271,7 +322,17 @@ func (s *Store) ChangeMember(ctx context.Context, c MemberChange) (previous gate
 			_, err = tx.NewUpdate().Model((*memberRow)(nil)).Set("role = ?", string(c.Role)).
 				Where("team_id = ? AND user_id = ?", c.TeamID, c.UserID).Exec(ctx)
 		}
-		return err
+		if err != nil || c.Result == nil || c.Role == "" {
+			return err
+		}
+		m, err := memberWhere(ctx, tx, c.TeamID, c.UserID)
+		if err != nil {
+			return err
+		}
+		if m != nil {
+			*c.Result = *m
+		}
+		return nil
 	})
 	return previous, err
 }
