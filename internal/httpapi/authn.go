@@ -79,10 +79,4 @@ func bearerToken(r *http.Request) (string, bool) {
 }
 
 // client describes the caller for tracking, throttling and audit.
-func (s *server) client(r *http.Request) auth.Client {
-	ua := r.UserAgent()
-	if len(ua) > 512 {
-		ua = ua[:512]
-	}
-	return auth.Client{IP: clientIP(r, s.trusted), UserAgent: ua}
-}
+func (s *server) client(r *http.Request) auth.Client { return Client(r, s.trusted) }

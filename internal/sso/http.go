@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -346,4 +345,5 @@ func (h *handlers) adminUnlink(w http.ResponseWriter, r *http.Request) error {
 	return httpapi.Respond(w, r, http.StatusOK, accountData(a))
 }
 
-func clientIP(r *http.Request, trusted []netip.Prefix) string { return httpapi.ClientIP(r, trusted) }
+// client describes the browser for audit and login tracking, as the API and the pages do.
+func (s *Service) client(r *http.Request) auth.Client { return httpapi.Client(r, s.trusted) }

@@ -231,13 +231,4 @@ func (s *Service) Buttons(ctx context.Context) []web.SSOButton {
 
 var _ web.SSOButtons = (*Service)(nil)
 
-// client describes the browser for audit and login tracking.
-func (s *Service) client(r *http.Request) auth.Client {
-	ua := r.UserAgent()
-	if len(ua) > 512 {
-		ua = ua[:512]
-	}
-	return auth.Client{IP: clientIP(r, s.trusted), UserAgent: ua}
-}
-
 func (s *Service) url(path string) string { return s.publicURL + path }

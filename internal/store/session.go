@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -42,7 +43,10 @@ func (r *sessionRow) toDomain() *gatehouse.Session {
 	}
 }
 
+// truncate makes client-supplied text (User-Agent, audit details) storable: valid UTF-8 (a
+// header may carry any byte, and PostgreSQL refuses invalid UTF-8 outright) of at most n bytes.
 func truncate(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= n {
 		return s
 	}

@@ -251,13 +251,7 @@ func (w *Web) setPending(r *http.Request, p *pendingLogin) {
 }
 
 // client describes the browser for throttling, tracking and audit, exactly as the API does.
-func (w *Web) client(r *http.Request) auth.Client {
-	ua := r.UserAgent()
-	if len(ua) > 512 {
-		ua = ua[:512]
-	}
-	return auth.Client{IP: httpapi.ClientIP(r, w.trusted), UserAgent: ua}
-}
+func (w *Web) client(r *http.Request) auth.Client { return httpapi.Client(r, w.trusted) }
 
 // secureRequest decides COOKIE_SECURE for this request.
 func (w *Web) secureRequest(r *http.Request) bool {
