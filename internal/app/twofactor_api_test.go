@@ -82,11 +82,11 @@ func (e *env) secondStep(challenge, method, code string, more ...any) *response 
 	return e.do("POST", "/api/v1/auth/login/2fa", "", body)
 }
 
-// expectNamed is expect plus the field the error must name.
+// expectNamed is expect plus the field the error must name, in its fields and its message.
 func (e *env) expectNamed(r *response, status int, code, field string) {
 	e.t.Helper()
 	e.expect(r, status, code)
-	if r.Body.Error.Fields[field] == "" {
+	if r.Body.Error.Fields[field] == "" || !strings.Contains(r.Body.Error.Message, field) {
 		e.t.Fatalf("error does not name %q: %s", field, r.Raw)
 	}
 }
@@ -696,3 +696,36 @@ func TestTOTPSecretsKeyRotation(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Hostile input to the second login step and its helpers: wrong types, look-alike digits and
+// huge values are 4xx naming the field, and they neither count against nor end the challenge.
+func TestTwoFactorLoginHostileInput(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db config.DB) {
+		e := start(t, testConfig(db), true)
+		const alice = "alice@example.com"
+		e.createUser(alice, strongPassword)
+		secret, _ := e.enrolTOTP(e.login(alice, strongPassword).AccessToken)
+		ch := e.passwordStep(alice, strongPassword)
+		step := func(body map[string]any) *response {
+			t.Helper()
+			return e.do("POST", "/api/v1/auth/login/2fa", "", body)
+		}
+
+		e.expectNamed(step(map[string]any{"challenge": 5, "method": "totp", "code": "123456"}), http.StatusBadRequest, "invalid", "challenge")
+		e.expectNamed(step(map[string]any{"challenge": ch.Challenge, "method": []string{"totp"}, "code": "123456"}), http.StatusBadRequest, "invalid", "method")
+		e.expectNamed(step(map[string]any{"challenge": ch.Challenge, "method": "totp", "code": 123456}), http.StatusBadRequest, "invalid", "code")
+		e.expectNamed(e.secondStep(ch.Challenge, "totp", "١٢٣٤٥٦"), http.StatusBadRequest, "invalid", "code") // Arabic-Indic digits
+		e.expectNamed(e.secondStep(ch.Challenge, "totp", strings.Repeat("9", 40<<10)), http.StatusBadRequest, "invalid", "code")
+		e.expectNamed(e.secondStep(ch.Challenge, "recovery_code", strings.Repeat("Ω", 5000)), http.StatusBadRequest, "invalid", "code")
+		e.expectNamed(e.secondStep(strings.Repeat("x", 40<<10), "totp", "123456"), http.StatusUnauthorized, "unauthenticated", "challenge")
+		e.expect(e.secondStep(ch.Challenge, "totp", strings.Repeat("9", 70<<10)), http.StatusRequestEntityTooLarge, "payload_too_large")
+		e.expectNamed(e.do("POST", "/api/v1/auth/login/2fa/email-code", "", map[string]any{"challenge": true}), http.StatusBadRequest, "invalid", "challenge")
+		e.expectNamed(e.do("POST", "/api/v1/auth/login/2fa/webauthn/options", "", map[string]any{"challenge": strings.Repeat("é", 2000)}), http.StatusUnauthorized, "unauthenticated", "challenge")
+
+		// The challenge is still alive and uncounted: the right code (of a step the enrolment
+		// did not use) finishes the login.
+		e.clock.Advance(30 * time.Second)
+		r := e.secondStep(ch.Challenge, "totp", oathCode(t, secret, e.clock.Now()))
+		e.expect(r, http.StatusOK, "")
+	})
+}

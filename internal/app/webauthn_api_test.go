@@ -69,15 +69,6 @@ func (e *env) webAuthnRegister(bearer string, key *webauthntest.Authenticator, n
 	return out.webAuthnCredential, out.RecoveryCodes
 }
 
-// expectField fails unless r is the error with status and code naming field.
-func (e *env) expectField(r *response, status int, code, field string) {
-	e.t.Helper()
-	e.expect(r, status, code)
-	if _, ok := r.Body.Error.Fields[field]; !ok || !strings.Contains(r.Body.Error.Message, field) {
-		e.t.Fatalf("error does not name %q: %s", field, r.Raw)
-	}
-}
-
 func TestWebAuthnRegistrationAPI(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, db config.DB) {
 		e := start(t, testConfig(db), false)
@@ -171,7 +162,7 @@ func TestWebAuthnRegistrationAPI(t *testing.T) {
 		}
 		// The ceremony is used up: the same answer again is refused.
 		r = e.do("POST", "/api/v1/me/2fa/webauthn/register", alice, map[string]any{"name": "again", "credential": good})
-		e.expectField(r, http.StatusBadRequest, "invalid", "credential")
+		e.expectNamed(r, http.StatusBadRequest, "invalid", "credential")
 
 		// The registered key is excluded from new ceremonies: the authenticator refuses.
 		r = e.do("POST", "/api/v1/me/2fa/webauthn/register/options", alice, nil)
@@ -195,9 +186,9 @@ func TestWebAuthnRegistrationAPI(t *testing.T) {
 		r = e.do("PATCH", "/api/v1/me/2fa/webauthn/"+second.ID, alice, map[string]any{"name": "Phone"})
 		e.expect(r, http.StatusOK, "")
 		r = e.do("PATCH", "/api/v1/me/2fa/webauthn/"+second.ID, alice, map[string]any{"name": " "})
-		e.expectField(r, http.StatusBadRequest, "invalid", "name")
+		e.expectNamed(r, http.StatusBadRequest, "invalid", "name")
 		r = e.do("PATCH", "/api/v1/me/2fa/webauthn/bm8tc3VjaC1rZXk", alice, map[string]any{"name": "x"})
-		e.expectField(r, http.StatusNotFound, "not_found", "id")
+		e.expectNamed(r, http.StatusNotFound, "not_found", "id")
 		if l := e.webAuthnList(alice); l[1].Name != "Phone" {
 			t.Fatalf("after rename: %+v", l)
 		}
@@ -207,15 +198,15 @@ func TestWebAuthnRegistrationAPI(t *testing.T) {
 			t.Fatalf("bob sees %d keys", len(l))
 		}
 		r = e.do("PATCH", "/api/v1/me/2fa/webauthn/"+reg.ID, bob, map[string]any{"name": "mine"})
-		e.expectField(r, http.StatusNotFound, "not_found", "id")
+		e.expectNamed(r, http.StatusNotFound, "not_found", "id")
 		r = e.do("DELETE", "/api/v1/me/2fa/webauthn/"+reg.ID, bob, map[string]any{"password": "another long passphrase 42"})
-		e.expectField(r, http.StatusNotFound, "not_found", "id")
+		e.expectNamed(r, http.StatusNotFound, "not_found", "id")
 
 		// Removal needs the password.
 		r = e.do("DELETE", "/api/v1/me/2fa/webauthn/"+reg.ID, alice, map[string]any{"password": "wrong password"})
-		e.expectField(r, http.StatusForbidden, "forbidden", "password")
+		e.expectNamed(r, http.StatusForbidden, "forbidden", "password")
 		r = e.do("DELETE", "/api/v1/me/2fa/webauthn/"+reg.ID, alice, map[string]any{})
-		e.expectField(r, http.StatusBadRequest, "invalid", "password")
+		e.expectNamed(r, http.StatusBadRequest, "invalid", "password")
 		r = e.do("DELETE", "/api/v1/me/2fa/webauthn/not*base64!", alice, map[string]any{"password": "correct horse battery staple"})
 		if r.Status != http.StatusNotFound && r.Status != http.StatusBadRequest {
 			t.Fatalf("undecodable id: %d\n%s", r.Status, r.Raw)
@@ -229,7 +220,7 @@ func TestWebAuthnRegistrationAPI(t *testing.T) {
 			t.Fatalf("after removal: %+v", l)
 		}
 		r = e.do("DELETE", "/api/v1/me/2fa/webauthn/"+second.ID, alice, map[string]any{"password": "correct horse battery staple"})
-		e.expectField(r, http.StatusNotFound, "not_found", "id")
+		e.expectNamed(r, http.StatusNotFound, "not_found", "id")
 
 		// Enrolment and removal are audited with the method.
 		ctx := context.Background()
@@ -320,11 +311,11 @@ func TestWebAuthnLoginAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		r = e.webAuthnSecondStep(challenge, fromEvil)
-		e.expectField(r, http.StatusUnauthorized, "unauthenticated", "assertion")
+		e.expectNamed(r, http.StatusUnauthorized, "unauthenticated", "assertion")
 		r = e.webAuthnSecondStep(challenge, map[string]any{"id": "x"})
-		e.expectField(r, http.StatusBadRequest, "invalid", "assertion")
+		e.expectNamed(r, http.StatusBadRequest, "invalid", "assertion")
 		r = e.webAuthnSecondStep(challenge, nil)
-		e.expectField(r, http.StatusBadRequest, "invalid", "assertion")
+		e.expectNamed(r, http.StatusBadRequest, "invalid", "assertion")
 		// An assertion made for another challenge.
 		_, otherOptions := e.webAuthnSignIn(email, password)
 		forOther, err := key.Get(otherOptions)
@@ -332,7 +323,7 @@ func TestWebAuthnLoginAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		r = e.webAuthnSecondStep(challenge, forOther)
-		e.expectField(r, http.StatusUnauthorized, "unauthenticated", "assertion")
+		e.expectNamed(r, http.StatusUnauthorized, "unauthenticated", "assertion")
 
 		// The cloned key answers with a counter the server has seen already: refused, audited,
 		// and the stored counter is not moved back.
@@ -342,7 +333,7 @@ func TestWebAuthnLoginAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		r = e.webAuthnSecondStep(challenge, fromClone)
-		e.expectField(r, http.StatusUnauthorized, "webauthn_counter_regression", "assertion")
+		e.expectNamed(r, http.StatusUnauthorized, "webauthn_counter_regression", "assertion")
 		evs, err := e.app.Store.AuditEvents(context.Background(), 0, gatehouse.AuditWebAuthnCounterRegression, 10)
 		if err != nil || len(evs) != 1 || !strings.Contains(evs[0].Detail, cred.ID) {
 			t.Fatalf("counter regression events = %+v, %v", evs, err)

@@ -34,8 +34,8 @@ func (s *Service) RequestEmailChange(ctx context.Context, p *gatehouse.Principal
 	if !s.EmailChangeEnabled() {
 		return errEmailChangeDisabled
 	}
-	if p.APIKeyID != 0 || p.SessionID == "" {
-		return gatehouse.Errorf(gatehouse.EForbidden, "the email address can only be changed from a signed-in session, not with an API key")
+	if err := requireLoginSession(p, "the email address"); err != nil {
+		return err
 	}
 	u := p.User
 	if u.SSOOnly {
@@ -60,11 +60,12 @@ func (s *Service) RequestEmailChange(ctx context.Context, p *gatehouse.Principal
 	s.fail(ctx, "email_change", u.Email, c, nil)
 	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditEmailChangeRequested, SubjectID: idPtr(u.ID), ActorID: idPtr(u.ID), Email: u.Email,
 		Detail: "to " + next}, c)
-	s.send(ctx, u.Email, mail.EmailChangeNotice{NewEmail: next, At: s.now(), Link: s.url("/profile")})
+	notice := mail.EmailChangeNotice{NewEmail: next, At: s.now(), Link: s.url("/profile")}
 	_, err = s.store.UserByEmail(ctx, next)
 	switch gatehouse.ErrorCode(err) {
 	case "":
-		return nil // taken: see above
+		s.send(ctx, u.Email, notice) // taken: the same notice, and no link (see above)
+		return nil
 	case gatehouse.ENotFound:
 	default:
 		return err
@@ -74,8 +75,9 @@ func (s *Service) RequestEmailChange(ctx context.Context, p *gatehouse.Principal
 		TokenHash: hashToken(tok), CodeHash: hashToken(code), Purpose: store.PurposeEmailChange, UserID: u.ID,
 		Stamp: u.SecurityStamp, ExpiresAt: s.now().Add(EmailChangeWithin), NewEmail: next,
 	}); err != nil {
-		return err
+		return err // before any mail: nobody is told of a change that could never be confirmed
 	}
+	s.send(ctx, u.Email, notice)
 	s.send(ctx, next, mail.EmailChange{Link: s.link(EmailChangePath, tok), Code: code, ValidFor: EmailChangeWithin})
 	return nil
 }

@@ -176,15 +176,24 @@ func (s *Service) TwoFactorState(ctx context.Context, p *gatehouse.Principal) (*
 	return st, nil
 }
 
-// markTwoFactorSetup sets p.TwoFactorSetupRequired. It costs a query only for users the policy
-// covers.
+// markTwoFactorSetup sets p.TwoFactorSetupRequired. It runs on every authenticated request, so
+// it costs nothing for users the policy does not cover, and one query for covered users with an
+// authenticator app or email codes; only the others also have their security keys counted.
 func (s *Service) markTwoFactorSetup(ctx context.Context, p *gatehouse.Principal) error {
 	if !s.twoFactorRequired(p.User) {
 		return nil
 	}
-	f, err := s.factorsOf(ctx, p.User.ID)
+	tf, err := s.store.TwoFactorOf(ctx, p.User.ID)
 	if err != nil {
 		return err
+	}
+	f := factors{tf: tf}
+	if !f.any() {
+		creds, err := s.store.WebAuthnCredentials(ctx, p.User.ID)
+		if err != nil {
+			return err
+		}
+		f.webAuthn = len(creds)
 	}
 	p.TwoFactorSetupRequired = !f.any()
 	return nil

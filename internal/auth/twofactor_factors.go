@@ -79,9 +79,10 @@ func (s *Service) afterFactorChange(ctx context.Context, p *gatehouse.Principal,
 var errPasswordWrong = &gatehouse.Error{Code: gatehouse.EForbidden, Message: "password: is not correct",
 	Fields: map[string]string{"password": "is not correct"}}
 
-// checkPassword re-authenticates u for a sensitive change (removing a second factor). Wrong
-// passwords count against the same throttle as password changes, so it cannot be used to
-// guess the password of a stolen session faster than the change-password endpoint allows.
+// checkPassword re-authenticates u for a sensitive change (removing a second factor, changing
+// the email address, a stale web sign-in). Wrong passwords count against the same throttle as
+// password changes, so it cannot be used to guess the password of a stolen session faster than
+// the change-password endpoint allows.
 func (s *Service) checkPassword(ctx context.Context, u *gatehouse.User, password string, c Client) error {
 	if password == "" {
 		return gatehouse.FieldError("password", "is required")
@@ -121,7 +122,7 @@ func normalizeRecoveryCode(s string) string {
 // RegenerateRecoveryCodes replaces the caller's recovery codes with new ones, returned to be
 // shown once. It needs an enrolled second factor.
 func (s *Service) RegenerateRecoveryCodes(ctx context.Context, p *gatehouse.Principal, c Client) ([]string, error) {
-	if err := requireLoginSession(p); err != nil {
+	if err := requireLoginSession(p, "second factors"); err != nil {
 		return nil, err
 	}
 	f, err := s.factorsOf(ctx, p.User.ID)
@@ -148,7 +149,7 @@ func (s *Service) EnableEmailTwoFactor(ctx context.Context, p *gatehouse.Princip
 	if s.mailer == nil {
 		return nil, errEmailCodesOff
 	}
-	if err := requireLoginSession(p); err != nil {
+	if err := requireLoginSession(p, "second factors"); err != nil {
 		return nil, err
 	}
 	changed, err := s.store.SetEmailTwoFactor(ctx, p.User.ID, true)
@@ -163,7 +164,7 @@ func (s *Service) EnableEmailTwoFactor(ctx context.Context, p *gatehouse.Princip
 
 // DisableEmailTwoFactor turns off sign-in codes by email after checking the password.
 func (s *Service) DisableEmailTwoFactor(ctx context.Context, p *gatehouse.Principal, password string, c Client) error {
-	if err := requireLoginSession(p); err != nil {
+	if err := requireLoginSession(p, "second factors"); err != nil {
 		return err
 	}
 	if err := s.checkPassword(ctx, p.User, password, c); err != nil {

@@ -137,7 +137,7 @@ func (s *Service) BeginTOTP(ctx context.Context, p *gatehouse.Principal) (*TOTPE
 	if len(s.opts.TOTPKeys) == 0 {
 		return nil, errTOTPOff
 	}
-	if err := requireLoginSession(p); err != nil {
+	if err := requireLoginSession(p, "second factors"); err != nil {
 		return nil, err
 	}
 	tf, err := s.store.TwoFactorOf(ctx, p.User.ID)
@@ -202,7 +202,7 @@ func qrSVG(bits [][]bool) string {
 // enables nothing. The confirming code cannot be used again to sign in. Recovery codes are
 // returned when this is the caller's first factor.
 func (s *Service) ConfirmTOTP(ctx context.Context, p *gatehouse.Principal, code string, c Client) ([]string, error) {
-	if err := requireLoginSession(p); err != nil {
+	if err := requireLoginSession(p, "second factors"); err != nil {
 		return nil, err
 	}
 	code = normalizeDigits(code)
@@ -235,7 +235,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *gatehouse.Principal, code 
 
 // DisableTOTP removes the caller's authenticator app after checking their password.
 func (s *Service) DisableTOTP(ctx context.Context, p *gatehouse.Principal, password string, c Client) error {
-	if err := requireLoginSession(p); err != nil {
+	if err := requireLoginSession(p, "second factors"); err != nil {
 		return err
 	}
 	if err := s.checkPassword(ctx, p.User, password, c); err != nil {

@@ -166,12 +166,12 @@ func (s *Service) WebAuthnCredentials(ctx context.Context, p *gatehouse.Principa
 	return s.webAuthnCredentials(ctx, p.User.ID)
 }
 
-// requireLoginSession refuses second-factor changes made with an API key: enrolling or removing
-// a factor ends the user's other sessions, keeping the one making the change, and an API key
-// is no session (and a stolen key must not be able to replace the account's second factor).
-func requireLoginSession(p *gatehouse.Principal) error {
+// requireLoginSession refuses changes to what (second factors, the email address) made with an
+// API key: such changes end the user's other sessions, keeping the one making the change, and
+// an API key is no session (and a stolen key must not be able to take the account over).
+func requireLoginSession(p *gatehouse.Principal, what string) error {
 	if p.APIKeyID != 0 || p.SessionID == "" {
-		return gatehouse.Errorf(gatehouse.EForbidden, "second factors can only be changed from a signed-in session, not with an API key")
+		return gatehouse.Errorf(gatehouse.EForbidden, "%s can only be changed from a signed-in session, not with an API key", what)
 	}
 	return nil
 }
@@ -182,7 +182,7 @@ func requireLoginSession(p *gatehouse.Principal) error {
 // session data server-side for FinishWebAuthnRegistration. Asking again replaces the pending
 // ceremony.
 func (s *Service) BeginWebAuthnRegistration(ctx context.Context, p *gatehouse.Principal) (json.RawMessage, error) {
-	if err := requireLoginSession(p); err != nil {
+	if err := requireLoginSession(p, "second factors"); err != nil {
 		return nil, err
 	}
 	rp, err := s.relyingParty()
@@ -234,7 +234,7 @@ func webAuthnName(name string) (string, error) {
 // and returned (shown once); otherwise the codes are nil. Enrolling ends the user's other
 // sessions and sends a notice (see factorAdded).
 func (s *Service) FinishWebAuthnRegistration(ctx context.Context, p *gatehouse.Principal, name string, response json.RawMessage, c Client) (*WebAuthnCredentialInfo, []string, error) {
-	if err := requireLoginSession(p); err != nil {
+	if err := requireLoginSession(p, "second factors"); err != nil {
 		return nil, nil, err
 	}
 	name, err := webAuthnName(name)
@@ -338,7 +338,7 @@ func (s *Service) RenameWebAuthnCredential(ctx context.Context, p *gatehouse.Pri
 // password. Another user's credential is not found. Removal ends the user's other sessions and
 // sends a notice (see factorRemoved).
 func (s *Service) RemoveWebAuthnCredential(ctx context.Context, p *gatehouse.Principal, id, password string, c Client) error {
-	if err := requireLoginSession(p); err != nil {
+	if err := requireLoginSession(p, "second factors"); err != nil {
 		return err
 	}
 	raw, err := parseWebAuthnID(id)
