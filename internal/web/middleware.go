@@ -121,3 +121,34 @@ func (w *Web) recoverPanics(next http.Handler) http.Handler {
 		next.ServeHTTP(rw, r)
 	})
 }
+
+// maxFormBytes bounds the body of every form post of the pages. The largest form, a security
+// key's registration (its attestation JSON), is a few kilobytes.
+const maxFormBytes = 64 << 10
+
+// form reads a form post's body up front, at most maxFormBytes of it, so that a handler's
+// PostFormValue (which drops parse errors) never meets an unread or oversized body: a larger
+// body gets a 413 page and a malformed one a 400, before anything is changed.
+func (w *Web) form(h http.HandlerFunc) http.HandlerFunc {
+	return func(rw http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(rw, r.Body, maxFormBytes)
+		// ParseForm first: ParseMultipartForm would hide its error behind ErrNotMultipart.
+		err := r.ParseForm()
+		if err == nil {
+			if err = r.ParseMultipartForm(maxFormBytes); errors.Is(err, http.ErrNotMultipart) {
+				err = nil
+			}
+		}
+		if err != nil {
+			if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+				w.errorPage(rw, r, http.StatusRequestEntityTooLarge, "Form too large",
+					"The form sent more than this page accepts. Go back and try again.")
+				return
+			}
+			w.errorPage(rw, r, http.StatusBadRequest, "Form not understood",
+				"The form could not be read. Go back, reload the page and try again.")
+			return
+		}
+		h(rw, r)
+	}
+}

@@ -16,9 +16,9 @@ const emailChangeSection = "/profile#email"
 
 func (w *Web) emailChangeRoutes() {
 	m := w.mux
-	m.HandleFunc("POST /profile/email", w.fullAccount(w.handleEmailChangeRequest))
+	m.HandleFunc("POST /profile/email", w.form(w.fullAccount(w.handleEmailChangeRequest)))
 	m.HandleFunc("GET "+auth.EmailChangePath, w.handleEmailChangeForm)
-	m.HandleFunc("POST "+auth.EmailChangePath, w.handleEmailChangeConfirm)
+	m.HandleFunc("POST "+auth.EmailChangePath, w.form(w.handleEmailChangeConfirm))
 }
 
 func (w *Web) handleEmailChangeRequest(rw http.ResponseWriter, r *http.Request) {
@@ -54,10 +54,7 @@ func (w *Web) handleEmailChangeConfirm(rw http.ResponseWriter, r *http.Request) 
 		w.notFound(rw, r)
 		return
 	}
-	tok := strings.TrimSpace(r.PostFormValue("token"))
-	if tok == "" {
-		tok = r.PostFormValue("code")
-	}
+	tok := postedToken(r)
 	u, err := w.auth.ConfirmEmailChange(r.Context(), tok, w.client(r))
 	if err != nil {
 		w.fail(rw, r, "confirm_email", &page{Title: "Confirm your new email address", Data: linkData{}}, err)

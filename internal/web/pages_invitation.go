@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"strconv"
-	"strings"
 
 	"gatehouse"
 	"gatehouse/internal/auth"
@@ -15,22 +14,15 @@ import (
 // by the POST, so a mail scanner that follows the link accepts nothing. The invitation is
 // bound to the invited address, so the signed-in account must be that one.
 
-type invitationData struct {
-	Token string
-}
-
 func (w *Web) handleInvitationForm(rw http.ResponseWriter, r *http.Request) {
-	w.render(rw, r, http.StatusOK, "invitation", &page{Title: "Join a team", Data: invitationData{Token: r.URL.Query().Get("token")}})
+	w.render(rw, r, http.StatusOK, "invitation", &page{Title: "Join a team", Data: linkData{Token: r.URL.Query().Get("token")}})
 }
 
 func (w *Web) handleInvitationAccept(rw http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	ctx := r.Context()
-	tok := strings.TrimSpace(r.PostFormValue("token"))
-	if tok == "" {
-		tok = strings.TrimSpace(r.PostFormValue("code"))
-	}
-	pg := &page{Title: "Join a team", Data: invitationData{Token: r.PostFormValue("token")}}
+	tok := postedToken(r)
+	pg := &page{Title: "Join a team", Data: linkData{Token: r.PostFormValue("token")}}
 	if err := rbac.Decide(p, rbac.ActInvitationAccept, ""); err != nil {
 		w.fail(rw, r, "invitation", pg, err)
 		return
@@ -42,7 +34,7 @@ func (w *Web) handleInvitationAccept(rw http.ResponseWriter, r *http.Request) {
 	inv, err := w.store.AcceptInvitation(ctx, auth.HashOneTimeSecret(tok), p.User.ID)
 	if err != nil {
 		if gatehouse.ErrorCode(err) == gatehouse.ENotFound {
-			pg.Data = invitationData{}
+			pg.Data = linkData{}
 			err = gatehouse.Errorf(gatehouse.ENotFound, "this invitation is not valid: it may have expired, been used or revoked, or been sent to another email address than the one you are signed in with")
 		}
 		w.fail(rw, r, "invitation", pg, err)

@@ -53,10 +53,19 @@ func (w *Web) handleForgot(rw http.ResponseWriter, r *http.Request) {
 		"Enter a code instead", "/reset-password")
 }
 
-// linkData carries the token of a mailed link (reset, confirmation, email change) into the
-// form (hidden), or asks for the mailed code when the page was opened without one.
+// linkData carries the token of a mailed link (reset, confirmation, email change, invitation)
+// into the form (hidden), or asks for the mailed code when the page was opened without one.
 type linkData struct {
 	Token string
+}
+
+// postedToken is the one-time token a link page posts: the link's (hidden) token, or else the
+// code the user typed.
+func postedToken(r *http.Request) string {
+	if tok := strings.TrimSpace(r.PostFormValue("token")); tok != "" {
+		return tok
+	}
+	return strings.TrimSpace(r.PostFormValue("code"))
 }
 
 func (w *Web) handleResetForm(rw http.ResponseWriter, r *http.Request) {
@@ -73,10 +82,7 @@ func (w *Web) handleReset(rw http.ResponseWriter, r *http.Request) {
 		w.notFound(rw, r)
 		return
 	}
-	tok := strings.TrimSpace(r.PostFormValue("token"))
-	if tok == "" {
-		tok = r.PostFormValue("code")
-	}
+	tok := postedToken(r)
 	next := r.PostFormValue("new_password")
 	p := &page{Title: "Choose a new password", Data: linkData{Token: r.PostFormValue("token")}}
 	if !passwordsMatch(p, next, r.PostFormValue("confirm_password"), "confirm_password") {
@@ -105,10 +111,7 @@ type confirmData struct {
 }
 
 func (w *Web) handleConfirm(rw http.ResponseWriter, r *http.Request) {
-	tok := strings.TrimSpace(r.PostFormValue("token"))
-	if tok == "" {
-		tok = r.PostFormValue("code")
-	}
+	tok := postedToken(r)
 	if err := w.auth.Confirm(r.Context(), tok, w.client(r)); err != nil {
 		w.fail(rw, r, "confirm", &page{Title: "Confirm your email address", Data: confirmData{Resend: w.auth.Options().Confirmable}}, err)
 		return

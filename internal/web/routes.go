@@ -5,7 +5,8 @@ import (
 )
 
 // routes is the whole page surface. API paths (/api/, /.well-known/, /healthz, /readyz,
-// /metrics) never reach this handler: internal/app sends them to the API.
+// /metrics) never reach this handler: internal/app sends them to the API. Every form post goes
+// through w.form, which bounds and parses its body.
 func (w *Web) routes() {
 	m := w.mux
 	static := http.FileServerFS(w.static)
@@ -16,43 +17,43 @@ func (w *Web) routes() {
 
 	// Signing in and out.
 	m.HandleFunc("GET /login", w.handleLoginForm)
-	m.HandleFunc("POST /login", w.handleLogin)
-	m.HandleFunc("POST /logout", w.handleLogout)
+	m.HandleFunc("POST /login", w.form(w.handleLogin))
+	m.HandleFunc("POST /logout", w.form(w.handleLogout))
 	m.HandleFunc("GET /login/2fa", w.handleTwoFactorForm)
-	m.HandleFunc("POST /login/2fa", w.handleTwoFactor)
-	m.HandleFunc("POST /login/2fa/email-code", w.handleTwoFactorEmailCode)
-	m.HandleFunc("POST /login/2fa/webauthn/options", w.handleTwoFactorWebAuthnOptions)
+	m.HandleFunc("POST /login/2fa", w.form(w.handleTwoFactor))
+	m.HandleFunc("POST /login/2fa/email-code", w.form(w.handleTwoFactorEmailCode))
+	m.HandleFunc("POST /login/2fa/webauthn/options", w.form(w.handleTwoFactorWebAuthnOptions))
 
 	// Recovery, confirmation and registration: one-time tokens are only consumed by POST.
 	m.HandleFunc("GET /forgot-password", w.handleForgotForm)
-	m.HandleFunc("POST /forgot-password", w.handleForgot)
+	m.HandleFunc("POST /forgot-password", w.form(w.handleForgot))
 	m.HandleFunc("GET /reset-password", w.handleResetForm)
-	m.HandleFunc("POST /reset-password", w.handleReset)
+	m.HandleFunc("POST /reset-password", w.form(w.handleReset))
 	m.HandleFunc("GET /confirm", w.handleConfirmForm)
-	m.HandleFunc("POST /confirm", w.handleConfirm)
-	m.HandleFunc("POST /confirm/resend", w.handleConfirmResend)
+	m.HandleFunc("POST /confirm", w.form(w.handleConfirm))
+	m.HandleFunc("POST /confirm/resend", w.form(w.handleConfirmResend))
 	m.HandleFunc("GET /register", w.handleRegisterForm)
-	m.HandleFunc("POST /register", w.handleRegister)
+	m.HandleFunc("POST /register", w.form(w.handleRegister))
 
 	// The signed-in account. Gates: anyAccount lets accounts that must change their password
 	// in; setupAccount also lets in accounts that must first set up a second factor, and
 	// fullAccount only accounts with neither restriction.
 	m.HandleFunc("GET /change-password", w.anyAccount(w.handleMustChangeForm))
-	m.HandleFunc("POST /change-password", w.anyAccount(w.handleMustChange))
+	m.HandleFunc("POST /change-password", w.form(w.anyAccount(w.handleMustChange)))
 	m.HandleFunc("GET /verify", w.setupAccount(w.handleVerifyForm))
-	m.HandleFunc("POST /verify", w.setupAccount(w.handleVerify))
+	m.HandleFunc("POST /verify", w.form(w.setupAccount(w.handleVerify)))
 	m.HandleFunc("GET /profile", w.setupAccount(w.handleProfile))
-	m.HandleFunc("POST /profile/password", w.setupAccount(w.handleProfilePassword))
-	m.HandleFunc("POST /profile/sessions/{id}/revoke", w.fullAccount(w.handleSessionRevoke))
-	m.HandleFunc("POST /profile/sessions/revoke-all", w.setupAccount(w.handleSessionsRevokeAll))
-	m.HandleFunc("POST /profile/api-keys", w.fullAccount(w.handleAPIKeyCreate))
-	m.HandleFunc("POST /profile/api-keys/{id}/revoke", w.fullAccount(w.handleAPIKeyRevoke))
+	m.HandleFunc("POST /profile/password", w.form(w.setupAccount(w.handleProfilePassword)))
+	m.HandleFunc("POST /profile/sessions/{id}/revoke", w.form(w.fullAccount(w.handleSessionRevoke)))
+	m.HandleFunc("POST /profile/sessions/revoke-all", w.form(w.setupAccount(w.handleSessionsRevokeAll)))
+	m.HandleFunc("POST /profile/api-keys", w.form(w.fullAccount(w.handleAPIKeyCreate)))
+	m.HandleFunc("POST /profile/api-keys/{id}/revoke", w.form(w.fullAccount(w.handleAPIKeyRevoke)))
 	w.twoFactorRoutes()
 	w.emailChangeRoutes()
 
 	// Team invitations: the mailed link opens this page.
 	m.HandleFunc("GET /invitations/accept", w.fullAccount(w.handleInvitationForm))
-	m.HandleFunc("POST /invitations/accept", w.fullAccount(w.handleInvitationAccept))
+	m.HandleFunc("POST /invitations/accept", w.form(w.fullAccount(w.handleInvitationAccept)))
 
 	m.HandleFunc("/", w.notFound)
 }

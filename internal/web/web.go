@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -224,8 +225,14 @@ func (w *Web) sessions(r *http.Request) *scs.SessionManager {
 	return w.plainSessions
 }
 
-// serveSession loads the page session and the principal, then routes.
+// serveSession loads the page session and the principal, then routes. Static files and the
+// logo need neither: a page pulls several of them, and each would cost a session read and an
+// authentication.
 func (w *Web) serveSession(rw http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; strings.HasPrefix(p, "/static/") || p == "/logo" || p == "/logo/mark" {
+		w.mux.ServeHTTP(rw, r)
+		return
+	}
 	m := w.sessions(r)
 	m.LoadAndSave(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), managerKey{}, m))
