@@ -125,6 +125,11 @@ func parseOIDCProviders(v string) ([]OIDCProvider, error) {
 		if seen[p.Name] {
 			return nil, accepts(at + ": names must be unique")
 		}
+		if p.Name == "saml" {
+			// SSO_ROLE_MAPPING's [saml] names the SAML provider; an OIDC provider of that name
+			// would make its rules apply to both.
+			return nil, accepts(at + ": the name saml is reserved for the SAML provider")
+		}
 		seen[p.Name] = true
 		if err := checkIssuer(p.Issuer); err != nil {
 			return nil, accepts(at + ": issuer " + err.Error())

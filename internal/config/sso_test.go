@@ -39,6 +39,7 @@ func TestSSOProviders(t *testing.T) {
 		"not json":       {`corp`, "invalid JSON"},
 		"unknown field":  {`[{"name":"a","issuer":"https://i","client_id":"c","secret":"x"}]`, "unknown field"},
 		"bad name":       {`[{"name":"Corp IdP","issuer":"https://i","client_id":"c"}]`, "lower-case"},
+		"reserved name":  {`[{"name":"saml","issuer":"https://i","client_id":"c"}]`, "reserved"},
 		"duplicate":      {`[{"name":"a","issuer":"https://i","client_id":"c"},{"name":"a","issuer":"https://j","client_id":"c"}]`, "unique"},
 		"plain http":     {`[{"name":"a","issuer":"http://idp.example.com","client_id":"c"}]`, "https"},
 		"no client":      {`[{"name":"a","issuer":"https://i"}]`, "client_id"},

@@ -61,6 +61,12 @@ func (h *handlers) samlACS(w http.ResponseWriter, r *http.Request) (err error) {
 		}
 	}()
 	if err := r.ParseForm(); err != nil {
+		if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			// 413 naming the field, as the API answers a body over its limit.
+			problem := fmt.Sprintf("the sign-in form exceeds %d bytes", mbe.Limit)
+			return h.page(w, r, &gatehouse.Error{Code: gatehouse.ETooLarge, Message: "SAMLResponse: " + problem,
+				Fields: map[string]string{"SAMLResponse": problem}, Err: err})
+		}
 		return h.page(w, r, gatehouse.Wrap(gatehouse.EInvalid, err, "the sign-in form could not be read"))
 	}
 	encoded := r.PostForm.Get("SAMLResponse")

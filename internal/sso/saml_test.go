@@ -354,3 +354,57 @@ func TestSAMLPanicRecovered(t *testing.T) {
 		}
 	})
 }
+
+// TestSAMLACSBadInput posts malformed, missing and oversized forms to the assertion consumer:
+// each is answered with a 4xx naming SAMLResponse (or refused as a sign-in), and nothing changes.
+func TestSAMLACSBadInput(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db config.DB) {
+		i := startIdP(t)
+		e := newEnv(t, db, envOptions{license: enterprise(), saml: samlConfig(i)})
+		i.registerSP(t, e)
+		post := func(b *browser, form url.Values) page {
+			t.Helper()
+			req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, e.srv.URL+"/sso/saml/acs", strings.NewReader(form.Encode()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Accept", "application/json")
+			return e.send(b.Client, req)
+		}
+		for _, tc := range []struct {
+			name   string
+			form   url.Values
+			status int
+		}{
+			{name: "missing", form: url.Values{"RelayState": {"x"}}, status: http.StatusBadRequest},
+			{name: "oversized", form: url.Values{"SAMLResponse": {strings.Repeat("A", 600<<10)}}, status: http.StatusRequestEntityTooLarge},
+		} {
+			b := e.browser()
+			startSAML(t, e, b)
+			p := post(b, tc.form)
+			env := p.envelope(t)
+			if p.status != tc.status || env.Error == nil || env.Error.Fields["SAMLResponse"] == "" {
+				t.Errorf("%s: %d, want %d naming SAMLResponse\n%s", tc.name, p.status, tc.status, p.body)
+			}
+		}
+		for name, value := range map[string]string{
+			"not base64":   "!!! ☃ not base64 \u202e",
+			"not XML":      base64.StdEncoding.EncodeToString([]byte("\x00\xff not xml")),
+			"not Response": base64.StdEncoding.EncodeToString([]byte(`<x xmlns="urn:example">` + strings.Repeat("ü", 1000) + `</x>`)),
+		} {
+			b := e.browser()
+			start := startSAML(t, e, b)
+			p := post(b, url.Values{"SAMLResponse": {value}, "RelayState": {start.Query().Get("RelayState")}})
+			if env := p.envelope(t); p.status != http.StatusUnauthorized || env.Error == nil || env.Error.Code != "sso_failed" {
+				t.Errorf("%s: %d\n%s", name, p.status, p.body)
+			}
+		}
+		if e.sessions.count() != 0 {
+			t.Fatalf("%d sessions established by bad input", e.sessions.count())
+		}
+		if n, _ := e.st.CountUsers(context.Background()); n != 0 {
+			t.Fatalf("%d users created by bad input", n)
+		}
+	})
+}
