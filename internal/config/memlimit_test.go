@@ -22,8 +22,10 @@ func TestMemoryLimit(t *testing.T) {
 		{"16384KiB", 16 << 20, true},
 		{"33554432", 32 << 20, true},
 		{"33554432B", 32 << 20, true},
-		{"1MiB", 0, false}, // below 8 MiB: surely a mistyped unit
-		{"64MB", 0, false}, // not a unit Go's GOMEMLIMIT knows
+		{"8MiB", 8 << 20, true}, // the documented minimum
+		{"8388607", 0, false},   // one byte below it
+		{"1MiB", 0, false},      // below 8 MiB: surely a mistyped unit
+		{"64MB", 0, false},      // not a unit Go's GOMEMLIMIT knows
 		{"-64MiB", 0, false},
 		{"MiB", 0, false},
 		{"64 MiB", 0, false},

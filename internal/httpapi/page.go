@@ -31,8 +31,13 @@ type Page struct {
 // allowed (besides limit and cursor): an unknown filter is a 400, not silently ignored.
 func ParsePage(r *http.Request, allowed ...string) (Page, error) {
 	q := r.URL.Query()
-	for k := range q {
+	for k, vs := range q {
 		if k == "limit" || k == "cursor" {
+			// Which of two limits or cursors the client meant is unclear; the first one could
+			// page through a different list than the client thinks.
+			if len(vs) > 1 {
+				return Page{}, gatehouse.FieldError(k, "must be given at most once")
+			}
 			continue
 		}
 		known := false

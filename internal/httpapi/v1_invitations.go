@@ -98,12 +98,8 @@ func (s *server) handleInvitations(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	page, err := ParsePage(r)
+	page, after, err := IDPage(r)
 	if err != nil {
-		return err
-	}
-	var after int64
-	if err := page.DecodeCursor(&after); err != nil {
 		return err
 	}
 	invs, err := s.store.PendingInvitations(r.Context(), teamID, after, page.Limit)
@@ -116,8 +112,8 @@ func (s *server) handleInvitations(w http.ResponseWriter, r *http.Request) error
 		out[i] = invitationData(inv, now)
 	}
 	next := ""
-	if len(invs) == page.Limit {
-		next = EncodeCursor(invs[len(invs)-1].ID)
+	if len(invs) > 0 {
+		next = NextIDCursor(len(invs), page.Limit, invs[len(invs)-1].ID)
 	}
 	return RespondPage(w, r, out, page.Limit, next)
 }
