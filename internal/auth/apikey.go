@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"gatehouse"
@@ -110,8 +109,8 @@ func (s *Service) CreateAPIKey(ctx context.Context, p *gatehouse.Principal, in A
 		problems["name"] = "is required"
 	case utf8.RuneCountInString(name) > APIKeyNameMax:
 		problems["name"] = fmt.Sprintf("must be at most %d characters", APIKeyNameMax)
-	case strings.ContainsFunc(name, unicode.IsControl):
-		problems["name"] = "must not contain control characters"
+	case gatehouse.DisplayTextProblem(name, false) != "":
+		problems["name"] = gatehouse.DisplayTextProblem(name, false)
 	}
 	scopes, problem := keyScopes(in.Scopes, allowed, p.Scopes)
 	if problem != "" {

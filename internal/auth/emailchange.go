@@ -41,7 +41,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, p *gatehouse.Principal
 	if u.SSOOnly {
 		return gatehouse.Errorf(gatehouse.EForbidden, "this account signs in through single sign-on; its address comes from the identity provider")
 	}
-	next, err := ValidateEmail("new_email", newEmail)
+	next, err := ValidateNewEmail("new_email", newEmail)
 	if err != nil {
 		return err
 	}
@@ -61,14 +61,13 @@ func (s *Service) RequestEmailChange(ctx context.Context, p *gatehouse.Principal
 	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditEmailChangeRequested, SubjectID: idPtr(u.ID), ActorID: idPtr(u.ID), Email: u.Email,
 		Detail: "to " + next}, c)
 	notice := mail.EmailChangeNotice{NewEmail: next, At: s.now(), Link: s.url("/profile")}
-	_, err = s.store.UserByEmail(ctx, next)
-	switch gatehouse.ErrorCode(err) {
-	case "":
+	taken, err := s.emailUnavailable(ctx, next, u.ID)
+	if err != nil {
+		return err
+	}
+	if taken {
 		s.send(ctx, u.Email, notice) // taken: the same notice, and no link (see above)
 		return nil
-	case gatehouse.ENotFound:
-	default:
-		return err
 	}
 	tok, code := randomToken(32), newCode()
 	if err := s.store.CreateActionToken(ctx, store.ActionToken{
@@ -116,4 +115,18 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, tok string, c Client) 
 	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditEmailChanged, SubjectID: idPtr(u.ID), ActorID: idPtr(u.ID), Email: u.Email,
 		Detail: "from " + ch.OldEmail}, c)
 	return u, nil
+}
+
+// emailUnavailable reports whether another account has the address, or one that looks like it
+// (UTS #39 skeleton, see store.EmailSkeleton).
+func (s *Service) emailUnavailable(ctx context.Context, email string, self int64) (bool, error) {
+	_, err := s.store.UserByEmail(ctx, email)
+	switch gatehouse.ErrorCode(err) {
+	case "":
+		return true, nil
+	case gatehouse.ENotFound:
+		return s.store.EmailConfusable(ctx, email, self)
+	default:
+		return false, err
+	}
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 
 	"gatehouse"
 	"gatehouse/internal/mail"
@@ -18,7 +19,7 @@ func (s *Service) Register(ctx context.Context, email, password string, c Client
 	if !s.opts.Registerable {
 		return errRegistrationDisabled
 	}
-	email, err := ValidateEmail("email", email)
+	email, err := ValidateNewEmail("email", email)
 	if err != nil {
 		return err
 	}
@@ -45,6 +46,13 @@ func (s *Service) Register(ctx context.Context, email, password string, c Client
 		u.ConfirmedAt = &now
 	}
 	err = s.store.CreateUser(ctx, u)
+	if ge, ok := errors.AsType[*gatehouse.Error](err); ok && ge.Reason == store.ReasonEmailConfusable {
+		// An address that looks like another account's (UTS #39) gets no account, and the same
+		// answer as any registration, so that registering look-alikes does not tell who has an
+		// account. Nothing is mailed: the look-alike's owner asked for it, the other did not.
+		s.log.Warn("registration refused: address confusable with an existing account", "email", email)
+		return nil
+	}
 	if gatehouse.ErrorCode(err) == gatehouse.EConflict {
 		if s.mailer != nil {
 			s.send(ctx, email, mail.AlreadyRegistered{LoginLink: s.url("/login"), ResetLink: s.url("/forgot-password")})
@@ -126,7 +134,7 @@ func (s *Service) ResendConfirmation(ctx context.Context, email string, c Client
 // CreateUser creates an account on behalf of an administrator or the command line. The
 // password must pass the policy; confirmed marks the address confirmed.
 func (s *Service) CreateUser(ctx context.Context, email, password string, roles []gatehouse.Role, confirmed bool) (*gatehouse.User, error) {
-	email, err := ValidateEmail("email", email)
+	email, err := ValidateNewEmail("email", email)
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ func (s *Service) AdminCreateUser(ctx context.Context, p *gatehouse.Principal, i
 	if err := rbac.Decide(p, rbac.ActUsersCreate, ""); err != nil {
 		return nil, err
 	}
-	email, err := ValidateEmail("email", in.Email)
+	email, err := ValidateNewEmail("email", in.Email)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func (s *Service) AdminUpdateUser(ctx context.Context, p *gatehouse.Principal, i
 		return nil, err
 	}
 	if ch.Email != nil {
-		email, err := ValidateEmail("email", *ch.Email)
+		email, err := ValidateNewEmail("email", *ch.Email)
 		if err != nil {
 			return nil, err
 		}

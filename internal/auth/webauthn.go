@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -222,8 +221,8 @@ func webAuthnName(name string) (string, error) {
 		return webAuthnDefaultName, nil
 	case utf8.RuneCountInString(name) > WebAuthnNameMax:
 		return "", gatehouse.FieldError("name", fmt.Sprintf("must be at most %d characters", WebAuthnNameMax))
-	case strings.ContainsFunc(name, unicode.IsControl):
-		return "", gatehouse.FieldError("name", "must not contain control characters")
+	case gatehouse.DisplayTextProblem(name, false) != "":
+		return "", gatehouse.FieldError("name", gatehouse.DisplayTextProblem(name, false))
 	}
 	return name, nil
 }

@@ -77,14 +77,25 @@ func redactedURI(u *url.URL) string {
 	return p + "?" + strings.Join(parts, "&")
 }
 
-// isSecretParam names query parameters whose values are credentials: one-time tokens in links
-// (token=), OAuth/OIDC tokens and authorization codes, and anything calling itself a password or
-// secret.
+// RedactedURI is redactedURI for the page transport's access log, so that both logs redact the
+// same parameters.
+func RedactedURI(u *url.URL) string { return redactedURI(u) }
+
+// secretParamWords are the parts of a query parameter name that mark its value as a credential:
+// one-time tokens in links (token=), OAuth/OIDC tokens and authorization codes, API keys, client
+// secrets, passwords and signatures (SAML's Signature=, presigned URLs' sig=). Matching a part
+// rather than whole names errs on the side of redacting: a log line loses a harmless value
+// (a "keyword" parameter) rather than keep a credential.
+var secretParamWords = []string{"token", "key", "secret", "password", "code", "sig"}
+
+// isSecretParam reports whether a query parameter's value is redacted from the access logs: its
+// name contains one of secretParamWords, case-insensitively.
 func isSecretParam(name string) bool {
 	name = strings.ToLower(name)
-	switch name {
-	case "token", "code", "password", "secret", "client_secret":
-		return true
+	for _, w := range secretParamWords {
+		if strings.Contains(name, w) {
+			return true
+		}
 	}
-	return strings.HasSuffix(name, "_token")
+	return false
 }

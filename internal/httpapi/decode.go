@@ -40,17 +40,57 @@ func Decode(r *http.Request, dst any) error {
 	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
 		return err
 	}
-	if rv := reflect.ValueOf(dst); rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return gatehouse.Errorf(gatehouse.EInternal, "httpapi.Decode needs a non-nil pointer, got %T", dst)
+	if err := checkDst(dst); err != nil {
+		return err
 	}
 	body, err := readBody(r)
 	if err != nil {
 		return err
 	}
+	return decodeBody(body, dst)
+}
+
+// DecodeOptional is Decode for routes whose body is optional (logout): an absent or empty body
+// (whitespace only), whatever its Content-Type, leaves dst untouched and reports false. Any other
+// body follows Decode's rules.
+func DecodeOptional(r *http.Request, dst any) (bool, error) {
+	if err := checkDst(dst); err != nil {
+		return false, err
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return false, nil
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return false, err
+	}
+	if len(bytes.TrimLeft(body, " \t\r\n")) == 0 {
+		return false, nil
+	}
+	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+		return false, err
+	}
+	return true, decodeBody(body, dst)
+}
+
+func checkDst(dst any) error {
+	if rv := reflect.ValueOf(dst); rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return gatehouse.Errorf(gatehouse.EInternal, "httpapi.Decode needs a non-nil pointer, got %T", dst)
+	}
+	return nil
+}
+
+// decodeBody applies the body rules to a body already read.
+func decodeBody(body []byte, dst any) error {
 	// The scan checks what unmarshaling cannot (NUL characters) and reports syntax problems
 	// before any semantic one, so a typo is not misreported as an unknown field.
 	if err := scanJSON(body); err != nil {
 		return err
+	}
+	// A top-level null would leave dst untouched and pass as an empty request; it is refused
+	// like any other value of the wrong type ([] or 42 where an object is expected).
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == 'n' {
+		return gatehouse.Errorf(gatehouse.EInvalid, "request body %s", nullProblem(reflect.TypeOf(dst).Elem()))
 	}
 	if err := json.Unmarshal(body, dst, json.RejectUnknownMembers(true)); err != nil {
 		return unmarshalProblem(err)
@@ -59,6 +99,20 @@ func Decode(r *http.Request, dst any) error {
 		return v.Validate()
 	}
 	return nil
+}
+
+// nullProblem says what a top-level value of type t should have been instead of null.
+func nullProblem(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "must be an object, not null"
+	case reflect.Slice, reflect.Array:
+		return "must be an array, not null"
+	}
+	return "must not be null"
 }
 
 // checkContentType accepts application/json with no parameter other than charset=utf-8.

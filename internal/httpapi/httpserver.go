@@ -19,8 +19,8 @@ const (
 )
 
 // NewHTTPServer returns an http.Server for h with Gatehouse's timeouts and protocols. With tls set
-// it offers HTTP/1.1 and HTTP/2 (negotiated by ALPN; the caller sets TLSConfig and calls
-// ListenAndServeTLS). Without, it serves HTTP/1.1 and unencrypted HTTP/2 with prior knowledge
+// it offers HTTP/1.1 and HTTP/2 (negotiated by ALPN) with TLSConfig (TLS 1.2+, AEAD suites only);
+// the caller adds the certificate or calls ServeTLS with its files. Without, it serves HTTP/1.1 and unencrypted HTTP/2 with prior knowledge
 // (h2c, as behind a proxy that speaks HTTP/2 to its backends); Upgrade-based h2c is not supported.
 //
 // The caller may set ErrorLog (for example slog.NewLogLogger) so that net/http's own messages join
@@ -33,7 +33,7 @@ func NewHTTPServer(addr string, h http.Handler, tls bool) *http.Server {
 	} else {
 		protocols.SetUnencryptedHTTP2(true)
 	}
-	return &http.Server{
+	srv := &http.Server{
 		Addr:              addr,
 		Handler:           h,
 		ReadHeaderTimeout: ReadHeaderTimeout,
@@ -43,4 +43,8 @@ func NewHTTPServer(addr string, h http.Handler, tls bool) *http.Server {
 		MaxHeaderBytes:    MaxHeaderBytes,
 		Protocols:         &protocols,
 	}
+	if tls {
+		srv.TLSConfig = TLSConfig()
+	}
+	return srv
 }

@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -183,5 +184,47 @@ func TestLatePanicAbortsResponse(t *testing.T) {
 	}
 	if rec := ts.logs.find(t, "request failed"); rec["response_started"] != true || rec["stack"] == nil {
 		t.Errorf("log record = %v", rec)
+	}
+}
+
+// TestTLSAEADOnly: the server's TLS configuration offers TLS 1.2 with AEAD suites only, and a
+// real client offering nothing but a CBC suite is refused in the handshake.
+func TestTLSAEADOnly(t *testing.T) {
+	cert, pool := selfSignedCert(t)
+	srv := NewHTTPServer("127.0.0.1:0", newTestServer(t, nil).handler, true)
+	if srv.TLSConfig == nil || srv.TLSConfig.MinVersion != tls.VersionTLS12 || len(srv.TLSConfig.CipherSuites) == 0 {
+		t.Fatalf("TLSConfig = %+v", srv.TLSConfig)
+	}
+	for _, id := range srv.TLSConfig.CipherSuites {
+		name := tls.CipherSuiteName(id)
+		if !strings.Contains(name, "_GCM_") && !strings.Contains(name, "CHACHA20_POLY1305") {
+			t.Errorf("non-AEAD suite offered: %s", name)
+		}
+	}
+	srv.TLSConfig.Certificates = []tls.Certificate{cert}
+	ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.ServeTLS(ln, "", "") }()
+	defer srv.Close()
+
+	handshake := func(suite uint16) error {
+		conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{
+			RootCAs: pool, MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{suite},
+		})
+		if err == nil {
+			_ = conn.Close()
+		}
+		return err
+	}
+	for _, cbc := range []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+		tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256} {
+		if err := handshake(cbc); err == nil {
+			t.Errorf("handshake offering only %s succeeded", tls.CipherSuiteName(cbc))
+		}
+	}
+	if err := handshake(tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256); err != nil {
+		t.Errorf("AEAD handshake: %v", err)
 	}
 }

@@ -111,7 +111,7 @@ func TestRedactedURI(t *testing.T) {
 		"/a?to%6Ben=abc":                   "/a?to%6Ben=REDACTED",
 		"/a?x=1&access_token=a&id_token=b": "/a?x=1&access_token=REDACTED&id_token=REDACTED",
 		"/a?code=c&state=s":                "/a?code=REDACTED&state=s",
-		"/a?password=p&mytoken=m":          "/a?password=REDACTED&mytoken=m",
+		"/a?password=p&mytoken=m":          "/a?password=REDACTED&mytoken=REDACTED",
 		"/a%20b?token=a=b":                 "/a%20b?token=REDACTED",
 	}
 	for in, want := range tests {

@@ -20,7 +20,12 @@ func (s *server) routes() []Route {
 		// API v1.
 		{Pattern: "GET /api/v1/health", Handler: s.handleHealth},
 		{Pattern: "GET /api/v1/ready", Handler: s.handleReady},
-		{Pattern: "GET /api/v1/version", Handler: s.handleVersion},
+	}
+	if s.auth != nil {
+		// Anyone may ask; an admin's token adds the Go version and build details.
+		routes = append(routes, Route{Pattern: "GET /api/v1/version", Handler: s.handleVersion, Auth: OptionalAuthMayChangePassword})
+	} else {
+		routes = append(routes, Route{Pattern: "GET /api/v1/version", Handler: s.handleVersion})
 	}
 	if s.auth != nil {
 		routes = append(routes, s.authRoutes()...)

@@ -174,14 +174,14 @@ func NewServer(deps Deps, opts ...Option) http.Handler {
 	// sits outside the access log and metrics so a panic in them is still answered, yet those two
 	// still see the 500 because they record in deferred calls; the body limit is in force before
 	// any handler reads; version headers are set before the handler writes.
-	s.handler = s.prepare(
+	s.handler = s.strictTransport(s.prepare(
 		s.requestID(
 			s.recoverPanics(
 				s.accessLog(
 					s.instrument(
 						s.limitBody(
 							s.apiVersion(
-								http.HandlerFunc(s.dispatch))))))))
+								http.HandlerFunc(s.dispatch)))))))))
 	return s
 }
 

@@ -98,11 +98,11 @@ func (s *server) handleRefresh(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) handleLogout(w http.ResponseWriter, r *http.Request) error {
+	// The body is optional: an empty one signs out the bearer token's session, whatever
+	// Content-Type came with it (clients often send application/json on every POST).
 	var req refreshRequest
-	if r.ContentLength != 0 || r.Header.Get("Content-Type") != "" {
-		if err := Decode(r, &req); err != nil {
-			return err
-		}
+	if _, err := DecodeOptional(r, &req); err != nil {
+		return err
 	}
 	if err := s.auth.Logout(r.Context(), req.RefreshToken, gatehouse.PrincipalFrom(r.Context()), s.client(r)); err != nil {
 		return err

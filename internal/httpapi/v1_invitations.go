@@ -69,7 +69,7 @@ type invitationRequest struct {
 // Validate reports every problem with the address and the role at once.
 func (req *invitationRequest) Validate() error {
 	var p Problems
-	email, err := auth.ValidateEmail("email", req.Email)
+	email, err := auth.ValidateNewEmail("email", req.Email)
 	if err != nil {
 		p.Add("email", gatehouse.ErrorFields(err)["email"])
 	}

@@ -61,7 +61,13 @@ func (s *Store) ChangeEmailWithToken(ctx context.Context, hash, newStamp string,
 		if taken {
 			return errEmailTaken(nil)
 		}
+		if confusable, err := confusableTaken(ctx, tx, next, u.ID); err != nil {
+			return err
+		} else if confusable {
+			return errEmailConfusable("new_email")
+		}
 		_, err = tx.NewUpdate().Model((*userRow)(nil)).Set("email = ?", next).Set("email_lower = ?", NormalizeEmail(next)).
+			Set("email_skeleton = ?", EmailSkeleton(next)).
 			Set("confirmed_at = ?", now).Set("security_stamp = ?", newStamp).Set("updated_at = ?", now).
 			Where("id = ?", u.ID).Exec(ctx)
 		if err != nil {

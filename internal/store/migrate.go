@@ -126,6 +126,9 @@ func (s *Store) Migrate(ctx context.Context) ([]int64, error) {
 	if err != nil {
 		return applied, fmt.Errorf("store: migrate up: %w", err)
 	}
+	if err := s.backfillEmailSkeletons(ctx); err != nil {
+		return applied, err
+	}
 	return applied, nil
 }
 

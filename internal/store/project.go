@@ -48,6 +48,12 @@ func validateProject(p *Project) error {
 	case len([]rune(p.Description)) > 2000:
 		return gatehouse.FieldError("description", "must be at most 2000 characters")
 	}
+	if problem := gatehouse.DisplayTextProblem(p.Name, false); problem != "" {
+		return gatehouse.FieldError("name", problem)
+	}
+	if problem := gatehouse.DisplayTextProblem(p.Description, true); problem != "" {
+		return gatehouse.FieldError("description", problem)
+	}
 	return nil
 }
 

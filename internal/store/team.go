@@ -45,6 +45,12 @@ func validateTeam(t *gatehouse.Team) error {
 	case len([]rune(t.Description)) > 2000:
 		return gatehouse.FieldError("description", "must be at most 2000 characters")
 	}
+	if problem := gatehouse.DisplayTextProblem(t.Name, false); problem != "" {
+		return gatehouse.FieldError("name", problem)
+	}
+	if problem := gatehouse.DisplayTextProblem(t.Description, true); problem != "" {
+		return gatehouse.FieldError("description", problem)
+	}
 	return nil
 }
 

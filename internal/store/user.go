@@ -20,6 +20,7 @@ type userRow struct {
 	ID                 int64      `bun:"id,pk,autoincrement"`
 	Email              string     `bun:"email"`
 	EmailLower         string     `bun:"email_lower"`
+	EmailSkeleton      *string    `bun:"email_skeleton"` // EmailSkeleton; NULL only before the start-up backfill
 	PasswordHash       string     `bun:"password_hash"`
 	PasswordScheme     string     `bun:"password_scheme"`
 	Active             bool       `bun:"active"`
@@ -102,8 +103,16 @@ func (s *Store) createUser(ctx context.Context, tx bun.Tx, u *gatehouse.User) er
 	if u.SecurityStamp == "" {
 		u.SecurityStamp = NewSecurityStamp()
 	}
+	// An address that looks like another account's is refused (UTS #39 skeleton): such an account
+	// exists only to be mistaken for the other one, by its owner, its team mates or an admin.
+	if confusable, err := confusableTaken(ctx, tx, u.Email, 0); err != nil {
+		return err
+	} else if confusable {
+		return errEmailConfusable("email")
+	}
+	skeleton := EmailSkeleton(u.Email)
 	row := &userRow{
-		Email: u.Email, EmailLower: NormalizeEmail(u.Email), PasswordHash: u.PasswordHash,
+		Email: u.Email, EmailLower: NormalizeEmail(u.Email), EmailSkeleton: &skeleton, PasswordHash: u.PasswordHash,
 		PasswordScheme: u.PasswordScheme, Active: u.Active, ConfirmedAt: utcPtr(u.ConfirmedAt),
 		SecurityStamp: u.SecurityStamp, MustChangePassword: u.MustChangePassword,
 		SSOOnly: u.SSOOnly, CreatedAt: now, UpdatedAt: now,

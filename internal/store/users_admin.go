@@ -275,7 +275,13 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch UserChange, check P
 		q := tx.NewUpdate().Model((*userRow)(nil)).Where("id = ?", id)
 		changed := false
 		if ch.Email != nil && *ch.Email != cur.Email {
-			q = q.Set("email = ?", *ch.Email).Set("email_lower = ?", NormalizeEmail(*ch.Email))
+			if confusable, err := confusableTaken(ctx, tx, *ch.Email, id); err != nil {
+				return err
+			} else if confusable {
+				return errEmailConfusable("email")
+			}
+			q = q.Set("email = ?", *ch.Email).Set("email_lower = ?", NormalizeEmail(*ch.Email)).
+				Set("email_skeleton = ?", EmailSkeleton(*ch.Email))
 			next.Email, changed = *ch.Email, true
 		}
 		if ch.Active != nil && *ch.Active != cur.Active {

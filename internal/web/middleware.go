@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"gatehouse/internal/httpapi"
 )
 
 // contentSecurityPolicy allows nothing but this origin's own files: no inline script (the one
@@ -76,8 +78,8 @@ type logState struct{ userID int64 }
 
 type logStateKey struct{}
 
-// accessLog logs one line per page request. It logs the path only: queries carry reset,
-// confirmation and invitation tokens.
+// accessLog logs one line per page request. Queries carry reset, confirmation and invitation
+// tokens, SSO codes and SAML signatures: their values are redacted exactly as in the API's log.
 func (w *Web) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -88,7 +90,7 @@ func (w *Web) accessLog(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", status, "duration_ms", time.Since(start).Milliseconds()}
+		attrs := []any{"method", r.Method, "path", httpapi.RedactedURI(r.URL), "status", status, "duration_ms", time.Since(start).Milliseconds()}
 		if st.userID != 0 {
 			attrs = append(attrs, "user_id", st.userID)
 		}

@@ -95,3 +95,17 @@ func TestStaticFilesSkipSession(t *testing.T) {
 		t.Error("the page after the logout did not end the page session")
 	}
 }
+
+// TestStaticNoDirectoryListing: /static/ serves files, never a listing of a directory.
+func TestStaticNoDirectoryListing(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	b := s.browser()
+	// The mux redirects /static and /static/./ to /static/, which is a 404 like every directory.
+	for _, p := range []string{"/static/", "/static/nope.css", "/static/app.css/"} {
+		r := b.get(p)
+		if r.status != http.StatusNotFound || strings.Contains(r.body, "webauthn.js") {
+			t.Errorf("GET %s = %d:\n%s", p, r.status, excerpt(r.body))
+		}
+	}
+	b.expect(b.get("/static/app.css"), http.StatusOK, "")
+}

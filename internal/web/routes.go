@@ -1,7 +1,10 @@
 package web
 
 import (
+	"io/fs"
 	"net/http"
+	"path"
+	"strings"
 )
 
 // routes is the whole page surface. API paths (/api/, /.well-known/, /healthz, /readyz,
@@ -9,7 +12,7 @@ import (
 // through w.form, which bounds and parses its body.
 func (w *Web) routes() {
 	m := w.mux
-	static := http.FileServerFS(w.static)
+	static := w.filesOnly(http.FileServerFS(w.static))
 	m.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(static, "public, max-age=3600")))
 	m.HandleFunc("GET /logo", w.handleLogo)
 	m.HandleFunc("GET /logo/mark", w.handleLogoMark)
@@ -56,6 +59,23 @@ func (w *Web) routes() {
 	m.HandleFunc("POST /invitations/accept", w.form(w.fullAccount(w.handleInvitationAccept)))
 
 	m.HandleFunc("/", w.notFound)
+}
+
+// filesOnly serves the static files and nothing else: a directory (including /static/ itself)
+// is the HTML 404, not http.FileServer's listing, so the set of assets cannot be enumerated.
+func (w *Web) filesOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+		if name == "" || strings.HasSuffix(r.URL.Path, "/") {
+			w.notFound(rw, r)
+			return
+		}
+		if fi, err := fs.Stat(w.static, name); err != nil || fi.IsDir() {
+			w.notFound(rw, r)
+			return
+		}
+		h.ServeHTTP(rw, r)
+	})
 }
 
 func cacheFor(h http.Handler, policy string) http.Handler {
