@@ -326,4 +326,3 @@ func TestAccessLogRedactsSecrets(t *testing.T) {
 		}
 	})
 }
-
