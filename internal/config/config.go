@@ -68,6 +68,7 @@ type License struct {
 
 // Security holds the account settings, under Flask-Security-Too's SECURITY_* names.
 type Security struct {
+	Profile                  string // SECURITY_PROFILE: "default" or "asvs-l2" (see profile.go)
 	BcryptCost               int
 	PasswordSalt             string // empty: generated at first start and stored in the database
 	PasswordLengthMin        int

@@ -218,3 +218,42 @@ func TestLicenseSettings(t *testing.T) {
 		t.Fatalf("key without server: %v", err)
 	}
 }
+
+// TestSecurityProfileASVSL2: SECURITY_PROFILE=asvs-l2 changes the defaults ASVS Level 2 asks
+// for, and a variable set explicitly still wins over the preset.
+func TestSecurityProfileASVSL2(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	def, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, err := Load(env(map[string]string{"SECURITY_PROFILE": "asvs-l2"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.Security.Profile != ProfileDefault || l2.Security.Profile != ProfileASVSL2 {
+		t.Errorf("profiles = %q, %q", def.Security.Profile, l2.Security.Profile)
+	}
+	s := l2.Security
+	if s.RefreshMaxAge != 12*time.Hour || s.RefreshMaxIdle != 30*time.Minute || s.RememberDuration != 12*time.Hour ||
+		s.TwoFactorRememberFor != 12*time.Hour || s.Freshness != 15*time.Minute || s.TwoFactorRequired != "admins" ||
+		s.PasswordLengthMin < 12 || s.LockoutAfter != 0 {
+		t.Errorf("asvs-l2 security = %+v", s)
+	}
+	if def.Security.TwoFactorRequired != "none" || def.Security.RefreshMaxIdle != 7*24*time.Hour {
+		t.Errorf("the default profile changed: %+v", def.Security)
+	}
+	// Explicit settings win over the preset.
+	mixed, err := Load(env(map[string]string{"SECURITY_PROFILE": "asvs-l2", "SECURITY_TWO_FACTOR_REQUIRED": "all",
+		"SECURITY_REFRESH_MAX_IDLE": "1 hour", "SECURITY_FRESHNESS": "5m"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mixed.Security.TwoFactorRequired != "all" || mixed.Security.RefreshMaxIdle != time.Hour || mixed.Security.Freshness != 5*time.Minute ||
+		mixed.Security.RefreshMaxAge != 12*time.Hour {
+		t.Errorf("explicit settings with the preset = %+v", mixed.Security)
+	}
+	if _, err := Load(env(map[string]string{"SECURITY_PROFILE": "paranoid"})); err == nil || !strings.Contains(err.Error(), "SECURITY_PROFILE") {
+		t.Errorf("unknown profile: %v", err)
+	}
+}

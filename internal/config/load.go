@@ -38,6 +38,7 @@ func Defaults() *Config {
 			PasswordLengthMin:       8,
 			PasswordComplexity:      "zxcvbn",
 			ZxcvbnMinimumScore:      3,
+			Profile:                 ProfileDefault,
 			ConfirmEmailWithin:      48 * time.Hour,
 			Changeable:              true,
 			Recoverable:             true,
@@ -68,6 +69,9 @@ func Defaults() *Config {
 // returns *Error listing every invalid variable at once.
 func Load(getenv func(string) string) (*Config, error) {
 	c := Defaults()
+	// The profile changes defaults only, so it applies before any variable is read and every
+	// variable set explicitly overrides it.
+	applyProfile(c, strings.TrimSpace(getenv("SECURITY_PROFILE")))
 	var problems []Problem
 	for _, v := range vars {
 		raw, present, err := lookup(getenv, v)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 	"sync"
 	"time"
 
@@ -235,9 +236,14 @@ func stringsClaim(raw json.RawMessage) []string {
 	return nil
 }
 
+// truncate shortens s to at most n bytes plus an ellipsis, cutting at a character boundary so
+// that text echoed from a request (an IdP's error parameter) stays valid UTF-8.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }
