@@ -151,7 +151,9 @@ var vars = []Var{
 			return nil
 		}},
 	{Name: "SECURITY_PROFILE", Default: "default", Doc: "`default`, or `asvs-l2`: the stricter defaults OWASP ASVS 4.0.3 Level 2 asks for (sessions of at most 12 hours and 30 minutes idle, \"remember me\" and \"remember this device\" 12 hours, SECURITY_FRESHNESS 15 minutes, SECURITY_TWO_FACTOR_REQUIRED `admins`, passwords of at least 12 characters, no lockout). Variables set explicitly still win. See [security.md](security.md#security-profile-asvs-l2).",
-		set: func(c *Config, v string) error { return oneOf(&c.Security.Profile, strings.TrimSpace(v), ProfileDefault, ProfileASVSL2) }},
+		set: func(c *Config, v string) error {
+			return oneOf(&c.Security.Profile, strings.TrimSpace(v), ProfileDefault, ProfileASVSL2)
+		}},
 	{Name: "SECURITY_BCRYPT_COST", Default: "12", Doc: "bcrypt cost for new password hashes; existing hashes are rehashed at the next successful login when it changes.",
 		set: func(c *Config, v string) error { return intIn(&c.Security.BcryptCost, v, 10, 16) }},
 	{Name: "SECURITY_PASSWORD_SALT", Doc: "Secret key of the HMAC applied to passwords before bcrypt (Flask-Security's scheme; use the same value to import a Flask-Security user table). Default: generated at first start and stored in the database.", File: true, Secret: true,
