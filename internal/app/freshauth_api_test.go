@@ -269,3 +269,50 @@ func authTime(t *testing.T, jwt string) int64 {
 	}
 	return int64(v)
 }
+
+// The auth_time claim is the sign-in's, refreshes keep it, and POST /api/v1/auth/reauth
+// renews it (for the session, so the older access token counts as fresh too). A viewer, whose
+// every token is read-only, can still protect the account; an API key cannot re-authenticate.
+func TestReauthRenewsAuthTime(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db config.DB) {
+		cfg := testConfig(db)
+		cfg.Security.Freshness = freshness
+		e := start(t, cfg, false)
+		e.createUser("maint@example.com", strongPassword, "maintainer")
+		e.createUser("viewer@example.com", strongPassword, "viewer")
+		signedIn := e.clock.Now().Unix()
+		tk := e.login("maint@example.com", strongPassword)
+		if at := authTime(t, tk.AccessToken); at != signedIn {
+			t.Fatalf("auth_time %d, want the sign-in time %d", at, signedIn)
+		}
+		key := e.createKey(tk.AccessToken, map[string]any{"name": "k", "scopes": []string{"read", "write"}})
+		e.clock.Advance(freshness + time.Second)
+		e.expect(e.do("POST", "/api/v1/me/2fa/totp", tk.AccessToken, nil), http.StatusForbidden, "reauthentication_required")
+
+		e.expectNamed(e.do("POST", "/api/v1/auth/reauth", tk.AccessToken, map[string]string{"password": "wrong password 1"}), http.StatusForbidden, "forbidden", "password")
+		e.expect(e.do("POST", "/api/v1/auth/reauth", key.Secret, map[string]string{"password": strongPassword}), http.StatusForbidden, "session_required")
+		r := e.do("POST", "/api/v1/auth/reauth", tk.AccessToken, map[string]string{"password": strongPassword})
+		e.expect(r, http.StatusOK, "")
+		var re tokens
+		r.data(t, &re)
+		renewed := e.clock.Now().Unix()
+		if authTime(t, re.AccessToken) != renewed || re.Scope != tk.Scope {
+			t.Fatalf("reauth answer: %s", r.Raw)
+		}
+		// The old token of the same session is fresh now too, and a refresh keeps the new time.
+		e.expect(e.do("POST", "/api/v1/me/2fa/totp", tk.AccessToken, nil), http.StatusOK, "")
+		r = e.do("POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": tk.RefreshToken})
+		e.expect(r, http.StatusOK, "")
+		var next tokens
+		r.data(t, &next)
+		if at := authTime(t, next.AccessToken); at != renewed {
+			t.Fatalf("refreshed auth_time %d, want %d", at, renewed)
+		}
+
+		viewer := e.login("viewer@example.com", strongPassword)
+		if viewer.Scope != "read" {
+			t.Fatalf("viewer scope %q", viewer.Scope)
+		}
+		e.expect(e.do("POST", "/api/v1/me/2fa/totp", viewer.AccessToken, nil), http.StatusOK, "")
+	})
+}
