@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 
 	"gatehouse"
 	"gatehouse/internal/rbac"
@@ -86,7 +87,7 @@ func (s *Service) requireCredentialChange(ctx context.Context, p *gatehouse.Prin
 	}
 	if currentPassword != "" {
 		if err := s.checkPassword(ctx, p.User, currentPassword, c); err != nil {
-			if err == errPasswordWrong {
+			if errors.Is(err, errPasswordWrong) {
 				return errWrongCurrentPassword
 			}
 			return err

@@ -253,7 +253,7 @@ func useRecoveryCode(ctx context.Context, tx bun.Tx, userID int64, now time.Time
 		hashes = append(hashes, legacy)
 	}
 	res, err := tx.NewUpdate().Model((*recoveryCodeRow)(nil)).Set("used_at = ?", now).
-		Where("user_id = ? AND code_hash IN (?) AND used_at IS NULL", userID, bun.In(hashes)).Exec(ctx)
+		Where("user_id = ? AND code_hash IN (?) AND used_at IS NULL", userID, bun.List(hashes)).Exec(ctx)
 	if err != nil {
 		return false, err
 	}
