@@ -68,13 +68,17 @@ func ParseScopes(s string) (scopes []Scope, bad []string) {
 // Session is one login: the family of refresh tokens rotated from it and the access tokens
 // issued with them. Revoking it ends all of them.
 type Session struct {
-	ID           string
-	UserID       int64
-	Scope        string
-	Remember     bool
-	IP           string
-	UserAgent    string
-	CreatedAt    time.Time
+	ID        string
+	UserID    int64
+	Scope     string
+	Remember  bool
+	IP        string
+	UserAgent string
+	CreatedAt time.Time
+	// AuthAt is when the account last proved its password (or a factor) in this session: the
+	// sign-in that started it, or a later re-authentication. It is the access tokens' auth_time
+	// and decides whether the session is fresh enough for credential changes.
+	AuthAt       time.Time
 	LastUsedAt   time.Time
 	ExpiresAt    time.Time
 	RevokedAt    *time.Time
@@ -99,6 +103,9 @@ type APIKey struct {
 	ExpiresAt  *time.Time // nil: never expires
 	LastUsedAt *time.Time // updated at most once a minute
 	RevokedAt  *time.Time
+	// ParentKeyID is the key that created this one, when an API key made it (possible before
+	// keys lost that right); nil when a signed-in session made it.
+	ParentKeyID *int64
 }
 
 // Principal is the authenticated caller of a request.
@@ -113,6 +120,11 @@ type Principal struct {
 	// TwoFactorSetupRequired is set when SECURITY_TWO_FACTOR_REQUIRED covers the user and they
 	// have no second factor yet: until they enrol one, little else is allowed.
 	TwoFactorSetupRequired bool
+	// AuthTime is when the caller last proved the password (or a factor) in this session: the
+	// later of the access token's auth_time claim and the session's last re-authentication (for
+	// the web pages, their password prompt). Zero for API keys. Credential changes need it to be
+	// within SECURITY_FRESHNESS.
+	AuthTime time.Time
 }
 
 // HasScope reports whether the principal's token grants s.

@@ -152,6 +152,10 @@ func (a *App) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	tokenKey, err := a.tokenHMACKey(ctx)
+	if err != nil {
+		return err
+	}
 	a.Auth = auth.New(a.Store, hasher, a.Tokens, mailer, auth.Options{
 		PublicURL: cfg.PublicURL, BrandName: cfg.BrandName, AccessTTL: cfg.JWT.AccessTTL,
 		RefreshMaxAge: sec.RefreshMaxAge, RefreshMaxIdle: sec.RefreshMaxIdle, RefreshGrace: sec.RefreshReuseGrace,
@@ -163,7 +167,8 @@ func (a *App) prepare(ctx context.Context) error {
 		LockoutDuration: sec.LockoutDuration, Policy: policy,
 		TwoFactorRequired: sec.TwoFactorRequired, TwoFactorRememberFor: sec.TwoFactorRememberFor, TOTPKeys: totpKeys,
 		WebAuthnRPID: sec.WebAuthnRPID, WebAuthnRPName: cfg.BrandName, WebAuthnOrigins: sec.WebAuthnOrigins,
-		SSO: auth.SSOOptions{DefaultRole: cfg.SSO.DefaultRole, Rules: cfg.SSO.RoleMapping},
+		SSO:       auth.SSOOptions{DefaultRole: cfg.SSO.DefaultRole, Rules: cfg.SSO.RoleMapping},
+		Freshness: sec.Freshness, TokenKey: tokenKey,
 	}, a.log, a.now)
 	// SSO reads its files and key pair now; identity providers are contacted only when used.
 	if a.SSO, err = sso.New(ctx, sso.Options{
@@ -217,6 +222,26 @@ func (a *App) totpKeys(ctx context.Context) ([][]byte, error) {
 	}
 	a.log.Warn("SECURITY_TOTP_SECRETS_KEY is not set: authenticator secrets are encrypted with a key stored in the database; set the variable (keeping this key in the list to read existing secrets) so that a database copy alone does not reveal them")
 	return [][]byte{key}, nil
+}
+
+// tokenHMACKey returns SECURITY_TOKEN_HMAC_KEY or, when it is not set, a key generated at the
+// first start and stored in the database (shared by every instance), as totpKeys does and with
+// the same warning: a key beside the hashes it protects does not stop an attacker who has the
+// whole database from checking guesses of a short code.
+func (a *App) tokenHMACKey(ctx context.Context) ([]byte, error) {
+	if k := a.Config.Security.TokenHMACKey; k != "" {
+		return []byte(k), nil
+	}
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	stored, err := a.Store.EnsureSetting(ctx, "token_hmac_key", base64.StdEncoding.EncodeToString(fresh))
+	if err != nil {
+		return nil, err
+	}
+	a.log.Warn("SECURITY_TOKEN_HMAC_KEY is not set: one-time codes are keyed with a key stored in the database; set the variable to this key's value (settings token_hmac_key) so that a database copy alone cannot check guesses of a code")
+	return []byte(stored), nil
 }
 
 // ensureDefaultAdmin creates the documented default admin when no user holds the admin role.

@@ -197,7 +197,7 @@ func TestEmailChangeHostileInput(t *testing.T) {
 		// An API key cannot move its owner's account, even with the password.
 		k := e.createKey(tk.AccessToken, map[string]any{"name": "ci", "scopes": []string{"read", "write"}})
 		r := e.do("POST", "/api/v1/me/email", k.Secret, map[string]string{"new_email": "a2@example.com", "password": strongPassword})
-		e.expect(r, http.StatusForbidden, "forbidden")
+		e.expect(r, http.StatusForbidden, "session_required")
 		if !strings.Contains(r.Body.Error.Message, "signed-in session") {
 			t.Fatalf("API key refused for another reason: %s", r.Raw)
 		}

@@ -495,7 +495,7 @@ func (m *mxT) newInvitation(team int64, email string) (int64, string) {
 	tok, code := auth.NewOneTimeSecrets()
 	inv, err := m.e.app.Store.CreateInvitation(m.t.Context(), store.NewInvitation{
 		TeamID: team, Email: email, Role: gatehouse.TeamMember, InvitedBy: m.owner,
-		TokenHash: auth.HashOneTimeSecret(tok), CodeHash: auth.HashOneTimeSecret(code), ExpiresAt: m.e.clock.Now().Add(time.Hour),
+		TokenHash: m.e.app.Auth.HashOneTimeSecret(tok), CodeHash: m.e.app.Auth.HashOneTimeSecret(code), ExpiresAt: m.e.clock.Now().Add(time.Hour),
 	})
 	if err != nil {
 		m.t.Fatal(err)

@@ -353,8 +353,8 @@ func TestWebAuthnLoginAPI(t *testing.T) {
 			Secret string `json:"secret"`
 		}
 		r.data(t, &ak)
-		e.expect(e.do("POST", "/api/v1/me/2fa/webauthn/register/options", ak.Secret, nil), http.StatusForbidden, "forbidden")
-		e.expect(e.do("DELETE", "/api/v1/me/2fa/webauthn/"+cred.ID, ak.Secret, map[string]any{"password": password}), http.StatusForbidden, "forbidden")
+		e.expect(e.do("POST", "/api/v1/me/2fa/webauthn/register/options", ak.Secret, nil), http.StatusForbidden, "session_required")
+		e.expect(e.do("DELETE", "/api/v1/me/2fa/webauthn/"+cred.ID, ak.Secret, map[string]any{"password": password}), http.StatusForbidden, "session_required")
 	})
 }
 

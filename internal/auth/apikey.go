@@ -83,13 +83,16 @@ type APIKeyInput struct {
 	Scopes []string
 	// ExpiresAt is when the key stops working; nil for never.
 	ExpiresAt *time.Time
+	// CurrentPassword, when set, re-authenticates a session that is not fresh (see fresh.go).
+	CurrentPassword string
 }
 
 // CreateAPIKey makes an API key for the caller and returns it with its secret, which is shown
 // this once and stored only as a hash. The key's scopes must be ones the caller's roles allow
 // and that the credential making the request carries, so that no key is ever wider than its
-// owner, nor than the token or key that made it. Accounts that must change their password
-// cannot make keys.
+// owner, nor than the token that made it. Accounts that must change their password cannot make
+// keys. An API key cannot make keys at all (a key could otherwise mint a longer-lived or
+// never-expiring copy of itself), and the session must be fresh (see fresh.go).
 func (s *Service) CreateAPIKey(ctx context.Context, p *gatehouse.Principal, in APIKeyInput, c Client) (*gatehouse.APIKey, string, error) {
 	if err := rbac.Decide(p, rbac.ActAPIKeyCreate, ""); err != nil {
 		return nil, "", err
@@ -97,6 +100,9 @@ func (s *Service) CreateAPIKey(ctx context.Context, p *gatehouse.Principal, in A
 	u := p.User
 	if u.MustChangePassword {
 		return nil, "", ErrPasswordChangeRequired
+	}
+	if err := s.requireCredentialChange(ctx, p, "API keys", in.CurrentPassword, c); err != nil {
+		return nil, "", err
 	}
 	allowed, err := s.allowedScopes(ctx, u)
 	if err != nil {

@@ -122,7 +122,7 @@ func TestAPIKeyAuthenticate(t *testing.T) {
 			t.Fatal(err)
 		}
 		rw := []gatehouse.Scope{gatehouse.ScopeRead, gatehouse.ScopeWrite}
-		p := &gatehouse.Principal{User: alice, SessionID: "s1", Scopes: rw}
+		p := &gatehouse.Principal{User: alice, SessionID: "s1", Scopes: rw, AuthTime: clk.Now()}
 
 		k, secret, err := s.CreateAPIKey(ctx, p, APIKeyInput{Name: "  ci  ", Scopes: []string{"write", "read"}}, Client{IP: "192.0.2.1"})
 		if err != nil {
@@ -179,7 +179,7 @@ func TestAPIKeyAuthenticate(t *testing.T) {
 
 		// Expiry: the key works until the moment it expires.
 		exp := clk.Now().Add(time.Hour)
-		_, short, err := s.CreateAPIKey(ctx, &gatehouse.Principal{User: bob, Scopes: rw}, APIKeyInput{Name: "short", Scopes: []string{"read"}, ExpiresAt: &exp}, Client{})
+		_, short, err := s.CreateAPIKey(ctx, &gatehouse.Principal{User: bob, SessionID: "s2", Scopes: rw, AuthTime: clk.Now()}, APIKeyInput{Name: "short", Scopes: []string{"read"}, ExpiresAt: &exp}, Client{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,7 +208,7 @@ func TestAPIKeyAuthenticate(t *testing.T) {
 		if alice, err = st.UserByID(ctx, alice.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, secret, err = s.CreateAPIKey(ctx, &gatehouse.Principal{User: alice, Scopes: []gatehouse.Scope{gatehouse.ScopeRead, gatehouse.ScopeWrite}}, APIKeyInput{Name: "after", Scopes: []string{"read"}}, Client{}); err != nil {
+		if _, secret, err = s.CreateAPIKey(ctx, &gatehouse.Principal{User: alice, SessionID: "s3", Scopes: []gatehouse.Scope{gatehouse.ScopeRead, gatehouse.ScopeWrite}, AuthTime: clk.Now()}, APIKeyInput{Name: "after", Scopes: []string{"read"}}, Client{}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Authenticate(ctx, secret); err != nil {
@@ -246,13 +246,13 @@ func TestCreateAPIKeyRefuses(t *testing.T) {
 	if e, ok := errors.AsType[*gatehouse.Error](err); !ok || e.Reason != "insufficient_scope" {
 		t.Fatalf("viewer with a read token: %v, want insufficient_scope", err)
 	}
-	_, _, err = s.CreateAPIKey(ctx, &gatehouse.Principal{User: flagged, Scopes: all}, APIKeyInput{Name: "x", Scopes: []string{"read"}}, Client{})
+	_, _, err = s.CreateAPIKey(ctx, &gatehouse.Principal{User: flagged, SessionID: "s", Scopes: all, AuthTime: clk.Now()}, APIKeyInput{Name: "x", Scopes: []string{"read"}}, Client{})
 	if !errors.Is(err, ErrPasswordChangeRequired) {
 		t.Fatalf("must-change-password account: %v", err)
 	}
 
 	// Even with a write token (roles changed since it was issued), a viewer cannot give a key write.
-	p := &gatehouse.Principal{User: viewer, Scopes: []gatehouse.Scope{gatehouse.ScopeRead, gatehouse.ScopeWrite}}
+	p := &gatehouse.Principal{User: viewer, SessionID: "s", Scopes: []gatehouse.Scope{gatehouse.ScopeRead, gatehouse.ScopeWrite}, AuthTime: clk.Now()}
 	for _, tc := range []struct {
 		in    APIKeyInput
 		field string

@@ -34,7 +34,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, p *gatehouse.Principal
 	if !s.EmailChangeEnabled() {
 		return errEmailChangeDisabled
 	}
-	if err := requireLoginSession(p, "the email address"); err != nil {
+	if err := s.requireWriteSession(ctx, p, "the email address"); err != nil {
 		return err
 	}
 	u := p.User
@@ -48,7 +48,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, p *gatehouse.Principal
 	if store.NormalizeEmail(next) == store.NormalizeEmail(u.Email) {
 		return gatehouse.FieldError("new_email", "is already the address of this account")
 	}
-	if err := s.checkPassword(ctx, u, password, c); err != nil {
+	if err := s.requirePasswordChange(ctx, p, "the email address", password, c); err != nil {
 		return err
 	}
 	// Every request mails someone: count them all, so that one account cannot mail-bomb an
@@ -71,7 +71,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, p *gatehouse.Principal
 	}
 	tok, code := randomToken(32), newCode()
 	if err := s.store.CreateActionToken(ctx, store.ActionToken{
-		TokenHash: hashToken(tok), CodeHash: hashToken(code), Purpose: store.PurposeEmailChange, UserID: u.ID,
+		TokenHash: s.HashOneTimeSecret(tok), CodeHash: s.HashOneTimeSecret(code), Purpose: store.PurposeEmailChange, UserID: u.ID,
 		Stamp: u.SecurityStamp, ExpiresAt: s.now().Add(EmailChangeWithin), NewEmail: next,
 	}); err != nil {
 		return err // before any mail: nobody is told of a change that could never be confirmed
@@ -97,7 +97,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, tok string, c Client) 
 			return nil, err
 		}
 	}
-	ch, err := s.store.ChangeEmailWithToken(ctx, hashToken(normalizeSecret(tok)), store.NewSecurityStamp(), func(cur *gatehouse.User) error {
+	ch, err := s.store.ChangeEmailWithToken(ctx, s.HashOneTimeSecret(tok), store.NewSecurityStamp(), func(cur *gatehouse.User) error {
 		if !cur.Active {
 			return errBadActionToken // deactivated since the token was mailed
 		}

@@ -277,7 +277,7 @@ func (s *Service) openSession(ctx context.Context, u *gatehouse.User, scopes []g
 	refresh := randomToken(32)
 	sess := &gatehouse.Session{
 		ID: randomToken(20), UserID: u.ID, Scope: gatehouse.FormatScopes(scopes), Remember: remember,
-		IP: c.IP, UserAgent: c.UserAgent, CreatedAt: now, ExpiresAt: now.Add(s.opts.RefreshMaxAge),
+		IP: c.IP, UserAgent: c.UserAgent, CreatedAt: now, AuthAt: now, ExpiresAt: now.Add(s.opts.RefreshMaxAge),
 	}
 	if err := s.store.CreateSession(ctx, sess, hashToken(refresh)); err != nil {
 		return nil, err
@@ -289,7 +289,7 @@ func (s *Service) pair(u *gatehouse.User, sess *gatehouse.Session, refresh strin
 	scopes := strings.Fields(sess.Scope)
 	access, claims, err := s.tokens.Issue(token.Claims{
 		Subject: strconv.FormatInt(u.ID, 10), Scope: scopes, Stamp: u.SecurityStamp, SessionID: sess.ID,
-		MustChangePassword: u.MustChangePassword,
+		MustChangePassword: u.MustChangePassword, AuthTime: sess.AuthAt,
 	})
 	if err != nil {
 		return nil, gatehouse.Wrap(gatehouse.EInternal, err, "issuing the access token")
@@ -418,7 +418,13 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*gatehouse.P
 	for _, sc := range claims.Scope {
 		scopes = append(scopes, gatehouse.Scope(sc))
 	}
-	p := &gatehouse.Principal{User: u, SessionID: sess.ID, Scopes: scopes}
+	// The session's auth time is the token's auth_time unless the session re-authenticated
+	// since the token was issued (current_password, POST /api/v1/auth/reauth): the later counts.
+	authTime := claims.AuthTime
+	if sess.AuthAt.After(authTime) {
+		authTime = sess.AuthAt
+	}
+	p := &gatehouse.Principal{User: u, SessionID: sess.ID, Scopes: scopes, AuthTime: authTime}
 	if err := s.markTwoFactorSetup(ctx, p); err != nil {
 		return nil, err
 	}

@@ -113,7 +113,7 @@ func (s *Service) ForgotPassword(ctx context.Context, email string, c Client) er
 func (s *Service) issueActionToken(ctx context.Context, purpose string, u *gatehouse.User, within time.Duration) (tok, code string, err error) {
 	tok, code = randomToken(32), newCode()
 	err = s.store.CreateActionToken(ctx, store.ActionToken{
-		TokenHash: hashToken(tok), CodeHash: hashToken(code), Purpose: purpose, UserID: u.ID,
+		TokenHash: s.HashOneTimeSecret(tok), CodeHash: s.HashOneTimeSecret(code), Purpose: purpose, UserID: u.ID,
 		Stamp: u.SecurityStamp, ExpiresAt: s.now().Add(within),
 	})
 	return tok, code, err
@@ -140,7 +140,7 @@ func (s *Service) ResetPassword(ctx context.Context, tok, next string, c Client)
 			return err
 		}
 	}
-	hash := hashToken(normalizeSecret(tok))
+	hash := s.HashOneTimeSecret(tok)
 	u, err := s.store.ActionTokenUser(ctx, store.PurposeReset, hash)
 	if gatehouse.ErrorCode(err) == gatehouse.ENotFound {
 		s.failIP(ctx, "reset", c)

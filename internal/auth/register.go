@@ -88,7 +88,7 @@ func (s *Service) Confirm(ctx context.Context, tok string, c Client) error {
 			return err
 		}
 	}
-	u, err := s.store.ConfirmWithToken(ctx, hashToken(normalizeSecret(tok)))
+	u, err := s.store.ConfirmWithToken(ctx, s.HashOneTimeSecret(tok))
 	if gatehouse.ErrorCode(err) == gatehouse.ENotFound {
 		s.failIP(ctx, "confirm", c)
 		return errBadActionToken

@@ -65,6 +65,16 @@ type Options struct {
 
 	// SSO holds the account rules of SSO sign-ins (see LoginExternal in sso.go).
 	SSO SSOOptions
+
+	// Freshness is SECURITY_FRESHNESS: how recent the session's last password (or factor) proof
+	// must be for credential changes without giving the password again (see fresh.go). Zero
+	// means 24 hours.
+	Freshness time.Duration
+	// TokenKey is the secret of SECURITY_TOKEN_HMAC_KEY (or the one generated and stored in the
+	// settings): one-time codes and their link tokens are stored as HMAC-SHA-256 under it, so a
+	// database copy alone cannot check guesses of a short code. Empty: a random key for this
+	// process only (tests; several instances would not understand each other's codes).
+	TokenKey []byte
 }
 
 // Mailer queues templated account emails, delivered outside the request with retries
@@ -95,6 +105,13 @@ func New(st *store.Store, hasher Hasher, tokens *token.Manager, mailer Mailer, o
 	}
 	if mailer == nil {
 		opts.Confirmable = false
+	}
+	if opts.Freshness <= 0 {
+		opts.Freshness = 24 * time.Hour
+	}
+	if len(opts.TokenKey) == 0 {
+		opts.TokenKey = make([]byte, 32)
+		_, _ = rand.Read(opts.TokenKey)
 	}
 	return &Service{store: st, hasher: hasher, tokens: tokens, mailer: mailer, opts: opts, log: log, now: now}
 }
@@ -137,29 +154,13 @@ func randomToken(n int) string {
 	return strings.TrimRight(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b), "=")
 }
 
-// hashToken is how opaque tokens are stored: SHA-256, hex. The tokens carry 160+ bits of
-// entropy, so a fast hash is enough (no salt or stretching needed).
+// hashToken is how high-entropy opaque tokens are stored: SHA-256, hex. Refresh tokens, API
+// keys, login challenges, remembered devices and page sessions carry 160+ bits of entropy, so a
+// fast unkeyed hash is enough: nobody can search that space from a database copy. Short codes
+// a person types are another matter: see hashSecret.
 func hashToken(t string) string {
 	sum := sha256.Sum256([]byte(t))
 	return hex.EncodeToString(sum[:])
-}
-
-// codeAlphabet avoids characters people confuse (0/O, 1/I/L).
-const codeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-
-// newCode returns a short code to type instead of following a link: 10 characters of a
-// 31-letter alphabet (~49 bits), shown as XXXXX-XXXXX.
-func newCode() string {
-	b := make([]byte, 10)
-	_, _ = rand.Read(b)
-	out := make([]byte, 0, 11)
-	for i, c := range b {
-		if i == 5 {
-			out = append(out, '-')
-		}
-		out = append(out, codeAlphabet[int(c)%len(codeAlphabet)])
-	}
-	return string(out)
 }
 
 // normalizeCode maps what a user typed to the stored form of a code, so that case, spaces and

@@ -33,7 +33,7 @@ func (s *Service) factorAdded(ctx context.Context, p *gatehouse.Principal, metho
 	if err := s.afterFactorChange(ctx, p, method, true, c); err != nil {
 		return nil, err
 	}
-	codes, hashes := newRecoveryCodes()
+	codes, hashes := s.newRecoveryCodes()
 	added, err := s.store.AddRecoveryCodesIfNone(ctx, u.ID, hashes)
 	if err != nil || !added {
 		return nil, err
@@ -99,12 +99,12 @@ func (s *Service) checkPassword(ctx context.Context, u *gatehouse.User, password
 }
 
 // newRecoveryCodes returns fresh recovery codes (XXXXX-XXXXX, ~49 bits each) and their
-// stored hashes.
-func newRecoveryCodes() (codes, hashes []string) {
+// stored hashes (HMAC under the token key, see onetime.go).
+func (s *Service) newRecoveryCodes() (codes, hashes []string) {
 	codes, hashes = make([]string, recoveryCodeCount), make([]string, recoveryCodeCount)
 	for i := range codes {
 		codes[i] = newCode()
-		hashes[i] = hashToken(codes[i])
+		hashes[i] = s.hashSecret(codes[i])
 	}
 	return codes, hashes
 }
@@ -121,8 +121,8 @@ func normalizeRecoveryCode(s string) string {
 
 // RegenerateRecoveryCodes replaces the caller's recovery codes with new ones, returned to be
 // shown once. It needs an enrolled second factor.
-func (s *Service) RegenerateRecoveryCodes(ctx context.Context, p *gatehouse.Principal, c Client) ([]string, error) {
-	if err := requireLoginSession(p, "second factors"); err != nil {
+func (s *Service) RegenerateRecoveryCodes(ctx context.Context, p *gatehouse.Principal, currentPassword string, c Client) ([]string, error) {
+	if err := s.requireCredentialChange(ctx, p, "second factors", currentPassword, c); err != nil {
 		return nil, err
 	}
 	f, err := s.factorsOf(ctx, p.User.ID)
@@ -132,7 +132,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, p *gatehouse.Prin
 	if !f.any() {
 		return nil, gatehouse.Errorf(gatehouse.EConflict, "set up a second factor first; recovery codes stand in for one")
 	}
-	codes, hashes := newRecoveryCodes()
+	codes, hashes := s.newRecoveryCodes()
 	if err := s.store.ReplaceRecoveryCodes(ctx, p.User.ID, hashes); err != nil {
 		return nil, err
 	}
@@ -145,11 +145,11 @@ var errEmailCodesOff = gatehouse.Errorf(gatehouse.EForbidden, "sign-in codes by 
 
 // EnableEmailTwoFactor turns on sign-in codes by email for the caller (SMTP must be
 // configured). Recovery codes are returned when this is the caller's first factor.
-func (s *Service) EnableEmailTwoFactor(ctx context.Context, p *gatehouse.Principal, c Client) ([]string, error) {
+func (s *Service) EnableEmailTwoFactor(ctx context.Context, p *gatehouse.Principal, currentPassword string, c Client) ([]string, error) {
 	if s.mailer == nil {
 		return nil, errEmailCodesOff
 	}
-	if err := requireLoginSession(p, "second factors"); err != nil {
+	if err := s.requireCredentialChange(ctx, p, "second factors", currentPassword, c); err != nil {
 		return nil, err
 	}
 	changed, err := s.store.SetEmailTwoFactor(ctx, p.User.ID, true)
@@ -164,10 +164,7 @@ func (s *Service) EnableEmailTwoFactor(ctx context.Context, p *gatehouse.Princip
 
 // DisableEmailTwoFactor turns off sign-in codes by email after checking the password.
 func (s *Service) DisableEmailTwoFactor(ctx context.Context, p *gatehouse.Principal, password string, c Client) error {
-	if err := requireLoginSession(p, "second factors"); err != nil {
-		return err
-	}
-	if err := s.checkPassword(ctx, p.User, password, c); err != nil {
+	if err := s.requirePasswordChange(ctx, p, "second factors", password, c); err != nil {
 		return err
 	}
 	changed, err := s.store.SetEmailTwoFactor(ctx, p.User.ID, false)

@@ -66,13 +66,13 @@ func (s *Service) secondStep(ctx context.Context, u *gatehouse.User, scopes []ga
 
 // emailCodeHash binds an emailed code to its challenge: the same six digits mean nothing
 // for another login attempt.
-func emailCodeHash(challengeHash, code string) string {
-	return hashToken("email:" + challengeHash + ":" + code)
+func (s *Service) emailCodeHash(challengeHash, code string) string {
+	return s.hashSecret("email:" + challengeHash + ":" + code)
 }
 
 func (s *Service) sendEmailCode(ctx context.Context, challengeHash string, u *gatehouse.User) error {
 	code := newEmailCode()
-	if err := s.store.SetChallengeEmailCode(ctx, challengeHash, emailCodeHash(challengeHash, code), s.now().Add(emailCodeTTL)); err != nil {
+	if err := s.store.SetChallengeEmailCode(ctx, challengeHash, s.emailCodeHash(challengeHash, code), s.now().Add(emailCodeTTL)); err != nil {
 		if gatehouse.ErrorCode(err) == gatehouse.ENotFound {
 			return errBadChallenge
 		}
@@ -187,7 +187,9 @@ func (s *Service) LoginTwoFactor(ctx context.Context, in TwoFactorInput) (*Token
 		if code = normalizeRecoveryCode(code); code == "" {
 			return nil, gatehouse.FieldError("code", "must be a recovery code such as ABCDE-FGHJK")
 		}
-		use.RecoveryHash = hashToken(code)
+		// Codes made before one-time codes were keyed are stored as plain SHA-256; they keep
+		// working until used or replaced (docs/two-factor.md).
+		use.RecoveryHash, use.LegacyRecoveryHash = s.hashSecret(code), hashToken(code)
 	case MethodWebAuthn:
 		if len(in.Assertion) == 0 || string(in.Assertion) == "null" {
 			return nil, gatehouse.FieldError("assertion", "is required")
@@ -227,7 +229,7 @@ func (s *Service) LoginTwoFactor(ctx context.Context, in TwoFactorInput) (*Token
 		}
 		use.TOTPStep = step
 	case MethodEmail:
-		use.EmailCodeHash = emailCodeHash(ch.IDHash, code)
+		use.EmailCodeHash = s.emailCodeHash(ch.IDHash, code)
 	case MethodWebAuthn:
 		if err := s.finishWebAuthnLogin(ctx, u, ch.WebAuthnSession, in.Assertion); err != nil {
 			if c := gatehouse.ErrorCode(err); c == gatehouse.EUnauthenticated {
@@ -352,7 +354,7 @@ func (s *Service) AuthenticateSession(ctx context.Context, sessionID string) (*g
 		}
 	}
 	scopes, _ := gatehouse.ParseScopes(sess.Scope)
-	p := &gatehouse.Principal{User: u, SessionID: sess.ID, Scopes: scopes}
+	p := &gatehouse.Principal{User: u, SessionID: sess.ID, Scopes: scopes, AuthTime: sess.AuthAt}
 	if err := s.markTwoFactorSetup(ctx, p); err != nil {
 		return nil, err
 	}

@@ -133,11 +133,11 @@ var errCodeFormat = gatehouse.FieldError("code", "must be the 6-digit code")
 
 // BeginTOTP starts setting up an authenticator app: a new secret, kept encrypted as pending
 // until ConfirmTOTP sees a code made from it. Starting again replaces a pending secret.
-func (s *Service) BeginTOTP(ctx context.Context, p *gatehouse.Principal) (*TOTPEnrolment, error) {
+func (s *Service) BeginTOTP(ctx context.Context, p *gatehouse.Principal, currentPassword string, c Client) (*TOTPEnrolment, error) {
 	if len(s.opts.TOTPKeys) == 0 {
 		return nil, errTOTPOff
 	}
-	if err := requireLoginSession(p, "second factors"); err != nil {
+	if err := s.requireCredentialChange(ctx, p, "second factors", currentPassword, c); err != nil {
 		return nil, err
 	}
 	tf, err := s.store.TwoFactorOf(ctx, p.User.ID)
@@ -201,8 +201,8 @@ func qrSVG(bits [][]bool) string {
 // ConfirmTOTP finishes setting up an authenticator app with a code it shows. A wrong code
 // enables nothing. The confirming code cannot be used again to sign in. Recovery codes are
 // returned when this is the caller's first factor.
-func (s *Service) ConfirmTOTP(ctx context.Context, p *gatehouse.Principal, code string, c Client) ([]string, error) {
-	if err := requireLoginSession(p, "second factors"); err != nil {
+func (s *Service) ConfirmTOTP(ctx context.Context, p *gatehouse.Principal, code, currentPassword string, c Client) ([]string, error) {
+	if err := s.requireCredentialChange(ctx, p, "second factors", currentPassword, c); err != nil {
 		return nil, err
 	}
 	code = normalizeDigits(code)
@@ -235,10 +235,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *gatehouse.Principal, code 
 
 // DisableTOTP removes the caller's authenticator app after checking their password.
 func (s *Service) DisableTOTP(ctx context.Context, p *gatehouse.Principal, password string, c Client) error {
-	if err := requireLoginSession(p, "second factors"); err != nil {
-		return err
-	}
-	if err := s.checkPassword(ctx, p.User, password, c); err != nil {
+	if err := s.requirePasswordChange(ctx, p, "second factors", password, c); err != nil {
 		return err
 	}
 	removed, err := s.store.DisableTOTP(ctx, p.User.ID)

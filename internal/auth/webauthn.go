@@ -165,23 +165,13 @@ func (s *Service) WebAuthnCredentials(ctx context.Context, p *gatehouse.Principa
 	return s.webAuthnCredentials(ctx, p.User.ID)
 }
 
-// requireLoginSession refuses changes to what (second factors, the email address) made with an
-// API key: such changes end the user's other sessions, keeping the one making the change, and
-// an API key is no session (and a stolen key must not be able to take the account over).
-func requireLoginSession(p *gatehouse.Principal, what string) error {
-	if p.APIKeyID != 0 || p.SessionID == "" {
-		return gatehouse.Errorf(gatehouse.EForbidden, "%s can only be changed from a signed-in session, not with an API key", what)
-	}
-	return nil
-}
-
 // BeginWebAuthnRegistration starts registering a security key or passkey for the caller: it
 // returns the PublicKeyCredentialCreationOptions (the publicKey argument of
 // navigator.credentials.create, binary fields base64url-encoded) and keeps the ceremony's
 // session data server-side for FinishWebAuthnRegistration. Asking again replaces the pending
 // ceremony.
-func (s *Service) BeginWebAuthnRegistration(ctx context.Context, p *gatehouse.Principal) (json.RawMessage, error) {
-	if err := requireLoginSession(p, "second factors"); err != nil {
+func (s *Service) BeginWebAuthnRegistration(ctx context.Context, p *gatehouse.Principal, currentPassword string, c Client) (json.RawMessage, error) {
+	if err := s.requireCredentialChange(ctx, p, "second factors", currentPassword, c); err != nil {
 		return nil, err
 	}
 	rp, err := s.relyingParty()
@@ -232,8 +222,8 @@ func webAuthnName(name string) (string, error) {
 // credential under name. When it is the caller's first second factor, recovery codes are made
 // and returned (shown once); otherwise the codes are nil. Enrolling ends the user's other
 // sessions and sends a notice (see factorAdded).
-func (s *Service) FinishWebAuthnRegistration(ctx context.Context, p *gatehouse.Principal, name string, response json.RawMessage, c Client) (*WebAuthnCredentialInfo, []string, error) {
-	if err := requireLoginSession(p, "second factors"); err != nil {
+func (s *Service) FinishWebAuthnRegistration(ctx context.Context, p *gatehouse.Principal, name string, response json.RawMessage, currentPassword string, c Client) (*WebAuthnCredentialInfo, []string, error) {
+	if err := s.requireCredentialChange(ctx, p, "second factors", currentPassword, c); err != nil {
 		return nil, nil, err
 	}
 	name, err := webAuthnName(name)
@@ -313,6 +303,9 @@ var errWebAuthnNotFound = &gatehouse.Error{Code: gatehouse.ENotFound, Message: "
 // RenameWebAuthnCredential renames one of the caller's credentials. Another user's credential
 // is not found.
 func (s *Service) RenameWebAuthnCredential(ctx context.Context, p *gatehouse.Principal, id, name string) (*WebAuthnCredentialInfo, error) {
+	if err := s.requireWriteSession(ctx, p, "second factors"); err != nil {
+		return nil, err
+	}
 	raw, err := parseWebAuthnID(id)
 	if err != nil {
 		return nil, err
@@ -337,14 +330,11 @@ func (s *Service) RenameWebAuthnCredential(ctx context.Context, p *gatehouse.Pri
 // password. Another user's credential is not found. Removal ends the user's other sessions and
 // sends a notice (see factorRemoved).
 func (s *Service) RemoveWebAuthnCredential(ctx context.Context, p *gatehouse.Principal, id, password string, c Client) error {
-	if err := requireLoginSession(p, "second factors"); err != nil {
-		return err
-	}
 	raw, err := parseWebAuthnID(id)
 	if err != nil {
 		return err
 	}
-	if err := s.checkPassword(ctx, p.User, password, c); err != nil {
+	if err := s.requirePasswordChange(ctx, p, "second factors", password, c); err != nil {
 		return err
 	}
 	if _, err := s.store.DeleteWebAuthnCredential(ctx, p.User.ID, raw); gatehouse.ErrorCode(err) == gatehouse.ENotFound {

@@ -96,6 +96,7 @@ type Security struct {
 	TwoFactorRequired        string        // "none", "admins" or "all"
 	TwoFactorRememberFor     time.Duration // "remember this device"; 0: off
 	TOTPSecretsKeys          [][]byte      // AES-256 keys; empty: generated and stored in the database
+	TokenHMACKey             string        // one-time code HMAC key; empty: generated and stored in the database
 	WebAuthnRPID             string        // WEBAUTHN_RP_ID; default: PublicURL's host
 	WebAuthnOrigins          []string      // WEBAUTHN_ORIGINS; default: PublicURL's origin
 }

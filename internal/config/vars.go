@@ -227,7 +227,7 @@ var vars = []Var{
 		set: func(c *Config, v string) error {
 			return flaskDuration(&c.Security.RememberDuration, v, time.Hour, 365*24*time.Hour)
 		}},
-	{Name: "SECURITY_FRESHNESS", Default: "24 hours", Doc: "On the web pages, changing second factors asks for the password again when the last sign-in (or password prompt) is older than this; changing the password always asks for the current one.",
+	{Name: "SECURITY_FRESHNESS", Default: "24 hours", Doc: "Credential changes (second factors, recovery codes, API keys, the email address) need a sign-in (or password re-entry) more recent than this: the web pages ask for the password again, the API takes `current_password` in the body or a re-authentication (`POST /api/v1/auth/reauth`), else answers `403 reauthentication_required`. Removing a factor and changing the email address always ask for the password, and changing the password for the current one.",
 		set: func(c *Config, v string) error {
 			return flaskDuration(&c.Security.Freshness, v, time.Minute, 365*24*time.Hour)
 		}},
@@ -254,6 +254,14 @@ var vars = []Var{
 				keys = append(keys, k)
 			}
 			c.Security.TOTPSecretsKeys = keys
+			return nil
+		}},
+	{Name: "SECURITY_TOKEN_HMAC_KEY", Doc: "Secret key under which one-time codes and their link tokens (confirmation, reset, email change, invitations, emailed sign-in codes, recovery codes) are stored, as HMAC-SHA-256, so that a database copy alone cannot check guesses of a short code: at least 32 characters (`openssl rand -base64 32`). Keep it stable: changing it invalidates every pending link and code and every recovery code. Default: generated at first start and stored in the database (a warning is logged: set it in production, kept apart from database backups).", File: true, Secret: true,
+		set: func(c *Config, v string) error {
+			if len(v) < 32 {
+				return accepts("a secret of at least 32 characters (openssl rand -base64 32)")
+			}
+			c.Security.TokenHMACKey = v
 			return nil
 		}},
 	{Name: "WEBAUTHN_RP_ID", Default: "PUBLIC_URL's host", Doc: "WebAuthn relying party id of security keys and passkeys: a domain (no scheme or port) that is the host of every WEBAUTHN_ORIGINS entry or a parent of it. Credentials are bound to it: changing it later makes every registered key unusable.",

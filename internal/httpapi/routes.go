@@ -55,6 +55,7 @@ func (s *server) authRoutes() []Route {
 		{Pattern: "POST /api/v1/auth/refresh", Handler: s.handleRefresh, BodyLimit: small},
 		{Pattern: "POST /api/v1/auth/logout", Handler: s.handleLogout, BodyLimit: small, Auth: OptionalAuthMayChangePassword},
 		{Pattern: "POST /api/v1/auth/logout-all", Handler: s.handleLogoutAll, BodyLimit: small, Auth: AuthenticatedMayChangePassword},
+		{Pattern: "POST /api/v1/auth/reauth", Handler: s.handleReauth, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
 		{Pattern: "POST /api/v1/auth/password/change", Handler: s.handleChangePassword, BodyLimit: small, Auth: AuthenticatedMayChangePassword},
 		{Pattern: "POST /api/v1/auth/password/forgot", Handler: s.handleForgotPassword, BodyLimit: small},
 		{Pattern: "POST /api/v1/auth/password/reset", Handler: s.handleResetPassword, BodyLimit: small},

@@ -28,6 +28,8 @@ type apiKeyCreateRequest struct {
 	Scopes []string `json:"scopes"`
 	// ExpiresAt is an RFC 3339 time; absent or null for a key that never expires.
 	ExpiresAt *time.Time `json:"expires_at"`
+	// CurrentPassword re-authenticates a session whose sign-in is not fresh.
+	CurrentPassword string `json:"current_password,omitempty"`
 }
 
 // apiKeyResponse describes a key. It never holds the secret, which exists only in the answer
@@ -42,6 +44,9 @@ type apiKeyResponse struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	ExpiresAt  *time.Time `json:"expires_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
+	// ParentKeyID is the API key that created this one (keys could create keys before
+	// Gatehouse refused it); null when a signed-in session created it.
+	ParentKeyID *int64 `json:"parent_key_id"`
 }
 
 type apiKeyCreatedResponse struct {
@@ -57,7 +62,7 @@ func (s *server) apiKeyData(owner *gatehouse.User, k *gatehouse.APIKey) apiKeyRe
 	}
 	return apiKeyResponse{
 		ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: scopes, Status: s.auth.APIKeyStatus(owner, k),
-		CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, LastUsedAt: k.LastUsedAt,
+		CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, LastUsedAt: k.LastUsedAt, ParentKeyID: k.ParentKeyID,
 	}
 }
 
@@ -67,7 +72,7 @@ func (s *server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	p := gatehouse.PrincipalFrom(r.Context())
-	k, secret, err := s.auth.CreateAPIKey(r.Context(), p, auth.APIKeyInput{Name: req.Name, Scopes: req.Scopes, ExpiresAt: req.ExpiresAt}, s.client(r))
+	k, secret, err := s.auth.CreateAPIKey(r.Context(), p, auth.APIKeyInput{Name: req.Name, Scopes: req.Scopes, ExpiresAt: req.ExpiresAt, CurrentPassword: req.CurrentPassword}, s.client(r))
 	if err != nil {
 		return err
 	}

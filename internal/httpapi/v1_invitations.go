@@ -144,7 +144,7 @@ func (s *server) handleInvitationCreate(w http.ResponseWriter, r *http.Request) 
 	tok, code := auth.NewOneTimeSecrets()
 	inv, err := s.store.CreateInvitation(r.Context(), store.NewInvitation{
 		TeamID: teamID, Email: req.Email, Role: role, InvitedBy: p.User.ID,
-		TokenHash: auth.HashOneTimeSecret(tok), CodeHash: auth.HashOneTimeSecret(code), ExpiresAt: s.now().Add(InvitationValidity),
+		TokenHash: s.auth.HashOneTimeSecret(tok), CodeHash: s.auth.HashOneTimeSecret(code), ExpiresAt: s.now().Add(InvitationValidity),
 	})
 	if err != nil {
 		return err
@@ -226,7 +226,7 @@ func (s *server) handleInvitationAccept(w http.ResponseWriter, r *http.Request) 
 	}
 	// The lookup is bound to the caller's own address, so guessing codes can only ever find
 	// invitations sent to the caller: there is nothing to gain, and nothing to throttle.
-	inv, err := s.store.AcceptInvitation(r.Context(), auth.HashOneTimeSecret(req.Token), p.User.ID)
+	inv, err := s.store.AcceptInvitation(r.Context(), s.auth.HashOneTimeSecret(req.Token), p.User.ID)
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,14 @@ type challengeRequest struct {
 
 type codeRequest struct {
 	Code string `json:"code"`
+	// CurrentPassword re-authenticates a session whose sign-in is not fresh (SECURITY_FRESHNESS).
+	CurrentPassword string `json:"current_password,omitempty"`
+}
+
+// reauthRequest is the optional body of the credential changes that otherwise take none:
+// current_password re-authenticates a session whose sign-in is not fresh.
+type reauthRequest struct {
+	CurrentPassword string `json:"current_password,omitempty"`
 }
 
 type passwordRequest struct {
@@ -110,7 +118,11 @@ func (s *server) handleTwoFactorState(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *server) handleBeginTOTP(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.auth.BeginTOTP(r.Context(), gatehouse.PrincipalFrom(r.Context()))
+	var req reauthRequest
+	if err := DecodeOptional(r, &req); err != nil {
+		return err
+	}
+	e, err := s.auth.BeginTOTP(r.Context(), gatehouse.PrincipalFrom(r.Context()), req.CurrentPassword, s.client(r))
 	if err != nil {
 		return err
 	}
@@ -122,7 +134,7 @@ func (s *server) handleConfirmTOTP(w http.ResponseWriter, r *http.Request) error
 	if err := Decode(r, &req); err != nil {
 		return err
 	}
-	codes, err := s.auth.ConfirmTOTP(r.Context(), gatehouse.PrincipalFrom(r.Context()), req.Code, s.client(r))
+	codes, err := s.auth.ConfirmTOTP(r.Context(), gatehouse.PrincipalFrom(r.Context()), req.Code, req.CurrentPassword, s.client(r))
 	if err != nil {
 		return err
 	}
@@ -151,7 +163,11 @@ func (s *server) handleDisableTOTP(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *server) handleRegenerateRecoveryCodes(w http.ResponseWriter, r *http.Request) error {
-	codes, err := s.auth.RegenerateRecoveryCodes(r.Context(), gatehouse.PrincipalFrom(r.Context()), s.client(r))
+	var req reauthRequest
+	if err := DecodeOptional(r, &req); err != nil {
+		return err
+	}
+	codes, err := s.auth.RegenerateRecoveryCodes(r.Context(), gatehouse.PrincipalFrom(r.Context()), req.CurrentPassword, s.client(r))
 	if err != nil {
 		return err
 	}
@@ -161,7 +177,11 @@ func (s *server) handleRegenerateRecoveryCodes(w http.ResponseWriter, r *http.Re
 }
 
 func (s *server) handleEnableEmailTwoFactor(w http.ResponseWriter, r *http.Request) error {
-	codes, err := s.auth.EnableEmailTwoFactor(r.Context(), gatehouse.PrincipalFrom(r.Context()), s.client(r))
+	var req reauthRequest
+	if err := DecodeOptional(r, &req); err != nil {
+		return err
+	}
+	codes, err := s.auth.EnableEmailTwoFactor(r.Context(), gatehouse.PrincipalFrom(r.Context()), req.CurrentPassword, s.client(r))
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,8 @@ func (s *server) webAuthnRoutes() []Route {
 type webAuthnRegisterRequest struct {
 	Name       string         `json:"name"`
 	Credential jsontext.Value `json:"credential"`
+	// CurrentPassword re-authenticates a session whose sign-in is not fresh.
+	CurrentPassword string `json:"current_password,omitempty"`
 }
 
 type webAuthnRenameRequest struct {
@@ -74,9 +76,14 @@ func webAuthnData(c auth.WebAuthnCredentialInfo) webAuthnCredentialResponse {
 
 // handleWebAuthnRegisterOptions answers with PublicKeyCredentialCreationOptions: the object to
 // pass as publicKey to navigator.credentials.create (binary fields base64url-encoded, so
-// PublicKeyCredential.parseCreationOptionsFromJSON takes it as is). It takes no body.
+// PublicKeyCredential.parseCreationOptionsFromJSON takes it as is). Its body is optional:
+// {"current_password": "…"} for a session whose sign-in is not fresh.
 func (s *server) handleWebAuthnRegisterOptions(w http.ResponseWriter, r *http.Request) error {
-	opts, err := s.auth.BeginWebAuthnRegistration(r.Context(), gatehouse.PrincipalFrom(r.Context()))
+	var req reauthRequest
+	if err := DecodeOptional(r, &req); err != nil {
+		return err
+	}
+	opts, err := s.auth.BeginWebAuthnRegistration(r.Context(), gatehouse.PrincipalFrom(r.Context()), req.CurrentPassword, s.client(r))
 	if err != nil {
 		return err
 	}
@@ -89,7 +96,7 @@ func (s *server) handleWebAuthnRegister(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	info, codes, err := s.auth.FinishWebAuthnRegistration(r.Context(), gatehouse.PrincipalFrom(r.Context()), req.Name,
-		req.Credential, s.client(r))
+		req.Credential, req.CurrentPassword, s.client(r))
 	if err != nil {
 		return err
 	}

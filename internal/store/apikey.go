@@ -24,6 +24,8 @@ type apiKeyRow struct {
 	ExpiresAt  *time.Time `bun:"expires_at"`
 	LastUsedAt *time.Time `bun:"last_used_at"`
 	RevokedAt  *time.Time `bun:"revoked_at"`
+	// ParentKeyID is the key that made this one (keys made by keys, before that was refused).
+	ParentKeyID *int64 `bun:"parent_key_id"`
 }
 
 func (r *apiKeyRow) toDomain() *gatehouse.APIKey {
@@ -31,7 +33,7 @@ func (r *apiKeyRow) toDomain() *gatehouse.APIKey {
 	return &gatehouse.APIKey{
 		ID: r.ID, UserID: r.UserID, Name: r.Name, Prefix: r.Prefix, Scopes: scopes, Stamp: r.Stamp,
 		CreatedAt: utc(r.CreatedAt), ExpiresAt: utcPtr(r.ExpiresAt), LastUsedAt: utcPtr(r.LastUsedAt),
-		RevokedAt: utcPtr(r.RevokedAt),
+		RevokedAt: utcPtr(r.RevokedAt), ParentKeyID: r.ParentKeyID,
 	}
 }
 
@@ -51,6 +53,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *gatehouse.APIKey, secretHas
 		row := &apiKeyRow{
 			UserID: k.UserID, Name: k.Name, Prefix: k.Prefix, SecretHash: secretHash,
 			Scopes: gatehouse.FormatScopes(k.Scopes), Stamp: k.Stamp, CreatedAt: now, ExpiresAt: utcPtr(k.ExpiresAt),
+			ParentKeyID: k.ParentKeyID,
 		}
 		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
 			return err

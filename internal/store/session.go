@@ -20,6 +20,7 @@ type sessionRow struct {
 	IP           string     `bun:"ip"`
 	UserAgent    string     `bun:"user_agent"`
 	CreatedAt    time.Time  `bun:"created_at"`
+	AuthAt       *time.Time `bun:"auth_at"` // NULL in sessions older than the column: created_at
 	LastUsedAt   time.Time  `bun:"last_used_at"`
 	ExpiresAt    time.Time  `bun:"expires_at"`
 	RevokedAt    *time.Time `bun:"revoked_at"`
@@ -36,9 +37,13 @@ type refreshRow struct {
 }
 
 func (r *sessionRow) toDomain() *gatehouse.Session {
+	authAt := r.CreatedAt
+	if r.AuthAt != nil {
+		authAt = *r.AuthAt
+	}
 	return &gatehouse.Session{
 		ID: r.ID, UserID: r.UserID, Scope: r.Scope, Remember: r.Remember, IP: r.IP, UserAgent: r.UserAgent,
-		CreatedAt: utc(r.CreatedAt), LastUsedAt: utc(r.LastUsedAt), ExpiresAt: utc(r.ExpiresAt),
+		CreatedAt: utc(r.CreatedAt), AuthAt: utc(authAt), LastUsedAt: utc(r.LastUsedAt), ExpiresAt: utc(r.ExpiresAt),
 		RevokedAt: utcPtr(r.RevokedAt), RevokeReason: r.RevokeReason,
 	}
 }
@@ -57,14 +62,20 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// CreateSession stores a new session with its first refresh token (by hash).
+// CreateSession stores a new session with its first refresh token (by hash). Its AuthAt is
+// sess.AuthAt, or CreatedAt when zero (the sign-in that starts the session).
 func (s *Store) CreateSession(ctx context.Context, sess *gatehouse.Session, refreshHash string) (err error) {
 	defer wrapErr(&err, "store.CreateSession(user=%d)", sess.UserID)
 	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		authAt := sess.AuthAt
+		if authAt.IsZero() {
+			authAt = sess.CreatedAt
+		}
+		authAt = utc(authAt)
 		row := &sessionRow{
 			ID: sess.ID, UserID: sess.UserID, Scope: sess.Scope, Remember: sess.Remember,
 			IP: truncate(sess.IP, 64), UserAgent: truncate(sess.UserAgent, 512),
-			CreatedAt: utc(sess.CreatedAt), LastUsedAt: utc(sess.CreatedAt), ExpiresAt: utc(sess.ExpiresAt),
+			CreatedAt: utc(sess.CreatedAt), AuthAt: &authAt, LastUsedAt: utc(sess.CreatedAt), ExpiresAt: utc(sess.ExpiresAt),
 		}
 		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
 			return err

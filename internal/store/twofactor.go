@@ -247,9 +247,13 @@ func (s *Store) AddRecoveryCodesIfNone(ctx context.Context, userID int64, hashes
 	return added, err
 }
 
-func useRecoveryCode(ctx context.Context, tx bun.Tx, userID int64, hash string, now time.Time) (bool, error) {
+func useRecoveryCode(ctx context.Context, tx bun.Tx, userID int64, now time.Time, hash, legacy string) (bool, error) {
+	hashes := []string{hash}
+	if legacy != "" {
+		hashes = append(hashes, legacy)
+	}
 	res, err := tx.NewUpdate().Model((*recoveryCodeRow)(nil)).Set("used_at = ?", now).
-		Where("user_id = ? AND code_hash = ? AND used_at IS NULL", userID, hash).Exec(ctx)
+		Where("user_id = ? AND code_hash IN (?) AND used_at IS NULL", userID, bun.List(hashes)).Exec(ctx)
 	if err != nil {
 		return false, err
 	}

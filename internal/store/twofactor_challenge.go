@@ -147,9 +147,12 @@ func (s *Store) SetChallengeWebAuthn(ctx context.Context, hash string, data []by
 // FactorUse is the proof a second login step consumes together with its challenge. At most one
 // field is set; none means the factor was verified outside the store (WebAuthn).
 type FactorUse struct {
-	TOTPStep      int64  // the time step of an accepted authenticator code
-	RecoveryHash  string // the hash of a recovery code
-	EmailCodeHash string // the hash of an emailed code
+	TOTPStep     int64  // the time step of an accepted authenticator code
+	RecoveryHash string // the hash of a recovery code
+	// LegacyRecoveryHash is the code's hash as stored before one-time codes were keyed (plain
+	// SHA-256): such codes keep working until used or replaced.
+	LegacyRecoveryHash string
+	EmailCodeHash      string // the hash of an emailed code
 }
 
 // ChallengeOutcome says why consuming a challenge did or did not work.
@@ -200,7 +203,7 @@ func (s *Store) ConsumeChallenge(ctx context.Context, hash string, userID int64,
 		case use.TOTPStep > 0:
 			ok, err = useTOTPStep(ctx, tx, userID, use.TOTPStep)
 		case use.RecoveryHash != "":
-			ok, err = useRecoveryCode(ctx, tx, userID, use.RecoveryHash, now)
+			ok, err = useRecoveryCode(ctx, tx, userID, now, use.RecoveryHash, use.LegacyRecoveryHash)
 		}
 		if err != nil {
 			return err

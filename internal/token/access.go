@@ -68,6 +68,10 @@ func (m *Manager) Issue(c Claims) (string, Claims, error) {
 		SessionID:  c.SessionID,
 		MustChange: c.MustChangePassword,
 	}
+	if !c.AuthTime.IsZero() {
+		c.AuthTime = time.Unix(c.AuthTime.Unix(), 0)
+		w.AuthTime = jwt.NewNumericDate(c.AuthTime)
+	}
 	t := &jwt.Token{
 		Header: map[string]any{"alg": s.Alg, "typ": typAccessToken, "kid": s.ID},
 		Claims: w,
@@ -113,6 +117,9 @@ func (m *Manager) Verify(token string) (*Claims, error) {
 		ID:                 w.ID,
 		IssuedAt:           w.IssuedAt.Time,
 		ExpiresAt:          w.ExpiresAt.Time,
+	}
+	if w.AuthTime != nil {
+		c.AuthTime = w.AuthTime.Time
 	}
 	if w.Scope != "" {
 		c.Scope = strings.Fields(w.Scope)

@@ -26,6 +26,11 @@ type Claims struct {
 	// check tokens against the JWKS alone that the account may do nothing but change its password
 	// (the default admin's first login); Gatehouse itself reads the flag from the database.
 	MustChangePassword bool
+	// AuthTime ("auth_time", as in OpenID Connect Core §2) is when the account last proved its
+	// password (or a factor) in the session: the sign-in that started it, or a later
+	// re-authentication. Refreshed tokens keep it. Zero is not written (and a token without the
+	// claim decodes to zero). Whole seconds.
+	AuthTime time.Time
 	// IssuedAt ("iat", also written as "nbf") and ExpiresAt ("exp") have whole-second precision.
 	IssuedAt, ExpiresAt time.Time
 }
@@ -49,6 +54,8 @@ type wireClaims struct {
 	SessionID string           `json:"sid"`
 	// MustChange is "must_change_password" (see Claims).
 	MustChange bool `json:"must_change_password,omitempty"`
+	// AuthTime is "auth_time" (see Claims).
+	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
 }
 
 func (w *wireClaims) GetExpirationTime() (*jwt.NumericDate, error) { return w.ExpiresAt, nil }

@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"gatehouse"
-	"gatehouse/internal/auth"
 	"gatehouse/internal/rbac"
 )
 
@@ -31,7 +30,7 @@ func (w *Web) handleInvitationAccept(rw http.ResponseWriter, r *http.Request) {
 		w.fail(rw, r, "invitation", pg, gatehouse.FieldError("code", "is required"))
 		return
 	}
-	inv, err := w.store.AcceptInvitation(ctx, auth.HashOneTimeSecret(tok), p.User.ID)
+	inv, err := w.store.AcceptInvitation(ctx, w.auth.HashOneTimeSecret(tok), p.User.ID)
 	if err != nil {
 		if gatehouse.ErrorCode(err) == gatehouse.ENotFound {
 			pg.Data = linkData{}

@@ -240,6 +240,11 @@ type apiKeyCreated struct {
 }
 
 func (w *Web) handleAPIKeyCreate(rw http.ResponseWriter, r *http.Request) {
+	// A new key is a credential change: a stale sign-in proves the password again first (the
+	// service refuses it otherwise, see auth/fresh.go).
+	if !w.requireFresh(rw, r, "/profile#api-keys") {
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		w.failProfile(rw, r, "api-keys", gatehouse.FieldError("name", "could not be read"))
 		return

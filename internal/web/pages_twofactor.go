@@ -57,7 +57,7 @@ func (w *Web) handleTOTPForm(rw http.ResponseWriter, r *http.Request) {
 	if !w.requireFresh(rw, r, "/profile/2fa/totp") {
 		return
 	}
-	enr, err := w.auth.BeginTOTP(r.Context(), principal(r))
+	enr, err := w.auth.BeginTOTP(r.Context(), principal(r), "", w.client(r))
 	if err != nil {
 		w.failProfile(rw, r, "totp", err)
 		return
@@ -71,7 +71,7 @@ func (w *Web) handleTOTPConfirm(rw http.ResponseWriter, r *http.Request) {
 	if !w.requireFresh(rw, r, "/profile/2fa/totp") {
 		return
 	}
-	codes, err := w.auth.ConfirmTOTP(r.Context(), principal(r), r.PostFormValue("code"), w.client(r))
+	codes, err := w.auth.ConfirmTOTP(r.Context(), principal(r), r.PostFormValue("code"), "", w.client(r))
 	if err != nil {
 		// Show the same secret again (the pending one stays until it is confirmed or replaced):
 		// the user has scanned it already. The values only go back to the page that sent them,
@@ -122,7 +122,7 @@ func (w *Web) handleRecoveryCodes(rw http.ResponseWriter, r *http.Request) {
 	if !w.requireFresh(rw, r, twoFactorPath) {
 		return
 	}
-	codes, err := w.auth.RegenerateRecoveryCodes(r.Context(), principal(r), w.client(r))
+	codes, err := w.auth.RegenerateRecoveryCodes(r.Context(), principal(r), "", w.client(r))
 	if err != nil {
 		w.failProfile(rw, r, "recovery", err)
 		return
@@ -135,7 +135,7 @@ func (w *Web) handleEmailEnable(rw http.ResponseWriter, r *http.Request) {
 	if !w.requireFresh(rw, r, twoFactorPath) {
 		return
 	}
-	codes, err := w.auth.EnableEmailTwoFactor(r.Context(), principal(r), w.client(r))
+	codes, err := w.auth.EnableEmailTwoFactor(r.Context(), principal(r), "", w.client(r))
 	if err != nil {
 		w.failProfile(rw, r, "email", err)
 		return
@@ -165,7 +165,7 @@ func (w *Web) handleWebAuthnOptions(rw http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	opts, err := w.auth.BeginWebAuthnRegistration(r.Context(), principal(r))
+	opts, err := w.auth.BeginWebAuthnRegistration(r.Context(), principal(r), "", w.client(r))
 	if err != nil {
 		w.jsonError(rw, r, err)
 		return
@@ -180,7 +180,7 @@ func (w *Web) handleWebAuthnAdd(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, codes, err := w.auth.FinishWebAuthnRegistration(r.Context(), principal(r), r.PostFormValue("name"),
-		json.RawMessage(r.PostFormValue("credential")), w.client(r))
+		json.RawMessage(r.PostFormValue("credential")), "", w.client(r))
 	if err != nil {
 		w.failProfile(rw, r, "webauthn", err)
 		return

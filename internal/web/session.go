@@ -152,6 +152,11 @@ func (w *Web) loadPrincipal(rw http.ResponseWriter, r *http.Request) (_ *http.Re
 		return r, false
 	}
 	logUser(r, p.User.ID)
+	// The password prompt of this browser (/verify) counts as a re-authentication of the
+	// session, as the sign-in does: the services judge freshness by p.AuthTime.
+	if at := m.GetInt64(ctx, keyFreshAt); at != 0 && time.Unix(at, 0).After(p.AuthTime) {
+		p.AuthTime = time.Unix(at, 0)
+	}
 	return r.WithContext(gatehouse.WithPrincipal(ctx, p)), true
 }
 

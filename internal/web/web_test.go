@@ -458,6 +458,7 @@ func TestFreshness(t *testing.T) {
 	s.clock.Advance(25 * time.Hour)
 	b.expect(b.get("/profile/2fa/totp"), http.StatusSeeOther, "/verify?next=%2Fprofile%2F2fa%2Ftotp")
 	b.expect(b.post("/profile/2fa/recovery-codes", nil), http.StatusSeeOther, "/verify?next=%2Fprofile%23two-factor")
+	b.expect(b.post("/profile/api-keys", url.Values{"name": {"x"}, "scopes": {"read"}, "expires": {"30"}}), http.StatusSeeOther, "/verify?next=%2Fprofile%23api-keys")
 	page := b.expect(b.get("/verify?next=%2Fprofile%2F2fa%2Ftotp"), http.StatusOK, "")
 	expectNoCredentialValues(t, page.body)
 	r := b.post("/verify", url.Values{"password": {"wrong"}, "next": {"/profile/2fa/totp"}})

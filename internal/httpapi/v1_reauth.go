@@ -1,0 +1,43 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"gatehouse"
+)
+
+// DecodeOptional is Decode for a body that may be left out: a request without a body (no
+// Content-Length and no Content-Type) leaves dst as it is; any body present follows every rule
+// of Decode.
+func DecodeOptional(r *http.Request, dst any) error {
+	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+		return nil
+	}
+	return Decode(r, dst)
+}
+
+// reauthResponse is a new access token of the caller's session with the renewed auth_time.
+type reauthResponse struct {
+	AccessToken string    `json:"access_token"`
+	TokenType   string    `json:"token_type"`
+	ExpiresIn   int       `json:"expires_in"`
+	Scope       string    `json:"scope"`
+	AuthTime    time.Time `json:"auth_time"`
+}
+
+// handleReauth is POST /api/v1/auth/reauth: the caller proves the password again, so that the
+// session is fresh for credential changes (SECURITY_FRESHNESS).
+func (s *server) handleReauth(w http.ResponseWriter, r *http.Request) error {
+	var req passwordRequest
+	if err := Decode(r, &req); err != nil {
+		return err
+	}
+	out, err := s.auth.Reauthenticate(r.Context(), gatehouse.PrincipalFrom(r.Context()), req.Password, s.client(r))
+	if err != nil {
+		return err
+	}
+	return Respond(w, r, http.StatusOK, reauthResponse{
+		AccessToken: out.AccessToken, TokenType: "Bearer", ExpiresIn: out.ExpiresIn, Scope: out.Scope, AuthTime: out.AuthTime,
+	})
+}
