@@ -335,7 +335,7 @@ func TestLoginExternalRoleMapping(t *testing.T) {
 			t.Fatal(err)
 		}
 		admin := &gatehouse.Principal{User: owner, Scopes: gatehouse.AllScopes}
-		if _, err := s.AdminLinkIdentity(ctx, admin, owner.ID, "oidc:corp", "owner", true, Client{}); err != nil {
+		if _, err := s.AdminLinkIdentity(ctx, admin, owner.ID, IdentityLink{Provider: "oidc:corp", Subject: "owner", Configured: true}, Client{}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.LoginExternal(ctx, ExternalLogin{Provider: "oidc:corp", Subject: "owner", Email: "owner@example.com", EmailVerified: true}); err != nil {

@@ -372,10 +372,9 @@ func (h *handlers) adminLink(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in identityPost
-	if err := httpapi.Decode(r, &in); err != nil {
-		return err
-	}
-	a, err := h.s.accounts.AdminLinkIdentity(r.Context(), gatehouse.PrincipalFrom(r.Context()), id, in.Provider, in.Subject, h.s.configured(in.Provider), h.s.client(r))
+	invalid := httpapi.Decode(r, &in) // answered after the authorization
+	link := auth.IdentityLink{Provider: in.Provider, Subject: in.Subject, Configured: h.s.configured(in.Provider), Invalid: invalid}
+	a, err := h.s.accounts.AdminLinkIdentity(r.Context(), gatehouse.PrincipalFrom(r.Context()), id, link, h.s.client(r))
 	if err != nil {
 		return err
 	}

@@ -373,7 +373,7 @@ func TestSSONoAutoLinkAdmin(t *testing.T) {
 			t.Fatal("the administrator's link is not audited")
 		}
 		// Linking again, an unknown provider, a missing subject, a non-admin caller: refused.
-		if p := s.api(http.MethodPost, path+"/identities", tok.AccessToken, map[string]string{"provider": "oidc:corp", "subject": "root-sub"}); p.status != http.StatusConflict {
+		if p := s.api(http.MethodPost, path+"/identities", tok.AccessToken, map[string]string{"provider": "oidc:corp", "subject": "root-sub"}); p.status != http.StatusConflict || p.envelope(t).Error.Code != "identity_taken" {
 			t.Fatalf("linking twice: %d %s", p.status, p.body)
 		}
 		if p := s.api(http.MethodPost, path+"/identities", tok.AccessToken, map[string]string{"provider": "oidc:other", "subject": "x"}); p.status != http.StatusBadRequest || p.envelope(t).Error.Fields["provider"] == "" {
@@ -386,8 +386,10 @@ func TestSSONoAutoLinkAdmin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p := s.api(http.MethodPost, path+"/identities", viewer.AccessToken, map[string]string{"provider": "oidc:corp", "subject": "other"}); p.status != http.StatusForbidden {
-			t.Fatalf("a viewer links: %d %s", p.status, p.body)
+		for _, body := range []any{map[string]string{"provider": "oidc:corp", "subject": "other"}, map[string]string{"provider": "nope"}, map[string]any{"subject": 42}} {
+			if p := s.api(http.MethodPost, path+"/identities", viewer.AccessToken, body); p.status != http.StatusForbidden {
+				t.Fatalf("a viewer links %v: %d %s", body, p.status, p.body)
+			}
 		}
 
 		// Now the sign-ins work, and the admin's password still does.
