@@ -65,8 +65,9 @@ func providerKey(provider string) string { return strings.TrimPrefix(provider, "
 
 // LoginExternal signs in the person an identity provider vouched for and opens a session like
 // Login. The account is the one the provider's subject is linked to; at the first sign-in it is
-// the account with the same, verified email address (linked from then on), or a new SSO-only
-// account created just in time with SSO_DEFAULT_ROLE. Roles and team memberships then follow
+// the account with the same, verified email address when the provider is trusted to link by
+// address and the account is no admin's (linked from then on, see linkOrCreate), or a new
+// SSO-only account created just in time with SSO_DEFAULT_ROLE. Roles and team memberships then follow
 // SSO_ROLE_MAPPING. The reasons for a refusal are audited, not shown.
 func (s *Service) LoginExternal(ctx context.Context, in ExternalLogin) (*TokenPair, error) {
 	switch {
