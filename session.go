@@ -217,6 +217,11 @@ const (
 	// login_failure events whose detail names the provider.
 	AuditSSOLinked   = "sso_identity_linked"
 	AuditSSOUnlinked = "sso_identity_unlinked"
+	// AuditSSOLinkSecured: an identity was linked to an account that had never been confirmed,
+	// so whatever its registrant had set was removed first (password, second factors, sessions,
+	// refresh tokens, API keys, pending one-time tokens): the registrant may not own the address
+	// the identity provider vouches for. The detail says what was removed.
+	AuditSSOLinkSecured = "sso_link_unconfirmed_password_removed"
 
 	// Changing one's own email address: the request (the new address in the detail) and the
 	// confirmed change (the new address in the email, the old one in the detail).

@@ -38,6 +38,11 @@ type ExternalLogin struct {
 	// Email is the address the provider asserts; EmailVerified whether it vouches for it.
 	Email         string
 	EmailVerified bool
+	// LinkByEmail says that the operator trusts the provider's addresses enough to link a first
+	// sign-in to the existing account with the (verified) address: the provider's trust_email
+	// option for OIDC, SAML_EMAIL_VERIFIED for SAML. Without it such a sign-in is refused (an
+	// administrator links the identity instead); an address no account has may still create one.
+	LinkByEmail bool
 	// Groups are the person's groups at the provider, for SSO_ROLE_MAPPING.
 	Groups   []string
 	Remember bool
@@ -60,8 +65,9 @@ func providerKey(provider string) string { return strings.TrimPrefix(provider, "
 
 // LoginExternal signs in the person an identity provider vouched for and opens a session like
 // Login. The account is the one the provider's subject is linked to; at the first sign-in it is
-// the account with the same, verified email address (linked from then on), or a new SSO-only
-// account created just in time with SSO_DEFAULT_ROLE. Roles and team memberships then follow
+// the account with the same, verified email address when the provider is trusted to link by
+// address and the account is no admin's (linked from then on, see linkOrCreate), or a new
+// SSO-only account created just in time with SSO_DEFAULT_ROLE. Roles and team memberships then follow
 // SSO_ROLE_MAPPING. The reasons for a refusal are audited, not shown.
 func (s *Service) LoginExternal(ctx context.Context, in ExternalLogin) (*TokenPair, error) {
 	switch {
@@ -101,11 +107,12 @@ func (s *Service) LoginExternal(ctx context.Context, in ExternalLogin) (*TokenPa
 	case !in.EmailVerified:
 		return refuse(nil, errSSOUnverified, "email address not verified for an unlinked identity")
 	default:
-		u, created, err = s.linkOrCreate(ctx, in, email)
+		var why string
+		u, created, why, err = s.linkOrCreate(ctx, in, email)
+		if why != "" {
+			return refuse(u, err, why)
+		}
 		if err != nil {
-			if gatehouse.ErrorCode(err) == gatehouse.EForbidden {
-				return refuse(u, err, "the account with this email address is inactive")
-			}
 			return nil, err
 		}
 	}
@@ -139,24 +146,55 @@ func (s *Service) LoginExternal(ctx context.Context, in ExternalLogin) (*TokenPa
 }
 
 // linkOrCreate handles the first sign-in of an identity with a verified address: it links the
-// identity to the account with that address, or creates an SSO-only account for it. It is
-// EForbidden (errSSORefused) when the account with the address is inactive: the identity is
-// then not linked.
-func (s *Service) linkOrCreate(ctx context.Context, in ExternalLogin, email string) (*gatehouse.User, bool, error) {
+// identity to the account with that address, or creates an SSO-only account for it. The link is
+// refused (why says why, for the audit trail; err is the answer) when the account is inactive
+// (errSSORefused), when the provider is not trusted to link by address (in.LinkByEmail), or when
+// the account holds the global admin role: the highest-value account is linked only by an
+// administrator (AdminLinkIdentity). Both of these answer errSSOUnverified.
+//
+// Linking an account that was never confirmed takes away whatever its registrant set (see
+// store.LinkOutcome.Secured): the address was never proven, so the registrant may be someone
+// who signed up with the victim's address before the victim's first SSO sign-in.
+func (s *Service) linkOrCreate(ctx context.Context, in ExternalLogin, email string) (u *gatehouse.User, created bool, why string, err error) {
+	subject := fmt.Sprintf("identity %s subject %q", in.Provider, in.Subject)
+	// check decides whether the account may be linked; the store runs it again inside the
+	// linking transaction. refused keeps its answer: domain errors come back from the store
+	// wrapped.
+	var refused error
+	check := func(existing *gatehouse.User) error {
+		refused, why = nil, ""
+		switch {
+		case !existing.Active:
+			why, refused = "the account with this email address is inactive; not linked", errSSORefused
+		case !in.LinkByEmail:
+			why, refused = "an account has this email address, and the provider is not trusted to link by email address (trust_email / SAML_EMAIL_VERIFIED); not linked; an administrator can link "+subject, errSSOUnverified
+		case slices.Contains(existing.Roles, gatehouse.RoleAdmin):
+			why, refused = "the account with this email address holds the admin role, which is never linked automatically; an administrator can link "+subject, errSSOUnverified
+		}
+		return refused
+	}
 	for attempt := 0; ; attempt++ {
 		existing, err := s.store.UserByEmail(ctx, email)
 		switch {
 		case err == nil:
-			if !existing.Active {
-				return existing, false, errSSORefused
+			if err := check(existing); err != nil {
+				return existing, false, why, err
 			}
 			id := &store.Identity{UserID: existing.ID, Provider: in.Provider, Subject: in.Subject, Email: email}
-			err = s.store.LinkIdentity(ctx, id, true)
-			if err == nil {
-				s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditSSOLinked, SubjectID: idPtr(existing.ID), Email: email,
-					Detail: "provider " + in.Provider + "; linked by its verified email address at the first sign-in"}, in.Client)
-				u, err := s.store.UserByID(ctx, existing.ID)
-				return u, false, err
+			var out store.LinkOutcome
+			out, err = s.store.LinkIdentity(ctx, id, store.LinkOptions{Check: check, NewStamp: store.NewSecurityStamp(),
+				Audit: func(o store.LinkOutcome) []gatehouse.AuditEvent {
+					return s.linkAudit(o, nil, "provider "+in.Provider+"; linked by its verified email address at the first sign-in", in.Client)
+				}})
+			switch {
+			case err != nil && refused != nil:
+				return existing, false, why, refused
+			case err == nil:
+				if out.Secured {
+					s.log.Warn("SSO: linked an account that was never confirmed; its password, factors, sessions and API keys were removed",
+						"user_id", existing.ID, "provider", in.Provider)
+				}
+				return out.User, false, "", nil
 			}
 		case gatehouse.ErrorCode(err) == gatehouse.ENotFound:
 			now := s.now()
@@ -170,18 +208,38 @@ func (s *Service) linkOrCreate(ctx context.Context, in ExternalLogin, email stri
 			if err == nil {
 				s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditUserCreated, SubjectID: idPtr(u.ID), Email: u.Email,
 					Detail: "just in time by SSO provider " + in.Provider + "; SSO-only; roles: " + formatRoles(u.Roles)}, in.Client)
-				return u, true, nil
+				return u, true, "", nil
 			}
 		}
 		// A conflict is another sign-in of the same person (or an account made with the same
 		// address) that won a race: look again, once.
 		if gatehouse.ErrorCode(err) != gatehouse.EConflict || attempt > 0 {
-			return nil, false, err
+			return nil, false, "", err
 		}
 		if u, _, lerr := s.store.IdentityUser(ctx, in.Provider, in.Subject); lerr == nil {
-			return u, false, nil
+			return u, false, "", nil
 		}
 	}
+}
+
+// linkAudit returns the audit events of a link: sso_identity_linked, and before it
+// sso_link_unconfirmed_password_removed when the account had never been confirmed.
+func (s *Service) linkAudit(o store.LinkOutcome, actor *int64, detail string, c Client) []gatehouse.AuditEvent {
+	var evs []gatehouse.AuditEvent
+	ev := func(event, detail string) {
+		evs = append(evs, gatehouse.AuditEvent{Event: event, SubjectID: idPtr(o.User.ID), ActorID: actor, Email: o.User.Email,
+			Detail: detail, IP: c.IP, UserAgent: c.UserAgent})
+	}
+	if o.Secured {
+		removed := "no password was set"
+		if o.HadPassword {
+			removed = "password removed"
+		}
+		ev(gatehouse.AuditSSOLinkSecured, fmt.Sprintf("the account had never been confirmed: %s; second factors and pending one-time tokens removed; every session ended; %d API keys revoked (%s)",
+			removed, o.APIKeysRevoked, detail))
+	}
+	ev(gatehouse.AuditSSOLinked, detail)
+	return evs
 }
 
 // syncAccess applies SSO_ROLE_MAPPING to the user's roles and teams, audits what changed, and

@@ -148,7 +148,9 @@ func TestLoginExternalLinking(t *testing.T) {
 		ctx := context.Background()
 		s, st, _ := newSSOService(t, db, SSOOptions{})
 		c := Client{IP: "192.0.2.8"}
-		local := &gatehouse.User{Email: "alice@example.com", Active: true, Roles: []gatehouse.Role{gatehouse.RoleAdmin}}
+		confirmedAt := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		local := &gatehouse.User{Email: "alice@example.com", Active: true, Roles: []gatehouse.Role{gatehouse.RoleMaintainer},
+			PasswordHash: mustHash(t, "alice's own password"), PasswordScheme: SchemeBcryptHMAC, ConfirmedAt: &confirmedAt}
 		if err := st.CreateUser(ctx, local); err != nil {
 			t.Fatal(err)
 		}
@@ -168,18 +170,35 @@ func TestLoginExternalLinking(t *testing.T) {
 			t.Fatalf("linked by an unverified address: %+v", ids)
 		}
 
-		// A verified address matching an account links to it (case-insensitively); the account
-		// keeps its roles and stays a password account.
-		pair, err := s.LoginExternal(ctx, ExternalLogin{Provider: "saml", Subject: "alice-nameid", Email: "ALICE@example.com", EmailVerified: true, Client: c})
+		// A verified address from a provider not trusted to link (LinkByEmail off) does not link
+		// either: the same answer again.
+		_, err := s.LoginExternal(ctx, ExternalLogin{Provider: "saml", Subject: "alice-nameid", Email: "alice@example.com", EmailVerified: true, Client: c})
+		if gatehouse.ErrorCode(err) != gatehouse.EForbidden || !strings.Contains(gatehouse.ErrorMessage(err), "did not confirm an email") {
+			t.Fatalf("untrusted provider: %v", err)
+		}
+		if ids, _ := st.Identities(ctx, local.ID); len(ids) != 0 {
+			t.Fatalf("linked by an untrusted provider: %+v", ids)
+		}
+
+		// A verified address of a trusted provider matching an account links to it
+		// (case-insensitively); the (confirmed) account keeps its roles, its password and its
+		// confirmation time, and stays a password account.
+		pair, err := s.LoginExternal(ctx, ExternalLogin{Provider: "saml", Subject: "alice-nameid", Email: "ALICE@example.com", EmailVerified: true, LinkByEmail: true, Client: c})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if pair.Scope != "read write admin" {
+		if pair.Scope != "read write" {
 			t.Fatalf("scope = %q", pair.Scope)
 		}
 		u, _ := st.UserByID(ctx, local.ID)
-		if u.SSOOnly || u.ConfirmedAt == nil || !slices.Equal(u.Roles, []gatehouse.Role{gatehouse.RoleAdmin}) {
+		if u.SSOOnly || u.ConfirmedAt == nil || !u.ConfirmedAt.Equal(confirmedAt) || !slices.Equal(u.Roles, []gatehouse.Role{gatehouse.RoleMaintainer}) || u.PasswordHash != local.PasswordHash {
 			t.Fatalf("linked user = %+v", u)
+		}
+		if _, err := s.Login(ctx, LoginInput{Email: "alice@example.com", Password: "alice's own password", Client: c}); err != nil {
+			t.Fatalf("the confirmed account's password after the link: %v", err)
+		}
+		if d := auditDetails(t, st, local.ID, gatehouse.AuditSSOLinkSecured); len(d) != 0 {
+			t.Fatalf("a confirmed account was secured: %q", d)
 		}
 		if d := auditDetails(t, st, local.ID, gatehouse.AuditSSOLinked); len(d) != 1 || !strings.Contains(d[0], "saml") {
 			t.Fatalf("sso_identity_linked audit = %q", d)
@@ -190,7 +209,7 @@ func TestLoginExternalLinking(t *testing.T) {
 		if err := st.CreateUser(ctx, bob); err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.LoginExternal(ctx, ExternalLogin{Provider: "oidc:corp", Subject: "bob", Email: "bob@example.com", EmailVerified: true, Client: c})
+		_, err = s.LoginExternal(ctx, ExternalLogin{Provider: "oidc:corp", Subject: "bob", Email: "bob@example.com", EmailVerified: true, LinkByEmail: true, Client: c})
 		if gatehouse.ErrorCode(err) != gatehouse.EForbidden {
 			t.Fatalf("inactive: %v", err)
 		}
@@ -203,7 +222,10 @@ func TestLoginExternalLinking(t *testing.T) {
 		if _, err := s.LoginExternal(ctx, ExternalLogin{Provider: "saml", Subject: "alice-nameid", Client: c}); gatehouse.ErrorCode(err) != gatehouse.EForbidden {
 			t.Fatalf("deactivated linked account: %v", err)
 		}
-		if d := auditDetails(t, st, local.ID, gatehouse.AuditLoginFailure); len(d) != 1 || !strings.Contains(d[0], "inactive") {
+		// Newest first: this refusal, then the untrusted provider's (which names the subject an
+		// administrator could link).
+		if d := auditDetails(t, st, local.ID, gatehouse.AuditLoginFailure); len(d) != 2 || !strings.Contains(d[0], "inactive") ||
+			!strings.Contains(d[1], "not trusted to link") || !strings.Contains(d[1], `subject "alice-nameid"`) {
 			t.Fatalf("login_failure audit = %q", d)
 		}
 
@@ -307,8 +329,13 @@ func TestLoginExternalRoleMapping(t *testing.T) {
 			t.Fatalf("dave's roles = %v", dave.Roles)
 		}
 
-		// The last active admin, linked to the IdP, keeps the admin role whatever the groups say.
+		// The last active admin, linked to the IdP (by an administrator: an admin account is
+		// never linked by its address), keeps the admin role whatever the groups say.
 		if _, err := st.SyncExternalAccess(ctx, u.ID, store.ExternalAccess{Roles: &[]gatehouse.Role{gatehouse.RoleViewer}}); err != nil {
+			t.Fatal(err)
+		}
+		admin := &gatehouse.Principal{User: owner, Scopes: gatehouse.AllScopes}
+		if _, err := s.AdminLinkIdentity(ctx, admin, owner.ID, IdentityLink{Provider: "oidc:corp", Subject: "owner", Configured: true}, Client{}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.LoginExternal(ctx, ExternalLogin{Provider: "oidc:corp", Subject: "owner", Email: "owner@example.com", EmailVerified: true}); err != nil {

@@ -46,8 +46,11 @@ type OIDCProvider struct {
 	Scopes []string `json:"scopes"`
 	// Label is the text of the sign-in button. Default: "Sign in with {Name}".
 	Label string `json:"label"`
-	// TrustEmail treats the provider's email addresses as verified even without an
-	// email_verified claim (for providers that only hand out addresses they control).
+	// TrustEmail trusts the provider's email addresses: they count as verified even without an
+	// email_verified claim, and a first sign-in is linked to the existing account with the
+	// address (never to an admin account). Off (the default): a first sign-in with a verified
+	// address may create an account, but is never linked to an existing one; an administrator
+	// links it. Only for providers that only hand out addresses they control.
 	TrustEmail bool `json:"trust_email"`
 	// GroupsClaim names the ID token claim with the user's groups, for SSO_ROLE_MAPPING.
 	// Default "groups".
@@ -71,8 +74,9 @@ type SAML struct {
 	// with the email address and the groups. Empty: the common names are tried.
 	EmailAttribute  string
 	GroupsAttribute string
-	// EmailVerified is SAML_EMAIL_VERIFIED: the IdP's email addresses count as verified, so a
-	// first sign-in may create an account or link to the one with the same address.
+	// EmailVerified is SAML_EMAIL_VERIFIED (default off): the IdP's email addresses count as
+	// verified, so a first sign-in may create an account or link to the one with the same
+	// address (never to an admin account).
 	EmailVerified bool
 }
 
@@ -95,7 +99,7 @@ func (r RoleRule) IsTeam() bool { return r.TeamRole != "" }
 
 // DefaultSSO returns the SSO defaults.
 func DefaultSSO() SSO {
-	return SSO{DefaultRole: gatehouse.RoleViewer, SAML: SAML{Label: "Sign in with SAML single sign-on", EmailVerified: true}}
+	return SSO{DefaultRole: gatehouse.RoleViewer, SAML: SAML{Label: "Sign in with SAML single sign-on"}}
 }
 
 var providerName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)

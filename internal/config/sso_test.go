@@ -31,7 +31,7 @@ func TestSSOProviders(t *testing.T) {
 	if strings.Join(ps[1].Scopes, " ") != "openid email groups" || ps[1].Label != "Dev IdP" || !ps[1].TrustEmail || ps[1].GroupsClaim != "roles" || ps[1].ClientSecret != "" {
 		t.Fatalf("dev = %+v", ps[1])
 	}
-	if c.SSO.DefaultRole != gatehouse.RoleMaintainer || c.SSO.SAML.EntityID != "https://auth.example.com/sso/saml/metadata" || !c.SSO.SAML.EmailVerified || c.SSO.SAML.Enabled() {
+	if c.SSO.DefaultRole != gatehouse.RoleMaintainer || c.SSO.SAML.EntityID != "https://auth.example.com/sso/saml/metadata" || c.SSO.SAML.EmailVerified || c.SSO.SAML.Enabled() {
 		t.Fatalf("sso = %+v", c.SSO)
 	}
 

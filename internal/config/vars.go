@@ -330,7 +330,7 @@ var vars = []Var{
 		set: func(c *Config, v string) error {
 			return duration(&c.License.GracePeriod, v, time.Minute, 720*time.Hour)
 		}},
-	{Name: "SSO_OIDC_PROVIDERS", Doc: "OpenID Connect sign-in providers (licensed feature `sso_oauth`): a JSON array of `{\"name\", \"issuer\", \"client_id\", \"client_secret_file\", \"scopes\", \"label\", \"trust_email\", \"groups_claim\"}`; see [sso.md](sso.md). Empty: no OIDC sign-in.", File: true,
+	{Name: "SSO_OIDC_PROVIDERS", Doc: "OpenID Connect sign-in providers (licensed feature `sso_oauth`): a JSON array of `{\"name\", \"issuer\", \"client_id\", \"client_secret_file\", \"scopes\", \"label\", \"trust_email\", \"groups_claim\"}`; see [sso.md](sso.md). `trust_email` is off unless set: a first sign-in is then never linked to an existing account. Empty: no OIDC sign-in.", File: true,
 		set: func(c *Config, v string) error {
 			ps, err := parseOIDCProviders(v)
 			c.SSO.OIDC = ps
@@ -378,7 +378,7 @@ var vars = []Var{
 		set: func(c *Config, v string) error { c.SSO.SAML.EmailAttribute = v; return nil }},
 	{Name: "SAML_GROUPS_ATTRIBUTE", Doc: "Assertion attribute (Name or FriendlyName) with the groups, for SSO_ROLE_MAPPING. Empty: `groups`, `memberOf` and the WS-Federation groups claim are tried.",
 		set: func(c *Config, v string) error { c.SSO.SAML.GroupsAttribute = v; return nil }},
-	{Name: "SAML_EMAIL_VERIFIED", Default: "true", Doc: "Treat the SAML identity provider's email addresses as verified: a first sign-in then creates the account, or links to the existing account with that address. Set `false` when the IdP lets people choose their address: such sign-ins are then refused unless the identity is linked already.",
+	{Name: "SAML_EMAIL_VERIFIED", Default: "false", Doc: "Trust the SAML identity provider's email addresses: a first sign-in then creates the account, or links to the existing account with that address (never to an account with the `admin` role, which an administrator links). Off: only identities an administrator linked can sign in. Set `true` only when the IdP alone decides its people's addresses; see [sso.md](sso.md#accounts).",
 		set: func(c *Config, v string) error { return boolean(&c.SSO.SAML.EmailVerified, v) }},
 	{Name: "SMTP_HOST", Doc: "SMTP server. Empty: no email (no confirmation, no password recovery by email).",
 		set: func(c *Config, v string) error { c.SMTP.Host = v; return nil }},

@@ -50,6 +50,13 @@ func (w *syncBuffer) String() string {
 
 func startApp(t *testing.T, db config.DB, licensed bool) *appSite {
 	t.Helper()
+	return startAppWith(t, db, licensed, nil)
+}
+
+// startAppWith is startApp with the configuration adjusted by tweak (when not nil) before the
+// app is built.
+func startAppWith(t *testing.T, db config.DB, licensed bool, tweak func(*config.Config)) *appSite {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &box{h: http.NotFoundHandler()}
 	srv := httptest.NewServer(b)
@@ -70,12 +77,15 @@ func startApp(t *testing.T, db config.DB, licensed bool) *appSite {
 		lic.SetNow(s.clk.Now)
 		cfg.License = config.License{Key: licensetest.ValidKey, ServerURL: lic.URL, Product: "gatehouse", RefreshInterval: 50 * time.Millisecond, GracePeriod: 72 * time.Hour}
 	}
+	if tweak != nil {
+		tweak(cfg)
+	}
 	s.logs = &syncBuffer{}
 	a, err := app.New(ctx, cfg, app.Options{Now: s.clk.Now, Logger: slog.New(slog.NewTextHandler(s.logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.app = a
+	s.app, s.st = a, a.Store
 	b.set(a.Handler())
 	done := make(chan struct{})
 	go func() { a.Run(ctx); close(done) }()

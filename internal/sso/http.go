@@ -28,6 +28,7 @@ func (s *Service) APIRoutes() []httpapi.Route {
 		// an administrator can let SSO-only users back in with a password when SSO is off.
 		{Pattern: "GET /api/v1/users/{user_id}/sso", Handler: h.adminGet, Auth: httpapi.Authenticated},
 		{Pattern: "PUT /api/v1/users/{user_id}/sso", Handler: h.adminPut, Auth: httpapi.Authenticated, BodyLimit: 4 << 10},
+		{Pattern: "POST /api/v1/users/{user_id}/sso/identities", Handler: h.adminLink, Auth: httpapi.Authenticated, BodyLimit: 4 << 10},
 		{Pattern: "DELETE /api/v1/users/{user_id}/sso/identities/{identity_id}", Handler: h.adminUnlink, Auth: httpapi.Authenticated},
 	}
 }
@@ -323,6 +324,61 @@ func (h *handlers) adminPut(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return httpapi.Respond(w, r, http.StatusOK, accountData(a))
+}
+
+// identityPost is the body of POST /api/v1/users/{user_id}/sso/identities.
+type identityPost struct {
+	// Provider is "saml" or "oidc:<name>", as GET /api/v1/sso/providers names them.
+	Provider string `json:"provider"`
+	// Subject is the provider's id for the person: the OIDC sub, the SAML NameID.
+	Subject string `json:"subject"`
+}
+
+// Validate implements httpapi.Validatable.
+func (p *identityPost) Validate() error {
+	switch {
+	case p.Provider == "":
+		return gatehouse.FieldError("provider", "is required (saml or oidc:<name>)")
+	case p.Subject == "" || len(p.Subject) > 255:
+		return gatehouse.FieldError("subject", "must be 1 to 255 bytes")
+	}
+	return nil
+}
+
+// configured reports whether provider names a configured provider ("saml" or "oidc:<name>"),
+// licensed now or not: linking is administration, which works while SSO is off.
+func (s *Service) configured(provider string) bool {
+	if provider == "saml" {
+		return s.cfg.SAML.Enabled()
+	}
+	name, ok := strings.CutPrefix(provider, "oidc:")
+	if !ok {
+		return false
+	}
+	for _, p := range s.cfg.OIDC {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// adminLink links an identity to the user on an administrator's word: how an account that SSO
+// does not link by itself (an admin account, or any account of a provider not trusted to link
+// by email address) gets its identity. It answers 201 with the user's SSO state.
+func (h *handlers) adminLink(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "user_id")
+	if err != nil {
+		return err
+	}
+	var in identityPost
+	invalid := httpapi.Decode(r, &in) // answered after the authorization
+	link := auth.IdentityLink{Provider: in.Provider, Subject: in.Subject, Configured: h.s.configured(in.Provider), Invalid: invalid}
+	a, err := h.s.accounts.AdminLinkIdentity(r.Context(), gatehouse.PrincipalFrom(r.Context()), id, link, h.s.client(r))
+	if err != nil {
+		return err
+	}
+	return httpapi.Respond(w, r, http.StatusCreated, accountData(a))
 }
 
 func (h *handlers) adminUnlink(w http.ResponseWriter, r *http.Request) error {

@@ -199,8 +199,10 @@ func (s *Service) oidcIdentity(ctx context.Context, p *oidcProvider, prov *oidc.
 			}
 		}
 	}
+	// email_verified lets a first sign-in create an account with the address; linking to an
+	// existing account with it takes the operator's trust in the provider (trust_email).
 	if p.cfg.TrustEmail && in.Email != "" {
-		in.EmailVerified = true
+		in.EmailVerified, in.LinkByEmail = true, true
 	}
 	in.Groups = stringsClaim(claims[p.cfg.GroupsClaim])
 	return in, nil

@@ -138,7 +138,10 @@ func (s *Service) consume(r *http.Request, encoded, requestID string) (auth.Exte
 	}
 	in.Subject = subject
 	in.Email = s.samlEmail(assertion)
+	// SAML has no per-assertion verification flag: SAML_EMAIL_VERIFIED is the operator's word for
+	// every address of the IdP, both to create an account and to link to an existing one.
 	in.EmailVerified = s.cfg.SAML.EmailVerified && in.Email != ""
+	in.LinkByEmail = in.EmailVerified
 	in.Groups = attributeValues(assertion, s.groupAttributes())
 	return in, nil
 }

@@ -35,6 +35,7 @@ type Accounts interface {
 	AdminSSOAccount(ctx context.Context, p *gatehouse.Principal, id int64) (*auth.SSOAccount, error)
 	AdminSetSSOOnly(ctx context.Context, p *gatehouse.Principal, id int64, on bool, c auth.Client) (*auth.SSOAccount, error)
 	AdminUnlinkIdentity(ctx context.Context, p *gatehouse.Principal, userID, identityID int64, c auth.Client) error
+	AdminLinkIdentity(ctx context.Context, p *gatehouse.Principal, userID int64, in auth.IdentityLink, c auth.Client) (*auth.SSOAccount, error)
 }
 
 // Store is what SSO keeps in the database (*store.Store): its generated secrets and the ids of

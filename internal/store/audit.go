@@ -29,14 +29,18 @@ func (s *Store) RecordAudit(ctx context.Context, ev gatehouse.AuditEvent) (err e
 	if ev.At.IsZero() {
 		ev.At = s.now()
 	}
-	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		_, err := tx.NewInsert().Model(&auditRow{
-			At: utc(ev.At), Event: ev.Event, ActorID: ev.ActorID, SubjectID: ev.SubjectID,
-			Email: truncate(ev.Email, 320), IP: truncate(ev.IP, 64), UserAgent: truncate(ev.UserAgent, 512),
-			Detail: truncate(ev.Detail, 1000),
-		}).Exec(ctx)
-		return err
-	})
+	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error { return insertAudit(ctx, tx, ev) })
+}
+
+// insertAudit records ev in tx, for a change whose audit event must commit (or roll back) with
+// it. ev.At must be set.
+func insertAudit(ctx context.Context, tx bun.Tx, ev gatehouse.AuditEvent) error {
+	_, err := tx.NewInsert().Model(&auditRow{
+		At: utc(ev.At), Event: ev.Event, ActorID: ev.ActorID, SubjectID: ev.SubjectID,
+		Email: truncate(ev.Email, 320), IP: truncate(ev.IP, 64), UserAgent: truncate(ev.UserAgent, 512),
+		Detail: truncate(ev.Detail, 1000),
+	}).Exec(ctx)
+	return err
 }
 
 // AuditEvents lists the newest events first, optionally only those about one user

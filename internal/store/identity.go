@@ -113,29 +113,6 @@ func (s *Store) insertIdentity(ctx context.Context, tx bun.Tx, id *Identity) err
 	return nil
 }
 
-// LinkIdentity links id to the existing account id.UserID. With confirm, the account's email
-// counts as confirmed from now on if it was not (the provider vouched for the address). A subject
-// linked already is EConflict with reason identity_taken; an unknown user is ENotFound.
-func (s *Store) LinkIdentity(ctx context.Context, id *Identity, confirm bool) (err error) {
-	defer wrapErr(&err, "store.LinkIdentity(user=%d, %q)", id.UserID, id.Provider)
-	if err := validateIdentity(id); err != nil {
-		return err
-	}
-	now := utc(s.now())
-	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := s.userWhere(ctx, tx, "id = ?", id.UserID); err != nil {
-			return err
-		}
-		if confirm {
-			if _, err := tx.NewUpdate().Model((*userRow)(nil)).Set("confirmed_at = ?", now).Set("updated_at = ?", now).
-				Where("id = ? AND confirmed_at IS NULL", id.UserID).Exec(ctx); err != nil {
-				return err
-			}
-		}
-		return s.insertIdentity(ctx, tx, id)
-	})
-}
-
 // TouchIdentity records a sign-in through the identity: its time and the email the provider
 // asserted this time.
 func (s *Store) TouchIdentity(ctx context.Context, identityID int64, email string) (err error) {

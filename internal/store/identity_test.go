@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -78,24 +79,62 @@ func TestIdentities(t *testing.T) {
 			}
 		}
 
-		// Linking an existing, unconfirmed account confirms its address when asked to.
-		local := &gatehouse.User{Email: "local@example.com", Active: true}
+		// Linking an existing, never-confirmed account confirms its address, after taking away
+		// what its registrant set: the password, the security stamp (so every token), the API
+		// keys; the audit events the caller asks for commit with it.
+		local := &gatehouse.User{Email: "local@example.com", Active: true, PasswordHash: "$2a$04$registrant", PasswordScheme: "bcrypt"}
 		if err := s.CreateUser(ctx, local); err != nil {
+			t.Fatal(err)
+		}
+		key := &gatehouse.APIKey{UserID: local.ID, Name: "registrant's key", Prefix: "gh_reg", Scopes: []gatehouse.Scope{gatehouse.ScopeRead}, Stamp: "stamp-1"}
+		if err := s.CreateAPIKey(ctx, key, "registrant-key-hash"); err != nil {
 			t.Fatal(err)
 		}
 		clk.Advance(time.Minute)
 		link := &store.Identity{UserID: local.ID, Provider: "saml", Subject: "local-nameid", Email: "local@example.com"}
-		if err := s.LinkIdentity(ctx, link, true); err != nil {
+		refused := gatehouse.Errorf(gatehouse.EForbidden, "refused by the check")
+		if _, err := s.LinkIdentity(ctx, link, store.LinkOptions{NewStamp: "stamp-2", Check: func(*gatehouse.User) error { return refused }}); gatehouse.ErrorCode(err) != gatehouse.EForbidden || gatehouse.ErrorMessage(err) != "refused by the check" {
+			t.Fatalf("a refusing check: %v", err)
+		}
+		if still, _ := s.UserByID(ctx, local.ID); still.PasswordHash == "" || still.ConfirmedAt != nil {
+			t.Fatalf("a refused link changed the account: %+v", still)
+		}
+		out, err := s.LinkIdentity(ctx, link, store.LinkOptions{NewStamp: "stamp-2", Audit: func(o store.LinkOutcome) []gatehouse.AuditEvent {
+			return []gatehouse.AuditEvent{{Event: gatehouse.AuditSSOLinkSecured, SubjectID: &o.User.ID, Detail: fmt.Sprintf("keys %d", o.APIKeysRevoked)}}
+		}})
+		if err != nil {
 			t.Fatal(err)
 		}
 		after, err := s.UserByID(ctx, local.ID)
-		if err != nil || after.ConfirmedAt == nil || !after.ConfirmedAt.Equal(clk.Now().UTC()) || after.SSOOnly {
+		if err != nil || after.ConfirmedAt == nil || !after.ConfirmedAt.Equal(clk.Now().UTC()) || after.SSOOnly || after.PasswordHash != "" || after.SecurityStamp != "stamp-2" {
 			t.Fatalf("linked user = %+v, %v", after, err)
 		}
-		if err := s.LinkIdentity(ctx, &store.Identity{UserID: u.ID, Provider: "saml", Subject: "local-nameid"}, false); gatehouse.ErrorCode(err) != gatehouse.EConflict {
+		if !out.Secured || !out.HadPassword || out.APIKeysRevoked != 1 || out.User.ID != local.ID {
+			t.Fatalf("outcome = %+v", out)
+		}
+		if k, _, err := s.APIKeyBySecret(ctx, "registrant-key-hash"); err != nil || k.RevokedAt == nil {
+			t.Fatalf("the registrant's API key: %+v, %v", k, err)
+		}
+		if evs, _ := s.AuditEvents(ctx, local.ID, gatehouse.AuditSSOLinkSecured, 10); len(evs) != 1 || evs[0].Detail != "keys 1" {
+			t.Fatalf("audit = %+v", evs)
+		}
+		// A confirmed account keeps its password and stamp.
+		now := clk.Now().Add(-time.Hour)
+		confirmed := &gatehouse.User{Email: "confirmed@example.com", Active: true, PasswordHash: "$2a$04$owner", PasswordScheme: "bcrypt", ConfirmedAt: &now}
+		if err := s.CreateUser(ctx, confirmed); err != nil {
+			t.Fatal(err)
+		}
+		owner, _ := s.UserByID(ctx, confirmed.ID)
+		if out, err := s.LinkIdentity(ctx, &store.Identity{UserID: confirmed.ID, Provider: "saml", Subject: "confirmed"}, store.LinkOptions{NewStamp: "stamp-3"}); err != nil || out.Secured {
+			t.Fatalf("link of a confirmed account: %+v, %v", out, err)
+		}
+		if kept, _ := s.UserByID(ctx, confirmed.ID); kept.PasswordHash != owner.PasswordHash || kept.SecurityStamp != owner.SecurityStamp || !kept.ConfirmedAt.Equal(*owner.ConfirmedAt) {
+			t.Fatalf("a confirmed account changed: %+v", kept)
+		}
+		if _, err := s.LinkIdentity(ctx, &store.Identity{UserID: u.ID, Provider: "saml", Subject: "local-nameid"}, store.LinkOptions{NewStamp: "x"}); gatehouse.ErrorCode(err) != gatehouse.EConflict {
 			t.Fatalf("linking a linked subject: %v", err)
 		}
-		if err := s.LinkIdentity(ctx, &store.Identity{UserID: 999999, Provider: "saml", Subject: "nobody"}, false); gatehouse.ErrorCode(err) != gatehouse.ENotFound {
+		if _, err := s.LinkIdentity(ctx, &store.Identity{UserID: 999999, Provider: "saml", Subject: "nobody"}, store.LinkOptions{NewStamp: "x"}); gatehouse.ErrorCode(err) != gatehouse.ENotFound {
 			t.Fatalf("linking to an unknown user: %v", err)
 		}
 
