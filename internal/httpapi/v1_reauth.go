@@ -7,16 +7,6 @@ import (
 	"gatehouse"
 )
 
-// DecodeOptional is Decode for a body that may be left out: a request without a body (no
-// Content-Length and no Content-Type) leaves dst as it is; any body present follows every rule
-// of Decode.
-func DecodeOptional(r *http.Request, dst any) error {
-	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
-		return nil
-	}
-	return Decode(r, dst)
-}
-
 // reauthResponse is a new access token of the caller's session with the renewed auth_time.
 type reauthResponse struct {
 	AccessToken string    `json:"access_token"`

@@ -119,7 +119,7 @@ func (s *server) handleTwoFactorState(w http.ResponseWriter, r *http.Request) er
 
 func (s *server) handleBeginTOTP(w http.ResponseWriter, r *http.Request) error {
 	var req reauthRequest
-	if err := DecodeOptional(r, &req); err != nil {
+	if _, err := DecodeOptional(r, &req); err != nil {
 		return err
 	}
 	e, err := s.auth.BeginTOTP(r.Context(), gatehouse.PrincipalFrom(r.Context()), req.CurrentPassword, s.client(r))
@@ -164,7 +164,7 @@ func (s *server) handleDisableTOTP(w http.ResponseWriter, r *http.Request) error
 
 func (s *server) handleRegenerateRecoveryCodes(w http.ResponseWriter, r *http.Request) error {
 	var req reauthRequest
-	if err := DecodeOptional(r, &req); err != nil {
+	if _, err := DecodeOptional(r, &req); err != nil {
 		return err
 	}
 	codes, err := s.auth.RegenerateRecoveryCodes(r.Context(), gatehouse.PrincipalFrom(r.Context()), req.CurrentPassword, s.client(r))
@@ -178,7 +178,7 @@ func (s *server) handleRegenerateRecoveryCodes(w http.ResponseWriter, r *http.Re
 
 func (s *server) handleEnableEmailTwoFactor(w http.ResponseWriter, r *http.Request) error {
 	var req reauthRequest
-	if err := DecodeOptional(r, &req); err != nil {
+	if _, err := DecodeOptional(r, &req); err != nil {
 		return err
 	}
 	codes, err := s.auth.EnableEmailTwoFactor(r.Context(), gatehouse.PrincipalFrom(r.Context()), req.CurrentPassword, s.client(r))

@@ -80,7 +80,7 @@ func webAuthnData(c auth.WebAuthnCredentialInfo) webAuthnCredentialResponse {
 // {"current_password": "…"} for a session whose sign-in is not fresh.
 func (s *server) handleWebAuthnRegisterOptions(w http.ResponseWriter, r *http.Request) error {
 	var req reauthRequest
-	if err := DecodeOptional(r, &req); err != nil {
+	if _, err := DecodeOptional(r, &req); err != nil {
 		return err
 	}
 	opts, err := s.auth.BeginWebAuthnRegistration(r.Context(), gatehouse.PrincipalFrom(r.Context()), req.CurrentPassword, s.client(r))
