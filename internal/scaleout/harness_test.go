@@ -1,0 +1,329 @@
+package scaleout_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	buildBin  string
+	buildErr  error
+	buildDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// binary builds cmd/gatehouse once per test run (plain go build, as a user would).
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "gatehouse-scaleout-*")
+		if buildErr != nil {
+			return
+		}
+		buildBin = filepath.Join(buildDir, "gatehouse")
+		cmd := exec.Command("go", "build", "-o", buildBin, "./cmd/gatehouse")
+		cmd.Dir = repoRoot()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/gatehouse: %w\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return buildBin
+}
+
+func repoRoot() string {
+	wd, _ := os.Getwd()
+	return filepath.Join(wd, "..", "..")
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return addr
+}
+
+// instance is one Gatehouse process.
+type instance struct {
+	name string
+	addr string
+	env  []string
+	log  string
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func newInstance(t *testing.T, name string, env []string) *instance {
+	in := &instance{name: name, addr: freeAddr(t), log: filepath.Join(t.TempDir(), name+".log")}
+	in.env = append(append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir()}, env...), "HTTP_ADDR="+in.addr)
+	t.Cleanup(func() {
+		in.kill(t)
+		if t.Failed() {
+			b, _ := os.ReadFile(in.log)
+			if len(b) > 4000 {
+				b = b[len(b)-4000:]
+			}
+			t.Logf("%s log (end):\n%s", in.name, b)
+		}
+	})
+	return in
+}
+
+func (in *instance) url() string { return "http://" + in.addr }
+
+// start runs the process and waits until /readyz answers 200.
+func (in *instance) start(t *testing.T) {
+	t.Helper()
+	f, err := os.OpenFile(in.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary(t), "serve") //nolint:gosec // G204: the binary this test built.
+	cmd.Env = in.env
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); _ = f.Close(); close(done) }()
+	in.mu.Lock()
+	in.cmd, in.done = cmd, done
+	in.mu.Unlock()
+	waitReady(t, in.url()+"/readyz", 90*time.Second, done)
+}
+
+// kill sends SIGKILL and waits for the process to end.
+func (in *instance) kill(t *testing.T) {
+	in.mu.Lock()
+	cmd, done := in.cmd, in.done
+	in.cmd = nil
+	in.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	<-done
+}
+
+func waitReady(t *testing.T, url string, within time.Duration, died <-chan struct{}) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		resp, err := http.Get(url) //nolint:noctx // a probe
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-died:
+			t.Fatalf("%s: the process exited before it was ready", url)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready within %s (last: %v)", url, within, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// haproxy runs Debian's haproxy on a config from deploy/haproxy, with addresses from env (the
+// files read them as "${VAR}"). servers > 0 keeps only that many `server` lines.
+type haproxy struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	log  *bytes.Buffer
+	mu   *sync.Mutex
+}
+
+var serverLine = regexp.MustCompile(`^\s*server\s+\S+?(\d+)\s`)
+
+func startHAProxy(t *testing.T, file string, servers int, env []string) *haproxy {
+	t.Helper()
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Fatalf("haproxy not installed (scripts/test installs Debian's haproxy): %v", err)
+	}
+	src, err := os.ReadFile(filepath.Join(repoRoot(), "deploy", "haproxy", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(src), "\n") {
+		if m := serverLine.FindStringSubmatch(l); m != nil && servers > 0 {
+			var n int
+			_, _ = fmt.Sscan(m[1], &n)
+			if n > servers {
+				continue
+			}
+		}
+		lines = append(lines, l)
+	}
+	cfg := filepath.Join(t.TempDir(), file)
+	if err := os.WriteFile(cfg, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := &haproxy{log: &bytes.Buffer{}, mu: &sync.Mutex{}, done: make(chan struct{})}
+	h.cmd = exec.Command(bin, "-db", "-f", cfg) //nolint:gosec // G204: haproxy on the config above.
+	h.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
+	w := &lockedWriter{b: h.log, mu: h.mu}
+	h.cmd.Stdout, h.cmd.Stderr = w, w
+	if err := h.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = h.cmd.Wait(); close(h.done) }()
+	t.Cleanup(func() {
+		h.stop()
+		if t.Failed() {
+			t.Logf("haproxy %s log:\n%s", file, h.output())
+		}
+	})
+	return h
+}
+
+func (h *haproxy) stop() {
+	if h.cmd.Process != nil {
+		_ = h.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-h.done:
+		case <-time.After(5 * time.Second):
+			_ = h.cmd.Process.Kill()
+			<-h.done
+		}
+	}
+}
+
+func (h *haproxy) output() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.log.String()
+}
+
+type lockedWriter struct {
+	b  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+// result is one answer of the API.
+type result struct {
+	status     int
+	retryAfter string
+	envelope   bool // the body is a Gatehouse envelope (not an error page of the proxy)
+	code       string
+	data       json.RawMessage
+	raw        []byte
+	err        error
+	start, end time.Time
+	what       string
+}
+
+// api is a client of one base URL.
+type api struct {
+	base   string
+	client *http.Client
+}
+
+func newAPI(base string) *api {
+	return &api{base: base, client: &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: 32},
+	}}
+}
+
+func (a *api) do(method, path, bearer string, body any) result {
+	r := result{what: method + " " + path, start: time.Now()}
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, a.base+path, rd)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := a.client.Do(req)
+	r.end = time.Now()
+	if err != nil {
+		r.err = err
+		return r
+	}
+	r.raw, _ = io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	r.end = time.Now()
+	r.status = resp.StatusCode
+	r.retryAfter = resp.Header.Get("Retry-After")
+	var env struct {
+		Status string          `json:"status"`
+		Data   json.RawMessage `json:"data"`
+		Error  *struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(r.raw, &env) == nil && env.Status != "" && resp.Header.Get("X-Request-Id") != "" {
+		r.envelope = true
+		r.data = env.Data
+		if env.Error != nil {
+			r.code = env.Error.Code
+		}
+	}
+	return r
+}
+
+// must checks the status of r and decodes its data into v (when v is not nil).
+func must(t *testing.T, r result, status int, v any) {
+	t.Helper()
+	if r.err != nil || r.status != status {
+		t.Fatalf("%s: got %d %v %s, want %d", r.what, r.status, r.err, r.raw, status)
+	}
+	if v != nil {
+		if err := json.Unmarshal(r.data, v); err != nil {
+			t.Fatalf("%s: %v\n%s", r.what, err, r.raw)
+		}
+	}
+}
