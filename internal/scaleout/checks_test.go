@@ -136,10 +136,10 @@ func (c *cluster) checkLastOwner(t *testing.T) {
 		wg.Wait()
 		ok := 0
 		for _, r := range res {
-			switch {
-			case r.status == http.StatusOK:
+			switch r.status {
+			case http.StatusOK:
 				ok++
-			case r.status == http.StatusConflict || r.status == http.StatusForbidden || r.status == http.StatusNotFound:
+			case http.StatusConflict, http.StatusForbidden, http.StatusNotFound:
 				// the other change won: last owner, or the caller is no longer an owner
 			default:
 				t.Errorf("round %d: %s: %d %s", round, r.what, r.status, r.raw)

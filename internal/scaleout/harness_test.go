@@ -109,7 +109,7 @@ func (in *instance) start(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary(t), "serve") //nolint:gosec // G204: the binary this test built.
+	cmd := exec.Command(binary(t), "serve")
 	cmd.Env = in.env
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
@@ -140,7 +140,7 @@ func waitReady(t *testing.T, url string, within time.Duration, died <-chan struc
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		resp, err := http.Get(url) //nolint:noctx // a probe
+		resp, err := http.Get(url)
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			_ = resp.Body.Close()
@@ -197,7 +197,7 @@ func startHAProxy(t *testing.T, file string, servers int, env []string) *haproxy
 		t.Fatal(err)
 	}
 	h := &haproxy{log: &bytes.Buffer{}, mu: &sync.Mutex{}, done: make(chan struct{})}
-	h.cmd = exec.Command(bin, "-db", "-f", cfg) //nolint:gosec // G204: haproxy on the config above.
+	h.cmd = exec.Command(bin, "-db", "-f", cfg)
 	h.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 	w := &lockedWriter{b: h.log, mu: h.mu}
 	h.cmd.Stdout, h.cmd.Stderr = w, w

@@ -41,7 +41,7 @@ func RestartServer(t testing.TB, engine string, args ...string) {
 	script := RestartScript(t, engine)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, script, args...).CombinedOutput() //nolint:gosec // G204: the script databases.sh wrote.
+	out, err := exec.CommandContext(ctx, script, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("testdb: restarting %s (%s): %v\n%s", engine, script, err, out)
 	}
@@ -56,7 +56,7 @@ func RestartScript(t testing.TB, engine string) string {
 	var script string
 	if dir != "" {
 		script = filepath.Join(dir, engine, "restart")
-		if _, err := os.Stat(script); err != nil {
+		if _, err := os.Stat(script); err != nil { //nolint:gosec // G703: the directory scripts/test or scripts/dbs made.
 			script = ""
 		}
 	}
