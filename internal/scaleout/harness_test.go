@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -171,6 +173,25 @@ type haproxy struct {
 
 var serverLine = regexp.MustCompile(`^\s*server\s+\S+?(\d+)\s`)
 
+// testIDs numbers the requests (X-Test-Id).
+var testIDs atomic.Int64
+
+// httpLogLine is the part of an HAProxy httplog line this test reads: backend/server, the
+// termination state and the captured X-Test-Id.
+var httpLogLine = regexp.MustCompile(`\s\S+/(\S+)\s[-0-9/+]+\s\S+\s\S+\s\S+\s\S+\s(\S{4})\s.*\{([0-9]*)\}`)
+
+// servedBy maps X-Test-Id to the instance HAProxy last sent that request to, with the
+// termination state (see HAProxy's "Session state at disconnection").
+func (h *haproxy) servedBy() map[string]string {
+	m := map[string]string{}
+	for _, l := range strings.Split(h.output(), "\n") {
+		if g := httpLogLine.FindStringSubmatch(l); g != nil && g[3] != "" {
+			m[g[3]] = g[1] + " " + g[2]
+		}
+	}
+	return m
+}
+
 func startHAProxy(t *testing.T, file string, servers int, env []string) *haproxy {
 	t.Helper()
 	bin, err := exec.LookPath("haproxy")
@@ -191,6 +212,15 @@ func startHAProxy(t *testing.T, file string, servers int, env []string) *haproxy
 			}
 		}
 		lines = append(lines, l)
+		// The test's addition: a log line per request naming the instance that served it, with
+		// the client's X-Test-Id, so that a failed request can be traced to the instance it
+		// was sent to.
+		if l == "global" {
+			lines = append(lines, "\tlog stdout format raw daemon")
+		}
+		if strings.HasPrefix(l, "frontend ") {
+			lines = append(lines, "\tlog global", "\toption httplog", "\tcapture request header X-Test-Id len 24")
+		}
 	}
 	cfg := filepath.Join(t.TempDir(), file)
 	if err := os.WriteFile(cfg, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
@@ -208,7 +238,13 @@ func startHAProxy(t *testing.T, file string, servers int, env []string) *haproxy
 	t.Cleanup(func() {
 		h.stop()
 		if t.Failed() {
-			t.Logf("haproxy %s log:\n%s", file, h.output())
+			var events []string // state changes, not the per-request lines
+			for _, l := range strings.Split(h.output(), "\n") {
+				if strings.HasPrefix(l, "[") {
+					events = append(events, l)
+				}
+			}
+			t.Logf("haproxy %s events:\n%s", file, strings.Join(events, "\n"))
 		}
 	})
 	return h
@@ -254,6 +290,7 @@ type result struct {
 	err        error
 	start, end time.Time
 	what       string
+	id         string // X-Test-Id
 }
 
 // api is a client of one base URL.
@@ -270,7 +307,7 @@ func newAPI(base string) *api {
 }
 
 func (a *api) do(method, path, bearer string, body any) result {
-	r := result{what: method + " " + path, start: time.Now()}
+	r := result{what: method + " " + path, start: time.Now(), id: strconv.FormatInt(testIDs.Add(1), 10)}
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -284,6 +321,7 @@ func (a *api) do(method, path, bearer string, body any) result {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set("X-Test-Id", r.id)
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}

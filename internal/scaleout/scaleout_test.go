@@ -24,6 +24,7 @@ type cluster struct {
 	db        config.DB
 	instances []*instance
 	proxy     *api
+	haproxy   *haproxy // the proxy of the workload (its log names the instance of each request)
 	direct    []*api
 	admin     string // admin access token
 }
@@ -95,6 +96,7 @@ func scaleOut(t *testing.T, engine string) {
 	w.run(t, 12*time.Second, func() {
 		time.Sleep(3 * time.Second)
 		victim := c.instances[1]
+		faults.victim = victim.name
 		faults.instanceKill = time.Now()
 		victim.kill(t)
 		t.Logf("%s: SIGKILLed %s", engine, victim.name)
@@ -134,7 +136,7 @@ func scaleOut(t *testing.T, engine string) {
 			}
 		}
 	}
-	w.checkStatuses(t, faults)
+	w.checkStatuses(t, faults, c.haproxy.servedBy())
 	w.checkWrites(t)
 	c.checkAcrossInstances(t)
 	c.checkLastOwner(t)
@@ -144,6 +146,7 @@ func scaleOut(t *testing.T, engine string) {
 type faultLog struct {
 	instanceKill, instanceBack time.Time
 	nodeKill, nodeBack         time.Time
+	victim                     string // the killed instance's server name in HAProxy
 	nodeStart                  chan error
 }
 
@@ -173,7 +176,7 @@ func (c *cluster) startProxy(t *testing.T, n int) *api {
 	for i, in := range c.instances {
 		env = append(env, "GATEHOUSE_"+strconv.Itoa(i+1)+"="+in.addr)
 	}
-	startHAProxy(t, "gatehouse.cfg", n, env)
+	c.haproxy = startHAProxy(t, "gatehouse.cfg", n, env)
 	waitReady(t, "http://"+addr+"/readyz", 30*time.Second, nil)
 	time.Sleep(2500 * time.Millisecond) // rise 2 at 1 s: every server is up
 	return newAPI("http://" + addr)
