@@ -63,6 +63,10 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			w.Header().Set("WWW-Authenticate", de.Challenge)
 		}
 	}
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		// Every 503 says when to come back (a database restart or failover takes about that).
+		w.Header().Set("Retry-After", "1")
+	}
 	if code == gatehouse.EUnauthenticated && w.Header().Get("WWW-Authenticate") == "" {
 		// RFC 9110 §15.5.2: a 401 names the scheme that would work.
 		w.Header().Set("WWW-Authenticate", "Bearer")

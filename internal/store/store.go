@@ -129,7 +129,7 @@ func (s *Store) Retries() int64 { return s.retries.Load() }
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.sqlDB.PingContext(ctx); err != nil {
-		return gatehouse.Wrap(gatehouse.EUnavailable, err, "database unavailable")
+		return unavailable(err, "database unavailable")
 	}
 	return nil
 }
@@ -138,7 +138,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // statement fails with a retryable error, because on Galera a certification conflict can hit a
 // statement before COMMIT and a later COMMIT then reports success although the transaction was
 // rolled back; code that swallowed the statement's error must not make that a lost write.
-type txState struct{ conflict atomic.Value }
+// The first such error is kept (an atomic.Pointer: errors of different types follow each other
+// when a conflict is followed by a lost connection, which atomic.Value refuses).
+type txState struct{ conflict atomic.Pointer[error] }
 
 type txKey struct{}
 
@@ -147,11 +149,14 @@ type conflictHook struct{ d dialect.Dialect }
 func (conflictHook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
 
 func (h conflictHook) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
-	if e.Err == nil || !h.d.IsRetryable(e.Err) {
+	// A statement that lost its connection also dooms the transaction (the server rolls back a
+	// transaction whose session ended), so a later COMMIT cannot have committed it either.
+	if e.Err == nil || (!h.d.IsRetryable(e.Err) && !dialect.IsServerGone(e.Err)) {
 		return
 	}
 	if st, ok := ctx.Value(txKey{}).(*txState); ok {
-		st.conflict.CompareAndSwap(nil, e.Err)
+		err := e.Err
+		st.conflict.CompareAndSwap(nil, &err)
 	}
 }
 
@@ -243,13 +248,16 @@ func (s *Store) tryTx(ctx context.Context, opts *sql.TxOptions, fn func(ctx cont
 		_ = tx.Rollback()
 		return err
 	}
-	if c, _ := st.conflict.Load().(error); c != nil {
+	if c := st.conflict.Load(); c != nil {
 		_ = tx.Rollback()
-		return c
+		return *c
 	}
 	if err := tx.Commit(); err != nil {
 		if s.dialect.IsRetryable(err) {
 			return err // certification failure at COMMIT: known rolled back
+		}
+		if dialect.CommitNotSent(err) {
+			return err // the driver knew the connection was dead: COMMIT never left
 		}
 		if dialect.IsConnectionError(err) {
 			return fmt.Errorf("%w: %w", errCommitUnknown, err)
@@ -274,9 +282,20 @@ func (s *Store) mapErr(err error) error {
 	case s.dialect.IsUniqueViolation(err):
 		return gatehouse.Wrap(gatehouse.EConflict, err, "already exists")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return gatehouse.Wrap(gatehouse.EUnavailable, err, "the request was cancelled or timed out")
+		return unavailable(err, "the request was cancelled or timed out")
 	case s.dialect.IsRetryable(err), dialect.IsConnectionError(err):
-		return gatehouse.Wrap(gatehouse.EUnavailable, err, "database temporarily unavailable, try again")
+		return unavailable(err, "database temporarily unavailable, try again")
 	}
 	return gatehouse.Wrap(gatehouse.EInternal, err, "database error")
+}
+
+// RetryAfterUnavailable is the Retry-After of a 503 caused by the database: a restart or a Galera
+// failover is typically over within a second or two.
+const RetryAfterUnavailable = time.Second
+
+// unavailable is the EUnavailable error for a database that cannot serve right now.
+func unavailable(err error, msg string) error {
+	e := gatehouse.Wrap(gatehouse.EUnavailable, err, "%s", msg)
+	e.RetryAfter = RetryAfterUnavailable
+	return e
 }

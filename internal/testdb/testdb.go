@@ -8,6 +8,8 @@
 //	GATEHOUSE_TEST_GALERA_DIR=DIR                   DIR/nodeN/{pid,start} (see GaleraNodes)
 //	GATEHOUSE_TEST_REQUIRE=postgres,mariadb,galera  engines whose absence fails the test
 //	GATEHOUSE_TEST_GALERA_KILL=1                    enables destructive Galera tests (SkipUnlessGaleraKill)
+//	GATEHOUSE_TEST_DBS_DIR=DIR                      DIR/{postgres,mariadb}/restart (see RestartServer)
+//	GATEHOUSE_TEST_DESTRUCTIVE=1                    enables TestDestructive* (SkipUnlessDestructive)
 //
 // An engine without its variable is skipped (and logged) unless GATEHOUSE_TEST_REQUIRE names
 // it, so `go test ./...` alone runs the SQLite half and scripts/test runs everything.

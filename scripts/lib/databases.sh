@@ -19,8 +19,13 @@
 # another process (e.g. a Galera node restarted by a Go test through its start script).
 #
 # Layout under $dir:
-#   postgres/{data,log,pid}                  socket in postgres/
-#   mariadb/{my.cnf,data,error.log,pid}      socket mariadb/sock
+#   postgres/{data,log,pid,restart}          socket in postgres/
+#   mariadb/{my.cnf,data,error.log,pid,restart}  socket mariadb/sock
+#     postgres/restart [fast|immediate]  `pg_ctl restart -m MODE` (default fast: every session is
+#     terminated with SQLSTATE 57P01); returns once the server accepts connections again.
+#     mariadb/restart [--kill]  stops the server (SIGTERM: a clean shutdown; --kill: SIGKILL),
+#     starts it again with the same my.cnf and returns once it answers. Both rewrite the pid file.
+#     internal/testdb's RestartServer runs them (the destructive fault tests).
 #   galera/nodeN/{my.cnf,data,error.log,pid,start,port}
 #     galera/nodeN/start [--no-wait] [mariadbd args…]  restarts node N into the running cluster
 #     (it is not a bootstrap unless given --wsrep-new-cluster), writes its pid to nodeN/pid and,
@@ -223,6 +228,15 @@ start_postgres() {
 	}
 	pid=$(head -n 1 "$dir/data/postmaster.pid") || return 1
 	echo "$pid" >"$dir/pid"
+	cat >"$dir/restart" <<EOF
+#!/usr/bin/env bash
+# Restarts this test PostgreSQL: pg_ctl restart -m \${1:-fast}; waits until it accepts connections.
+set -euo pipefail
+cd "$dir"
+runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -m "\${1:-fast}" -w -t 120 restart >>"$dir/pg_ctl.log" 2>&1
+head -n 1 "$dir/data/postmaster.pid" >"$dir/pid"
+EOF
+	chmod 755 "$dir/restart"
 	echo "export GATEHOUSE_TEST_POSTGRES=127.0.0.1:$port" >"$GH_DB_DIR/postgres.env"
 	# shellcheck disable=SC1091
 	. "$GH_DB_DIR/postgres.env"
@@ -294,6 +308,45 @@ _db_launch_mariadbd() {
 	db_die "mariadbd in $dir did not start"
 }
 
+# _db_mariadb_restart_script DIR PORT — writes DIR/restart (see the header).
+_db_mariadb_restart_script() {
+	local dir=$1 port=$2
+	cat >"$dir/restart" <<EOF
+#!/usr/bin/env bash
+# Restarts this test MariaDB (SIGTERM, or SIGKILL with --kill) and waits until it answers.
+set -euo pipefail
+dir=$dir
+sig=TERM
+[ "\${1-}" = --kill ] && sig=KILL
+alive() {
+	local pid=\$1 state
+	[ -n "\$pid" ] && [ -e "/proc/\$pid" ] || return 1
+	state=\$(sed -E 's/^.*\) ([A-Za-z]).*\$/\1/' "/proc/\$pid/stat" 2>/dev/null) || return 1
+	case \$state in
+	Z | X | '') [ "\$(ls "/proc/\$pid/task" 2>/dev/null | wc -l)" -gt 1 ] ;;
+	*) return 0 ;;
+	esac
+}
+pid=\$(cat "\$dir/pid" 2>/dev/null || true)
+if alive "\$pid"; then
+	kill -\$sig "\$pid"
+	for _ in \$(seq 1 600); do alive "\$pid" || break; sleep 0.1; done
+	! alive "\$pid" || { echo "mariadbd \$pid did not stop" >&2; exit 1; }
+fi
+rm -f "\$dir/pid"
+setsid bash -c 'echo \$\$ >"\$1/pid"; shift; exec "\$@"' _ "\$dir" \\
+	$DB_MARIADBD --defaults-file="\$dir/my.cnf" </dev/null >>"\$dir/stdout.log" 2>&1 &
+for _ in \$(seq 1 1200); do
+	mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P $port -u root --connect-timeout=2 -N -B -e 'SELECT 1' >/dev/null 2>&1 && exit 0
+	alive "\$(cat "\$dir/pid" 2>/dev/null)" || { echo "mariadbd exited; see \$dir/error.log" >&2; exit 1; }
+	sleep 0.1
+done
+echo "mariadbd not answering after 120s" >&2
+exit 1
+EOF
+	chmod 755 "$dir/restart"
+}
+
 # start_mariadb — standalone MariaDB; sets GATEHOUSE_TEST_MARIADB.
 start_mariadb() {
 	local dir=$GH_DB_DIR/mariadb port
@@ -309,6 +362,7 @@ EOF
 	chown -R mysql: "$dir"
 	_db_launch_mariadbd "$dir" || return 1
 	_db_wait_sql "$port" "$dir/pid" "$dir/error.log" "MariaDB" || return 1
+	_db_mariadb_restart_script "$dir" "$port"
 	echo "export GATEHOUSE_TEST_MARIADB=127.0.0.1:$port" >"$GH_DB_DIR/mariadb.env"
 	# shellcheck disable=SC1091
 	. "$GH_DB_DIR/mariadb.env"

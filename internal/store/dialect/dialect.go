@@ -8,12 +8,9 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/url"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -63,13 +60,7 @@ func For(cfg config.DB) (Dialect, error) {
 
 // IsConnectionError reports errors that mean the server could not be reached or the
 // connection broke, on any engine.
-func IsConnectionError(err error) bool {
-	var netErr net.Error
-	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) || errors.As(err, &netErr)
-}
+func IsConnectionError(err error) bool { return IsServerGone(err) }
 
 type postgresDialect struct{}
 

@@ -110,7 +110,8 @@ func asString(v driver.Value) string {
 }
 
 // galeraConn forwards to the MySQL connection and remembers when the node said it cannot serve
-// (not ready, lost quorum), so that database/sql drops the connection instead of reusing it.
+// (not ready, lost quorum) or went away, so that database/sql drops the connection instead of
+// reusing it.
 type galeraConn struct {
 	driver.Conn
 	broken atomic.Bool
@@ -118,7 +119,7 @@ type galeraConn struct {
 
 func (c *galeraConn) observe(err error) error {
 	var me *mysql.MySQLError
-	if errors.As(err, &me) && (me.Number == 1047 || me.Number == 1180) {
+	if (errors.As(err, &me) && (me.Number == 1047 || me.Number == 1180)) || IsServerGone(err) {
 		c.broken.Store(true)
 	}
 	return err
