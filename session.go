@@ -167,6 +167,9 @@ const (
 	AuditUnlock           = "unlock"
 	AuditResetAccess      = "reset_access"
 	AuditUserCreated      = "user_created"
+	// AuditUserImported: an account created by gatehouse import flask-security; the source
+	// row's fs_uniquifier is in the detail.
+	AuditUserImported = "user_imported"
 	AuditPasswordRehashed = "password_rehashed"
 	AuditAPIKeyCreated    = "api_key_created"
 	AuditAPIKeyRevoked    = "api_key_revoked"
