@@ -9,7 +9,9 @@
 
 Settings come from the environment: FS_SALT (SECURITY_PASSWORD_SALT), FS_TOTP_SECRETS (JSON,
 SECURITY_TOTP_SECRETS) and FS_RECOVERY_KEYS (comma-separated Fernet keys,
-SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS; empty stores the codes in plain text).
+SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS; empty stores the codes in plain text), FS_WEBAUTHN
+(JSON {"id": hex, "public_key": hex, "sign_count": n}: a credential to store for
+webauthn-user@example.com) and FS_CHEAP (set: low work factors, for fast tests).
 """
 import datetime
 import json
@@ -38,6 +40,11 @@ def make_app(db_url):
         SECURITY_TOTP_ISSUER="fsapp",
         SECURITY_MULTI_FACTOR_RECOVERY_CODES=True,
     )
+    if os.environ.get("FS_CHEAP"):
+        # Cheaper work factors for tests (the formats are the same as with the defaults).
+        app.config["SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS"] = {
+            "argon2__rounds": 2, "argon2__memory_cost": 1024, "argon2__parallelism": 2,
+            "sha512_crypt__rounds": 5000, "pbkdf2_sha512__rounds": 1000, "bcrypt__rounds": 4}
     keys = [k for k in (os.environ.get("FS_RECOVERY_KEYS") or "").split(",") if k]
     if keys:
         app.config["SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS"] = [k.encode() for k in keys]
@@ -88,7 +95,9 @@ def create(db_url):
         now = datetime.datetime(2025, 3, 4, 5, 6, 7)
         for email, scheme, password, active, confirmed, roles in USERS:
             use_scheme(app, scheme)
-            u = ds.create_user(email=email, password=hash_password(password), active=active,
+            # As Flask-Security's forms and CLI do: the password is normalized (NFKD) first.
+            normalized = app.security._password_util.normalize(password)
+            u = ds.create_user(email=email, password=hash_password(normalized), active=active,
                                roles=roles)
             if confirmed:
                 u.confirmed_at = now
@@ -132,7 +141,7 @@ def verify():
     req = json.load(sys.stdin)
     app, _, _ = make_app("sqlite://")
     with app.app_context():
-        ok = verify_password(req["password"], req["hash"])
+        ok = verify_password(app.security._password_util.normalize(req["password"]), req["hash"])
     sys.exit(0 if ok else 1)
 
 
