@@ -75,12 +75,15 @@ def use_scheme(app, scheme):
 # email, scheme, password, active, confirmed, roles
 USERS = [
     ("bcrypt-admin@example.com", "bcrypt", "Correct horse bcrypt 1", True, True, ["admin"]),
-    ("argon2-editor@example.com", "argon2", "Argon2 battery staple Ü", True, True, ["editor"]),
-    ("pbkdf2-user@example.com", "pbkdf2_sha512", "Pbkdf2 staple sha512", True, False, ["user"]),
-    ("sha512crypt-user@example.com", "sha512_crypt", "Sha512 crypt staple!", False, True, ["user"]),
+    ("argon2-editor@example.com", "argon2", "Argon2 battery staple \u00dc", True, True, ["editor"]),
+    ("pbkdf2-user@example.com", "pbkdf2_sha512", "Pbkdf2 staple sha512", True, True, ["user"]),
+    ("sha512crypt-user@example.com", "sha512_crypt", "Sha512 crypt staple!", True, True, ["user"]),
+    ("inactive-user@example.com", "argon2", "Inactive user password 1", False, True, ["user"]),
+    ("unconfirmed-user@example.com", "bcrypt", "Unconfirmed password 1", True, False, ["editor", "user"]),
     ("totp-user@example.com", "bcrypt", "Totp user password 1", True, True, ["user", "auditor"]),
     ("recovery-user@example.com", "argon2", "Recovery user password 1", True, True, ["editor"]),
     ("webauthn-user@example.com", "bcrypt", "WebAuthn user password 1", True, True, []),
+    ("taken@example.com", "bcrypt", "Taken user password 1", True, True, ["admin"]),
 ]
 
 
@@ -105,7 +108,8 @@ def create(db_url):
             u.last_login_ip, u.current_login_ip, u.login_count = "192.0.2.1", "192.0.2.2", 7
             db.session.commit()
             out["users"][email] = {"password": password, "scheme": scheme, "hash": u.password,
-                                   "fs_uniquifier": u.fs_uniquifier}
+                                   "fs_uniquifier": u.fs_uniquifier,
+                                   "webauthn_handle": u.fs_webauthn_user_handle or ""}
         use_scheme(app, "bcrypt")
         factory = app.security._totp_factory
         for email in ("totp-user@example.com", "recovery-user@example.com"):
