@@ -167,9 +167,6 @@ const (
 	AuditUnlock           = "unlock"
 	AuditResetAccess      = "reset_access"
 	AuditUserCreated      = "user_created"
-	// AuditUserImported: an account created by gatehouse import flask-security; the source
-	// row's fs_uniquifier is in the detail.
-	AuditUserImported = "user_imported"
 	AuditPasswordRehashed = "password_rehashed"
 	AuditAPIKeyCreated    = "api_key_created"
 	AuditAPIKeyRevoked    = "api_key_revoked"
@@ -214,3 +211,7 @@ const (
 	AuditEmailChangeRequested = "email_change_requested"
 	AuditEmailChanged         = "email_changed"
 )
+
+// AuditUserImported is the audit event of an account created by gatehouse import
+// flask-security; the source row's fs_uniquifier is in the detail.
+const AuditUserImported = "user_imported"
