@@ -71,3 +71,28 @@ func repeatA(n int) string {
 	}
 	return string(b)
 }
+
+// BenchmarkVerifyArgon2FlaskSecurityDefault measures one login check of an argon2 hash made by
+// Flask-Security-Too 5.1.2 with its defaults (argon2id, 100 MiB, 10 passes, 8 lanes;
+// SECURITY_PASSWORD_SALT "shortsalt12"): the price an imported account pays once, before its
+// hash becomes bcrypt-hmac.
+func BenchmarkVerifyArgon2FlaskSecurityDefault(b *testing.B) {
+	h := Hasher{Cost: 12, Salt: []byte("shortsalt12")}
+	const hash = "$argon2id$v=19$m=102400,t=10,p=8$8/6fc45xLmWsdQ5hLOX8vw$fhHEa460HBDVcLLv0MVRUw"
+	for b.Loop() {
+		if ok, _ := h.Verify(hash, SchemeArgon2HMAC, "Recovery user password 1"); !ok {
+			b.Fatal("Flask-Security's default argon2 hash does not verify")
+		}
+	}
+}
+
+// BenchmarkVerifySHA512CryptFlaskSecurityDefault: passlib's default 656,000 rounds.
+func BenchmarkVerifySHA512CryptFlaskSecurityDefault(b *testing.B) {
+	h := Hasher{Cost: 12, Salt: []byte("shortsalt12")}
+	const hash = "$6$rounds=656000$kTgeYq1hSevysOUQ$OOxBiIJgDeuRfsNXK/XDsTagT/I0HQuor7dJ415MLbA6GtGzyZ5il1ci6XrU2M5TWHcLyLxxD3Pt9JCiEJVsd."
+	for b.Loop() {
+		if ok, _ := h.Verify(hash, SchemeSHA512CryptHMAC, "Sha512 crypt staple!"); !ok {
+			b.Fatal("Flask-Security's default sha512_crypt hash does not verify")
+		}
+	}
+}
