@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -75,7 +76,7 @@ func fsCreate(t *testing.T, url string, encryptedCodes bool) map[string]fsUser {
 	out, err := cmd.Output()
 	if err != nil {
 		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
+		if ee, ok := errors.AsType[*exec.ExitError](err); ok {
 			stderr = ee.Stderr
 		}
 		t.Fatalf("fsapp.py create %s: %v\n%s", url, err, stderr)
@@ -95,7 +96,7 @@ func fsVerifies(t *testing.T, hash, password string) bool {
 	cmd.Env = fsEnv(false)
 	cmd.Stdin = strings.NewReader(string(in))
 	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 {
+	if ee, ok := errors.AsType[*exec.ExitError](err); ok && ee.ExitCode() == 1 {
 		return false
 	}
 	if err != nil {
@@ -208,7 +209,7 @@ func checkFSImport(t *testing.T, db config.DB, url string, users map[string]fsUs
 		}
 		e.login(email, u.Password) // and the new hash verifies
 		// The other direction: Gatehouse's hash verifies in Flask-Security-Too.
-		if email == "argon2-editor@example.com" && (!fsVerifies(t, after.PasswordHash, u.Password) || fsVerifies(t, after.PasswordHash, u.Password+"x")) {
+		if email == "argon2-editor@example.com" && db.Type == testdb.SQLite && (!fsVerifies(t, after.PasswordHash, u.Password) || fsVerifies(t, after.PasswordHash, u.Password+"x")) {
 			t.Fatal("Flask-Security-Too does not verify Gatehouse's bcrypt hash the same way")
 		}
 	}

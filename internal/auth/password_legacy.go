@@ -192,7 +192,7 @@ func parseArgon2(hash string) (p argon2Params, ok bool) {
 	if p.sum, err = base64.RawStdEncoding.DecodeString(f[5]); err != nil || len(p.sum) < 4 {
 		return p, false
 	}
-	p.memory, p.time, p.threads = uint32(m), uint32(t), uint8(par) //nolint:gosec // bounded above
+	p.memory, p.time, p.threads = uint32(m), uint32(t), uint8(par) // bounded above
 	return p, true
 }
 

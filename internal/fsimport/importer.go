@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"strings"
 
 	"gatehouse"
@@ -97,6 +98,9 @@ func Run(ctx context.Context, opts Options, tgt Target) (*Report, error) {
 			return nil, err
 		}
 	}
+	if !hasWebAuthn {
+		rep.Warnings = append(rep.Warnings, "no WebAuthn table (web_authn or webauthn; --webauthn-table names another): security keys are not imported")
+	}
 	roleNames, err := readRoles(ctx, db, sc)
 	if err != nil {
 		return nil, err
@@ -105,7 +109,9 @@ func Run(ctx context.Context, opts Options, tgt Target) (*Report, error) {
 	if batch <= 0 {
 		batch = 500
 	}
-	var after int64 = -1 << 62
+	// Ids are read in order from above every id an fsqla table can hold (an INTEGER column: even
+	// PostgreSQL's int4 must be able to take the argument).
+	var after int64 = math.MinInt32
 	for {
 		users, err := readUsers(ctx, db, sc, after, batch, roleNames, hasWebAuthn)
 		if err != nil {
@@ -403,24 +409,36 @@ func mapUser(opts Options, su *sourceUser, e *Entry, rep *Report) *store.Importe
 		return skip("unknown tf_primary_method " + su.primary)
 	}
 	if su.recovery != "" {
-		for c := range strings.SplitSeq(su.recovery, ",") {
-			code := strings.TrimSpace(c)
-			if strings.HasPrefix(code, "gAAAA") {
-				plain, err := opts.RecoveryKeys.Decrypt(code)
-				if err != nil {
-					e.Notes = append(e.Notes, "recovery codes are encrypted and --recovery-codes-keys does not open them: not carried")
-					iu.RecoveryCodeHashes = nil
-					break
-				}
-				code = string(plain)
-			}
-			if h := auth.ImportedRecoveryCodeHash(code); h != "" {
-				iu.RecoveryCodeHashes = append(iu.RecoveryCodeHashes, h)
-			}
-		}
+		iu.RecoveryCodeHashes, e.Notes = recoveryCodes(su.recovery, opts.RecoveryKeys, e.Notes)
 		e.RecoveryCodes = len(iu.RecoveryCodeHashes)
 	}
 	iu.WebAuthn = su.webauthn
 	e.WebAuthn = len(su.webauthn)
 	return iu
+}
+
+// recoveryCodes returns the stored forms of Flask-Security's mf_recovery_codes (a comma-separated
+// list, each code in clear or a Fernet token), or none, with a note, when they cannot all be
+// read: a partial set would look complete to the user.
+func recoveryCodes(stored string, keys Fernet, notes []string) ([]string, []string) {
+	var hashes []string
+	for c := range strings.SplitSeq(stored, ",") {
+		code := strings.TrimSpace(c)
+		if code == "" {
+			continue
+		}
+		if strings.HasPrefix(code, "gAAAA") { // a Fernet token: version byte 0x80
+			plain, err := keys.Decrypt(code)
+			if err != nil {
+				return nil, append(notes, "recovery codes are encrypted and --recovery-codes-keys does not open them: not carried")
+			}
+			code = string(plain)
+		}
+		h := auth.ImportedRecoveryCodeHash(code)
+		if h == "" {
+			return nil, append(notes, "recovery codes in a form Gatehouse does not accept: not carried")
+		}
+		hashes = append(hashes, h)
+	}
+	return hashes, notes
 }

@@ -40,7 +40,9 @@ type Report struct {
 	Skipped   int `json:"skipped"`
 	// UnmappedRoles counts the users of each Flask-Security role that --role-map does not map.
 	UnmappedRoles map[string]int `json:"unmapped_roles"`
-	Users         []*Entry       `json:"users"`
+	// Warnings concern the whole source (a missing table).
+	Warnings []string `json:"warnings,omitempty"`
+	Users    []*Entry `json:"users"`
 }
 
 func (r *Report) add(e *Entry) {
@@ -84,6 +86,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Flask-Security import from %s: %d %s, %d exist already (earlier run), %d conflict with existing Gatehouse accounts, %d skipped\n",
 		r.Source, r.Imported, verb, r.Exists, r.Conflicts, r.Skipped)
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", w)
+	}
 	if len(r.UnmappedRoles) > 0 {
 		names := make([]string, 0, len(r.UnmappedRoles))
 		for n := range r.UnmappedRoles {

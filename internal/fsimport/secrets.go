@@ -9,7 +9,6 @@ import (
 	"crypto/subtle"
 	"encoding/base32"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,14 +67,13 @@ func ParseTOTPSecrets(s string) (TOTPSecrets, error) {
 // tf_totp_secret: {"enckey": {...}, "type": "totp", "v": 1} when encrypted, {"key": "BASE32",
 // ...} when not. Other fields (digits, period, alg) must have passlib's defaults.
 type passlibTOTP struct {
-	Type   string          `json:"type"`
-	V      int             `json:"v"`
-	Key    string          `json:"key"`
-	EncKey *passlibEncKey  `json:"enckey"`
-	Digits int             `json:"digits"`
-	Period int             `json:"period"`
-	Alg    string          `json:"alg"`
-	Extra  json.RawMessage `json:"-"`
+	Type   string         `json:"type"`
+	V      int            `json:"v"`
+	Key    string         `json:"key"`
+	EncKey *passlibEncKey `json:"enckey"`
+	Digits int            `json:"digits"`
+	Period int            `json:"period"`
+	Alg    string         `json:"alg"`
 }
 
 type passlibEncKey struct {
@@ -181,7 +179,6 @@ func (f Fernet) Decrypt(token string) ([]byte, error) {
 	if err != nil || len(b) < 1+8+16+16+32 || b[0] != 0x80 || (len(b)-1-8-16-32)%16 != 0 {
 		return nil, errors.New("not a Fernet token")
 	}
-	_ = binary.BigEndian.Uint64(b[1:9])
 	body, mac := b[:len(b)-32], b[len(b)-32:]
 	for _, key := range f {
 		h := hmac.New(sha256.New, key[:16])

@@ -145,7 +145,7 @@ func (s *schema) col(table, logical string) (string, bool) {
 func (s *schema) inspect(ctx context.Context, db *sql.DB, table string) (bool, error) {
 	rows, err := db.QueryContext(ctx, "SELECT * FROM "+s.table(table)+" WHERE 1=0") // #nosec G202 -- quoted identifier
 	if err != nil {
-		return false, nil //nolint:nilerr // the table does not exist
+		return false, nil // the table does not exist
 	}
 	defer func() { _ = rows.Close() }()
 	names, err := rows.Columns()
