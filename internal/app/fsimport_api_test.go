@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -11,14 +12,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"gatehouse"
 	"gatehouse/internal/auth"
 	"gatehouse/internal/config"
 	"gatehouse/internal/fsimport"
-	"gatehouse/internal/store"
 	"gatehouse/internal/testdb"
+	"gatehouse/internal/webauthntest"
 )
 
 // The Flask-Security-Too side of these tests is Debian's python3-flask-security (5.1.x) running
@@ -42,7 +44,19 @@ type fsUser struct {
 	RecoveryCodes  []string `json:"recovery_codes"`
 }
 
-var fsWebAuthn = struct{ id, publicKey string }{"a1b2c3d4e5f60718293a4b5c6d7e8f90", "a5010203262001215820" + strings.Repeat("11", 32) + "225820" + strings.Repeat("22", 32)}
+// fsKey is the security key registered in Flask-Security (the credential fsapp.py stores for
+// webauthn-user@example.com, with counter 41): a software authenticator that signs in at
+// Gatehouse after the import, for the relying party gatehouse.test (testConfig's PUBLIC_URL).
+var fsKey = sync.OnceValue(func() (k struct {
+	cred *webauthntest.Credential
+	cose []byte
+}) {
+	var err error
+	if k.cred, k.cose, err = webauthntest.NewCredential("gatehouse.test", nil, 42); err != nil {
+		panic(err)
+	}
+	return k
+})
 
 func fsApp(t *testing.T) string {
 	t.Helper()
@@ -61,7 +75,7 @@ func fsApp(t *testing.T) string {
 
 func fsEnv(encryptedCodes bool) []string {
 	env := append(os.Environ(), "FS_SALT="+fsSalt, "FS_TOTP_SECRETS="+fsTOTPSecrets, "FS_CHEAP=1",
-		`FS_WEBAUTHN={"id":"`+fsWebAuthn.id+`","public_key":"`+fsWebAuthn.publicKey+`","sign_count":41}`)
+		`FS_WEBAUTHN={"id":"`+hex.EncodeToString(fsKey().cred.ID)+`","public_key":"`+hex.EncodeToString(fsKey().cose)+`","sign_count":41}`)
 	if encryptedCodes {
 		env = append(env, "FS_RECOVERY_KEYS="+fsRecoveryKey)
 	}
@@ -262,17 +276,27 @@ func checkFSImport(t *testing.T, db config.DB, url string, users map[string]fsUs
 		t.Fatalf("webauthn credentials: %v, %v", creds, err)
 	}
 	c := creds[0]
-	if hex.EncodeToString(c.CredentialID) != fsWebAuthn.id || hex.EncodeToString(c.PublicKey) != fsWebAuthn.publicKey ||
+	if !bytes.Equal(c.CredentialID, fsKey().cred.ID) || !bytes.Equal(c.PublicKey, fsKey().cose) ||
 		c.SignCount != 41 || c.Name != "my key" || strings.Join(c.Transports, ",") != "usb,nfc" {
 		t.Fatalf("credential: %+v", c)
 	}
 	if wu.WebAuthnUserHandle == "" || wu.WebAuthnUserHandle != users["webauthn-user@example.com"].WebAuthnHandle {
 		t.Fatalf("user handle %q, want %q", wu.WebAuthnUserHandle, users["webauthn-user@example.com"].WebAuthnHandle)
 	}
+	// And it signs in: the key answers with Flask-Security's user handle, which the account kept.
+	cred := *fsKey().cred
+	cred.UserHandle = []byte(users["webauthn-user@example.com"].WebAuthnHandle)
+	key := webauthntest.New("https://gatehouse.test")
+	key.Add(&cred)
+	challenge, options := e.webAuthnSignIn("webauthn-user@example.com", users["webauthn-user@example.com"].Password)
+	assertion, err := key.Get(options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.expect(e.webAuthnSecondStep(challenge, assertion), http.StatusOK, "")
 	if evs, _ := e.app.Store.AuditEvents(ctx, wu.ID, gatehouse.AuditUserImported, 5); len(evs) != 1 {
 		t.Fatalf("audit events: %v", evs)
 	}
-	_ = store.ImportCreated
 }
 
 func mustTOTPSecrets(t *testing.T) fsimport.TOTPSecrets {
