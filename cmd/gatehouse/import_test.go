@@ -89,6 +89,19 @@ func TestImportFlaskSecurityCommand(t *testing.T) {
 	if r := decode(out); code != exitOK || r.Imported != 0 || r.Exists != 1 {
 		t.Fatalf("second run: %+v", r)
 	}
+	// The email changed in the source since: still the same account, not a second one.
+	db, err = sql.Open("sqlite", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE accounts SET mail = 'one.new@example.com' WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+	code, out, _ = run("--format", "json")
+	if r := decode(out); code != exitOK || r.Imported != 0 || r.Exists != 1 || len(r.Entry("one.new@example.com").Notes) != 1 {
+		t.Fatalf("after an email change: %+v", r)
+	}
 	var lo bytes.Buffer
 	runWithInput(context.Background(), []string{"user", "list"}, env, strings.NewReader(""), &lo, &lo)
 	if !strings.Contains(lo.String(), "one@example.com") || !strings.Contains(lo.String(), "2024-") && !strings.Contains(lo.String(), "admin") {

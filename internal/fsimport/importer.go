@@ -328,7 +328,7 @@ func importBatch(ctx context.Context, opts Options, tgt Target, users []*sourceU
 			e.Reason = "a Gatehouse account with this email exists (not imported from this row): left untouched"
 		case store.ImportExists:
 			e.Reason = "imported by an earlier run"
-			e.Notes = nil
+			e.Notes = r.Notes
 		}
 		rep.add(e)
 	}

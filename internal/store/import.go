@@ -33,7 +33,7 @@ type ImportedUser struct {
 // Import outcomes.
 const (
 	ImportCreated  = "imported"
-	ImportExists   = "exists"   // imported by an earlier run (same fs_uniquifier): left as it is
+	ImportExists   = "exists"   // imported by an earlier run (same fs_uniquifier, whatever the email): left as it is
 	ImportConflict = "conflict" // a Gatehouse account with this email exists: never overwritten
 )
 
@@ -85,6 +85,17 @@ func (s *Store) importUser(ctx context.Context, tx bun.Tx, iu *ImportedUser, sea
 		return ImportResult{}, gatehouse.FieldError("fs_uniquifier", "is required")
 	}
 	var existing userRow
+	// Imported before, perhaps under the email the row had then: left as it is.
+	switch err := tx.NewSelect().Model(&existing).Column("id", "email").Where("fs_uniquifier = ?", u.FSUniquifier).Limit(1).Scan(ctx); {
+	case err == nil:
+		r := ImportResult{Status: ImportExists, UserID: existing.ID}
+		if NormalizeEmail(existing.Email) != NormalizeEmail(u.Email) {
+			r.Notes = append(r.Notes, "imported before as "+existing.Email+"; the email changed in the source since: not updated")
+		}
+		return r, nil
+	case !isNoRows(err):
+		return ImportResult{}, err
+	}
 	switch err := tx.NewSelect().Model(&existing).Column("id", "fs_uniquifier").Where("email_lower = ?", NormalizeEmail(u.Email)).Scan(ctx); {
 	case err == nil:
 		if deref(existing.FSUniquifier) == u.FSUniquifier {
