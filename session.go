@@ -228,3 +228,7 @@ const (
 	AuditEmailChangeRequested = "email_change_requested"
 	AuditEmailChanged         = "email_changed"
 )
+
+// AuditUserImported is the audit event of an account created by gatehouse import
+// flask-security; the source row's fs_uniquifier is in the detail.
+const AuditUserImported = "user_imported"

@@ -45,6 +45,13 @@ type User struct {
 	// SSOOnly accounts sign in only through an identity provider (SSO): password login is
 	// refused with the answer a wrong password gets.
 	SSOOnly bool
+	// FSUniquifier is the Flask-Security fs_uniquifier of an imported account ("" otherwise),
+	// kept as a reference to the source row.
+	FSUniquifier string
+	// WebAuthnUserHandle is the WebAuthn user handle of an account imported from
+	// Flask-Security (its fs_webauthn_user_handle), which its passkeys return; "" means the
+	// handle is derived from the id.
+	WebAuthnUserHandle string
 
 	// Login tracking (Flask-Security's SECURITY_TRACKABLE).
 	LastLoginAt    *time.Time

@@ -65,6 +65,7 @@ Usage:
   gatehouse migrate up|down|status
   gatehouse user create|set-password|reset-access|unlock|list
   gatehouse mail list [--status pending|sent|failed]
+  gatehouse import flask-security --source URL [--role-map …] [--dry-run]
   gatehouse version
 
 Every command reads its configuration from the environment; see docs/configuration.md.
@@ -93,6 +94,8 @@ func runWithInput(ctx context.Context, args []string, getenv func(string) string
 		return cmdUser(ctx, args, getenv, stdin, stdout, stderr)
 	case "mail":
 		return cmdMail(ctx, args, getenv, stdout, stderr)
+	case "import":
+		return cmdImport(ctx, args, getenv, stdout, stderr)
 	case "help":
 		_, _ = fmt.Fprint(stdout, usage)
 		return exitOK

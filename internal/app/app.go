@@ -188,6 +188,11 @@ func (a *App) prepare(ctx context.Context) error {
 // the first start and stored in the database (shared by every instance).
 func (a *App) hasher(ctx context.Context) (auth.Hasher, error) {
 	salt := a.Config.Security.PasswordSalt
+	if salt != "" && len(salt) < 16 {
+		// Accepted (an imported Flask-Security installation's salt must keep its hashes
+		// verifying), but a short secret is easier to guess once the database has leaked.
+		a.log.Warn("SECURITY_PASSWORD_SALT is shorter than 16 characters; keep it to verify the hashes made with it, but prefer a long random secret for a new installation", "length", len(salt))
+	}
 	if salt == "" {
 		fresh, err := auth.NewSalt()
 		if err != nil {

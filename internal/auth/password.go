@@ -3,9 +3,7 @@
 package auth
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha512"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -451,11 +449,7 @@ func (h Hasher) cost() (int, error) {
 // bcrypt's own 184-bit output. So two passwords that share a 72-byte prefix do not collide, as
 // they would with plain bcrypt.
 func (h Hasher) preHash(normalized string) []byte {
-	mac := hmac.New(sha512.New, h.Salt)
-	mac.Write([]byte(normalized))
-	enc := make([]byte, base64.StdEncoding.EncodedLen(sha512.Size)) // 88 bytes, "==" padded
-	base64.StdEncoding.Encode(enc, mac.Sum(nil))
-	return enc[:bcryptMaxInput]
+	return h.hmacB64(normalized)[:bcryptMaxInput] // 88 bytes, "==" padded, cut to 72
 }
 
 // Hash hashes a new password with the bcrypt-hmac scheme at the configured cost and returns the
@@ -500,6 +494,16 @@ func (h Hasher) Hash(password string) (hash, scheme string, err error) {
 // which check failed.
 func (h Hasher) Verify(hash, scheme, password string) (ok bool, needsRehash bool) {
 	n, valid := normalize(password)
+	if _, legacy := legacySchemes[scheme]; legacy {
+		// A verify-only scheme imported from Flask-Security (password_legacy.go): its own work
+		// factor is the cost of the check; a match is always rehashed to bcrypt-hmac.
+		if valid {
+			if ok, _ := h.verifyLegacy(hash, scheme, n); ok {
+				return true, true
+			}
+		}
+		return false, false
+	}
 	var input []byte
 	switch {
 	case !valid || !validBcryptPrefix(hash):

@@ -111,8 +111,16 @@ func (s *Service) newRecoveryCodes() (codes, hashes []string) {
 
 // normalizeRecoveryCode maps what a user typed to the stored form, or "" when it cannot be a
 // recovery code.
+//
+// Codes imported from Flask-Security-Too keep working: those are 12 hexadecimal digits in
+// groups of four ("c8bf-1a74-6413"), a form Gatehouse's own codes (10 characters of
+// codeAlphabet) never take; their stored form is the lower-case grouped one.
 func normalizeRecoveryCode(s string) string {
 	c := strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(strings.TrimSpace(s)))
+	if len(c) == 12 && strings.Trim(c, "0123456789ABCDEF") == "" {
+		c = strings.ToLower(c)
+		return c[:4] + "-" + c[4:8] + "-" + c[8:]
+	}
 	if len(c) != 10 || strings.Trim(c, codeAlphabet) != "" {
 		return ""
 	}
@@ -227,4 +235,20 @@ func sixDigits(code string) bool {
 		}
 	}
 	return true
+}
+
+// ImportedRecoveryCodeHash returns the stored form of a recovery code brought over from
+// Flask-Security-Too, or "" when it is not one Gatehouse can accept.
+func ImportedRecoveryCodeHash(code string) string {
+	c := normalizeRecoveryCode(code)
+	if c == "" {
+		return ""
+	}
+	return hashToken(c)
+}
+
+// SealImportedTOTP encrypts an imported authenticator secret (base32) for userID exactly as an
+// enrolment in Gatehouse would store it. It fails when no TOTP key is configured.
+func (s *Service) SealImportedTOTP(userID int64, secret string) (string, error) {
+	return s.sealTOTP(userID, secret)
 }

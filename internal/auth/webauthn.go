@@ -62,8 +62,13 @@ type webAuthnUser struct {
 }
 
 // WebAuthnID is the user handle: the account id as 8 big-endian bytes. It is opaque and holds
-// no personal data, as the specification asks, and never changes (unlike the email).
+// no personal data, as the specification asks, and never changes (unlike the email). An
+// account imported from Flask-Security keeps the handle it had there.
 func (w webAuthnUser) WebAuthnID() []byte {
+	if w.u.WebAuthnUserHandle != "" {
+		// Imported from Flask-Security: its passkeys carry the handle it chose.
+		return []byte(w.u.WebAuthnUserHandle)
+	}
 	return binary.BigEndian.AppendUint64(nil, uint64(w.u.ID)) //nolint:gosec // ids are positive
 }
 

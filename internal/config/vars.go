@@ -156,11 +156,12 @@ var vars = []Var{
 		}},
 	{Name: "SECURITY_BCRYPT_COST", Default: "12", Doc: "bcrypt cost for new password hashes; existing hashes are rehashed at the next successful login when it changes.",
 		set: func(c *Config, v string) error { return intIn(&c.Security.BcryptCost, v, 10, 16) }},
-	{Name: "SECURITY_PASSWORD_SALT", Doc: "Secret key of the HMAC applied to passwords before bcrypt (Flask-Security's scheme; use the same value to import a Flask-Security user table). Default: generated at first start and stored in the database.", File: true, Secret: true,
+	{Name: "SECURITY_PASSWORD_SALT", Doc: "Secret key of the HMAC applied to passwords before bcrypt (Flask-Security's scheme; use the same value to import a Flask-Security user table; any length is accepted, one under 16 characters is warned about at start). Default: generated at first start and stored in the database.", File: true, Secret: true,
 		set: func(c *Config, v string) error {
-			if len(v) < 16 {
-				return accepts("a secret of at least 16 characters")
-			}
+			// Any length is accepted: Flask-Security sets no minimum, and an installation's own
+			// salt must be usable as it is to import its hashes. A short one is warned about at
+			// start (app.New), never refused.
+			// Empty means unset: a salt is generated.
 			c.Security.PasswordSalt = v
 			return nil
 		}},

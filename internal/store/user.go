@@ -33,6 +33,8 @@ type userRow struct {
 	CurrentLoginIP     string     `bun:"current_login_ip"`
 	LoginCount         int64      `bun:"login_count"`
 	SSOOnly            bool       `bun:"sso_only"`
+	FSUniquifier       *string    `bun:"fs_uniquifier"`
+	WebAuthnUserHandle *string    `bun:"webauthn_user_handle"`
 	CreatedAt          time.Time  `bun:"created_at"`
 	UpdatedAt          time.Time  `bun:"updated_at"`
 }
@@ -82,7 +84,7 @@ func (r *userRow) toDomain(roles []gatehouse.Role) *gatehouse.User {
 		LastLoginAt: utcPtr(r.LastLoginAt), LastLoginIP: r.LastLoginIP,
 		CurrentLoginAt: utcPtr(r.CurrentLoginAt), CurrentLoginIP: r.CurrentLoginIP,
 		LoginCount: r.LoginCount, CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
-		SSOOnly: r.SSOOnly,
+		SSOOnly: r.SSOOnly, FSUniquifier: deref(r.FSUniquifier), WebAuthnUserHandle: deref(r.WebAuthnUserHandle),
 	}
 }
 

@@ -344,3 +344,27 @@ func cosePublicKey(pub *ecdsa.PublicKey) ([]byte, error) {
 	}
 	return em.Marshal(map[int]any{1: 2, 3: coseAlgES256, -1: 1, -2: raw[1:33], -3: raw[33:65]})
 }
+
+// NewCredential makes a credential for rpID held by no authenticator yet, with its COSE public
+// key: what another system (Flask-Security) registered and stored, to be given to an
+// authenticator with Add once the importing side has it.
+func NewCredential(rpID string, userHandle []byte, signCount uint32) (*Credential, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	id := make([]byte, 16)
+	_, _ = rand.Read(id)
+	cose, err := cosePublicKey(&key.PublicKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Credential{ID: id, RPID: rpID, UserHandle: userHandle, Key: key, SignCount: signCount}, cose, nil
+}
+
+// Add gives the authenticator a credential it did not create (see NewCredential).
+func (a *Authenticator) Add(c *Credential) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.creds = append(a.creds, c)
+}
