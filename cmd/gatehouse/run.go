@@ -65,6 +65,8 @@ Usage:
   gatehouse migrate up|down|status
   gatehouse user create|set-password|reset-access|unlock|list
   gatehouse mail list [--status pending|sent|failed]
+  gatehouse keys list|rotate|retire  JWT signing keys (see docs/authentication.md)
+  gatehouse healthcheck [--live]     probe the local service (for container health checks)
   gatehouse version
 
 Every command reads its configuration from the environment; see docs/configuration.md.
@@ -93,6 +95,10 @@ func runWithInput(ctx context.Context, args []string, getenv func(string) string
 		return cmdUser(ctx, args, getenv, stdin, stdout, stderr)
 	case "mail":
 		return cmdMail(ctx, args, getenv, stdout, stderr)
+	case "healthcheck":
+		return cmdHealthcheck(ctx, args, getenv, stdout, stderr)
+	case "keys":
+		return cmdKeys(ctx, args, getenv, stdout, stderr)
 	case "help":
 		_, _ = fmt.Fprint(stdout, usage)
 		return exitOK

@@ -68,8 +68,12 @@ var vars = []Var{
 		set: func(c *Config, v string) error { return duration(&c.DB.ConnMaxIdleTime, v, time.Second, 24*time.Hour) }},
 	{Name: "HTTP_ADDR", Default: ":8080", Doc: "Address the HTTP server listens on (`host:port`; port 0 picks a free one).",
 		set: func(c *Config, v string) error {
-			if _, p, err := net.SplitHostPort(v); err != nil || !validPort(p) {
+			_, p, err := net.SplitHostPort(v)
+			if err != nil {
 				return accepts("host:port, for example :8080 or 127.0.0.1:8080")
+			}
+			if !validPort(p) {
+				return accepts(fmt.Sprintf("host:port with a port from 0 to 65535 (%q is out of range)", p))
 			}
 			c.HTTPAddr = v
 			return nil
