@@ -146,7 +146,10 @@ func TestKeyRotationAcrossInstances(t *testing.T) {
 				}
 			}
 		}
-		login := func(e *env) string { t.Helper(); return e.login("rot@example.com", "correct horse battery").AccessToken }
+		login := func(e *env) string {
+			t.Helper()
+			return e.login("rot@example.com", "correct horse battery").AccessToken
+		}
 		me := func(e *env, tok string) int { t.Helper(); return e.do("GET", "/api/v1/me", tok, nil).Status }
 
 		rp := &jwksVerifier{t: t, url: b.srv.URL, clock: clock}
