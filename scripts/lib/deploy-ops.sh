@@ -23,6 +23,7 @@ _dops_packages() {
 	local need=()
 	command -v buildah >/dev/null || need+=(buildah)
 	command -v podman >/dev/null || need+=(podman)
+	command -v runc >/dev/null || need+=(runc)
 	command -v systemd-analyze >/dev/null || need+=(systemd)
 	command -v curl >/dev/null || need+=(curl)
 	python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
@@ -68,8 +69,18 @@ _dops_api() {
 }
 _dops_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][sys.argv[1]])' "$1"; }
 
+# The podman command line. What this needs on a machine without systemd as PID 1, found on the
+# sandbox this was written on (a container itself: cgroup v1 + v2 "hybrid", no nested overlay):
+#   private storage with the vfs driver (no overlay inside the container), cgroupfs and a file
+#   for events (no systemd), runc (crun refuses "cgroups in hybrid mode"), and explicit ulimits
+#   (podman's defaults, nofile 1048576, exceed the hard limit it runs under: EPERM in setrlimit).
+_dops_podman_cmd() {
+	DOPS_PODMAN=(podman --root "$DOPS/storage" --runroot "$DOPS/run" --storage-driver vfs
+		--cgroup-manager cgroupfs --events-backend file --runtime runc)
+}
+
 _dops_container() { # $1: binary
-	local p=(podman --root "$DOPS/storage" --runroot "$DOPS/run" --storage-driver vfs --cgroup-manager cgroupfs --events-backend file)
+	local p=("${DOPS_PODMAN[@]}")
 	local port url r tok i size
 	BUILDAH_OPTS="--root $DOPS/storage --runroot $DOPS/run --storage-driver vfs" GATEHOUSE_BINARY=$1 \
 		deploy/build-image "$DEPLOY_OPS_IMAGE" || return 1
@@ -80,7 +91,10 @@ _dops_container() { # $1: binary
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	url=http://127.0.0.1:$port
 	# Host network: no slirp4netns or bridge needed; the service listens on loopback only.
-	"${p[@]}" run -d --name gatehouse-test --network host --read-only \
+	# The image's HEALTHCHECK is run below with `podman healthcheck run`: the periodic one needs
+	# systemd timers.
+	"${p[@]}" run -d --name gatehouse-test --network host --read-only --health-interval disable \
+		--ulimit nofile=4096:4096 --ulimit nproc=4096:4096 \
 		-e HTTP_ADDR="127.0.0.1:$port" -e SECURITY_BCRYPT_COST=10 \
 		-v gatehouse-test-data:/data "$DEPLOY_OPS_IMAGE" >/dev/null || return 1
 	DOPS_CONTAINER=1
@@ -110,12 +124,15 @@ _dops_container() { # $1: binary
 
 _dops_cleanup() {
 	[ -n "${DOPS:-}" ] || return 0
-	local p=(podman --root "$DOPS/storage" --runroot "$DOPS/run" --storage-driver vfs --cgroup-manager cgroupfs --events-backend file)
+	local p=("${DOPS_PODMAN[@]}") m
 	if [ -n "${DOPS_CONTAINER:-}" ]; then
-		timeout 60 "${p[@]}" rm -f -t 10 gatehouse-test >/dev/null 2>&1
-		timeout 60 "${p[@]}" volume rm -f gatehouse-test-data >/dev/null 2>&1
+		timeout 60 "${p[@]}" rm -f -t 10 gatehouse-test >/dev/null ||
+			echo "podman rm of the test container failed" >&2
+		timeout 60 "${p[@]}" volume rm -f gatehouse-test-data >/dev/null
 	fi
 	timeout 120 "${p[@]}" system reset -f >/dev/null 2>&1
+	# Mounts podman may have left behind (its shm), so that the directory can go.
+	grep -F " $DOPS/" /proc/mounts | awk '{print $2}' | while read -r m; do umount "$m"; done
 	rm -rf "$DOPS"
 	DOPS= DOPS_CONTAINER=
 }
@@ -124,6 +141,7 @@ deploy_ops_check() {
 	local rc=0 bin
 	_dops_packages || return 1
 	DOPS=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-deploy.XXXXXX")
+	_dops_podman_cmd
 	_dops_manifests || rc=1
 	bin=$DOPS/gatehouse
 	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$(git describe --always --dirty 2>/dev/null || echo dev)" \
