@@ -34,27 +34,28 @@ func Arrange(keys []Key, now time.Time) []Key {
 	if len(keys) == 0 {
 		return nil
 	}
-	pick := -1
-	for i, k := range keys {
+	var best Key
+	found := false
+	for _, k := range keys {
 		if k.activation().After(now) {
 			continue
 		}
-		if pick < 0 || later(k, keys[pick]) {
-			pick = i
+		if !found || later(k, best) {
+			best, found = k, true
 		}
 	}
-	if pick < 0 {
-		pick = 0
-		for i, k := range keys {
-			if later(keys[pick], k) {
-				pick = i
+	if !found { // nothing active yet: the first to activate
+		best = keys[0]
+		for _, k := range keys[1:] {
+			if later(best, k) {
+				best = k
 			}
 		}
 	}
 	out := make([]Key, 0, len(keys))
-	out = append(out, keys[pick])
-	for i, k := range keys {
-		if i != pick {
+	out = append(out, best)
+	for _, k := range keys {
+		if k.ID != best.ID {
 			out = append(out, k)
 		}
 	}
