@@ -1,10 +1,10 @@
 # shellcheck shell=bash
 # scripts/lib/deploy-ops.sh — the deployment artefacts step of scripts/test (sourced by it):
 #
-#   deploy_ops_check   installs buildah, podman, python3-yaml (and uses systemd-analyze, kubectl
-#                      when present), then
-#                      1. checks deploy/kubernetes offline (deploy/kubernetes/check.py, and
-#                         `kubectl kustomize` when kubectl is installed);
+#   deploy_ops_check   installs what is missing of buildah, podman, runc, systemd, curl,
+#                      kubernetes-client, python3-yaml, ca-certificates and tzdata, then
+#                      1. checks deploy/kubernetes offline (deploy/kubernetes/check.py and
+#                         `kubectl kustomize`; `kubectl apply --dry-run=client` needs a server);
 #                      2. checks deploy/systemd/gatehouse.service with `systemd-analyze verify`
 #                         (any warning fails) and prints its `systemd-analyze security` score;
 #                      3. builds the image (deploy/build-image, private vfs storage under a temp
@@ -26,6 +26,7 @@ _dops_packages() {
 	command -v runc >/dev/null || need+=(runc)
 	command -v systemd-analyze >/dev/null || need+=(systemd)
 	command -v curl >/dev/null || need+=(curl)
+	command -v kubectl >/dev/null || need+=(kubernetes-client)
 	python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
 	[ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
 	[ -d /usr/share/zoneinfo ] || need+=(tzdata)
