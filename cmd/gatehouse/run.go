@@ -66,6 +66,8 @@ Usage:
   gatehouse user create|set-password|reset-access|unlock|list
   gatehouse mail list [--status pending|sent|failed]
   gatehouse import flask-security --source URL [--role-map …] [--dry-run]
+  gatehouse keys list|rotate|retire  JWT signing keys (see docs/authentication.md)
+  gatehouse healthcheck [--live]     probe the local service (for container health checks)
   gatehouse version
 
 Every command reads its configuration from the environment; see docs/configuration.md.
@@ -96,6 +98,10 @@ func runWithInput(ctx context.Context, args []string, getenv func(string) string
 		return cmdMail(ctx, args, getenv, stdout, stderr)
 	case "import":
 		return cmdImport(ctx, args, getenv, stdout, stderr)
+	case "healthcheck":
+		return cmdHealthcheck(ctx, args, getenv, stdout, stderr)
+	case "keys":
+		return cmdKeys(ctx, args, getenv, stdout, stderr)
 	case "help":
 		_, _ = fmt.Fprint(stdout, usage)
 		return exitOK

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -193,7 +194,11 @@ func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- serveHTTP(ctx, cfg, h, log) }()
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { served <- serveHTTP(ctx, cfg, ln, h, log) }()
 	var addr string
 	for addr == "" {
 		time.Sleep(10 * time.Millisecond)

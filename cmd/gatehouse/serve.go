@@ -19,7 +19,8 @@ import (
 
 const serveHelp = `Usage: gatehouse [serve]
 
-Runs the service: waits for the database (DB_CONNECT_TIMEOUT), applies pending migrations
+Runs the service: binds HTTP_ADDR (a busy port stops it at once), waits for the database
+(DB_CONNECT_TIMEOUT; refused credentials or an unknown database stop it at once), applies pending migrations
 (DB_AUTO_MIGRATE), creates the default admin when no user holds the admin role, and serves
 HTTP on HTTP_ADDR until SIGINT or SIGTERM, then finishes in-flight requests
 (SHUTDOWN_TIMEOUT). Configuration comes from the environment: see docs/configuration.md.
@@ -35,6 +36,16 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	log.Info("starting gatehouse", "version", buildVersion(), "db_type", cfg.DB.Type, "http_addr", cfg.HTTPAddr)
 	setMemoryLimit(cfg, getenv)
+
+	// The address is bound before the database work, so a port already in use is reported at
+	// once, not after migrations and key generation. Connections that arrive meanwhile wait in
+	// the listen backlog until the handler is ready.
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.HTTPAddr)
+	if err != nil {
+		log.Error("start-up failed", "error", fmt.Errorf("listen on HTTP_ADDR=%s: %w", cfg.HTTPAddr, err))
+		return exitFail
+	}
+	defer func() { _ = ln.Close() }()
 
 	a, err := app.New(ctx, cfg, app.Options{Logger: log, Version: buildVersion()})
 	if err != nil {
@@ -55,7 +66,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		wg.Go(waitPprof)
 	}
 	wg.Go(func() { a.Run(bg) })
-	err = serveHTTP(ctx, cfg, a.Handler(), log)
+	err = serveHTTP(ctx, cfg, ln, a.Handler(), log)
 	stopBG()
 	wg.Wait()
 	if err != nil {
@@ -78,15 +89,11 @@ func setMemoryLimit(cfg *config.Config, getenv func(string) string) {
 	debug.SetMemoryLimit(limit)
 }
 
-// serveHTTP serves until ctx ends, then shuts down gracefully.
-func serveHTTP(ctx context.Context, cfg *config.Config, h http.Handler, log *slog.Logger) error {
+// serveHTTP serves on ln until ctx ends, then shuts down gracefully.
+func serveHTTP(ctx context.Context, cfg *config.Config, ln net.Listener, h http.Handler, log *slog.Logger) error {
 	useTLS := cfg.TLSCertFile != ""
 	srv := httpapi.NewHTTPServer(cfg.HTTPAddr, h, useTLS)
 	srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("listen on HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
-	}
 	proto := "http (HTTP/1.1, h2c)"
 	if useTLS {
 		proto = "https (HTTP/1.1, HTTP/2)"

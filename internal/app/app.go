@@ -8,11 +8,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +48,9 @@ type App struct {
 	webOnce sync.Once
 	web     *web.Web
 	webErr  error
+
+	keyMu      sync.Mutex // serialises reloads on unknown kids
+	lastReload time.Time  // wall clock of the last such reload
 }
 
 // Options adjust the assembly.
@@ -279,73 +280,6 @@ func (a *App) ensureDefaultAdmin(ctx context.Context, h auth.Hasher) error {
 	return nil
 }
 
-// tokenManager loads the signing keys: from JWT_SIGNING_KEY_FILE, or from the database, where
-// the first instance to start generates one.
-func (a *App) tokenManager(ctx context.Context) (*token.Manager, error) {
-	keys, err := a.loadKeys(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cacheSize := a.Config.JWT.VerifyCacheSize // JWT_VERIFY_CACHE_SIZE: 0 turns the cache off
-	if cacheSize == 0 {
-		cacheSize = -1
-	}
-	return token.NewManager(token.Options{
-		Issuer: a.Config.JWT.Issuer, Audience: a.Config.JWT.Audience, TTL: a.Config.JWT.AccessTTL, Now: a.now,
-		CacheSize: cacheSize,
-	}, keys[0], keys[1:]...)
-}
-
-func (a *App) loadKeys(ctx context.Context) ([]token.Key, error) {
-	if f := a.Config.JWT.SigningKeyFile; f != "" {
-		b, err := os.ReadFile(f) // #nosec G304 -- the operator names the key file
-		if err != nil {
-			return nil, fmt.Errorf("JWT_SIGNING_KEY_FILE: %w", err)
-		}
-		keys, err := token.ParseKeys(b)
-		if err != nil {
-			return nil, fmt.Errorf("JWT_SIGNING_KEY_FILE: %w", err)
-		}
-		if len(keys) == 0 {
-			return nil, errors.New("JWT_SIGNING_KEY_FILE holds no key")
-		}
-		return keys, nil
-	}
-	stored, err := a.Store.SigningKeys(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(stored) == 0 {
-		k, err := token.GenerateKey(a.Config.JWT.SigningAlg, a.now())
-		if err != nil {
-			return nil, err
-		}
-		pem, err := token.MarshalKey(k)
-		if err != nil {
-			return nil, err
-		}
-		if err := a.Store.AddSigningKey(ctx, store.SigningKey{KID: k.ID, Alg: k.Alg, PrivatePEM: string(pem), CreatedAt: k.CreatedAt}); err != nil {
-			return nil, err
-		}
-		a.log.Info("generated a JWT signing key", "kid", k.ID, "alg", k.Alg)
-		// Read back: an instance starting at the same moment may have added its own; every
-		// instance then verifies with both and signs with the newest.
-		if stored, err = a.Store.SigningKeys(ctx); err != nil {
-			return nil, err
-		}
-	}
-	keys := make([]token.Key, 0, len(stored))
-	for _, sk := range stored {
-		k, err := token.ParseKey([]byte(sk.PrivatePEM))
-		if err != nil {
-			return nil, fmt.Errorf("signing key %s in the database: %w", sk.KID, err)
-		}
-		k.CreatedAt = sk.CreatedAt
-		keys = append(keys, k)
-	}
-	return keys, nil
-}
-
 // Handler builds the HTTP handler. Its collectors, with the Go and process collectors,
 // register on a new a.Registry, which /metrics serves.
 func (a *App) Handler() http.Handler {
@@ -429,10 +363,6 @@ func isAPIPath(path string) bool {
 	return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/.well-known/")
 }
 
-// keyReload is how often the signing keys are re-read, so that a key added by another
-// instance or by rotation is trusted everywhere within minutes.
-const keyReload = time.Minute
-
 // Run runs the background work until ctx ends: mail delivery and signing-key reloads.
 func (a *App) Run(ctx context.Context) {
 	var wg sync.WaitGroup
@@ -452,24 +382,7 @@ func (a *App) Run(ctx context.Context) {
 		})
 	}
 	if a.Tokens != nil {
-		wg.Go(func() {
-			t := time.NewTicker(keyReload)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					keys, err := a.loadKeys(ctx)
-					if err == nil {
-						err = a.Tokens.SetKeys(keys[0], keys[1:]...)
-					}
-					if err != nil && ctx.Err() == nil {
-						a.log.Warn("signing keys not reloaded", "error", err)
-					}
-				}
-			}
-		})
+		wg.Go(func() { a.reloadKeysEvery(ctx, KeyReloadInterval) })
 	}
 	wg.Wait()
 }

@@ -270,3 +270,23 @@ func TestShortPasswordSaltAccepted(t *testing.T) {
 		t.Fatalf("salt = %q", c.Security.PasswordSalt)
 	}
 }
+
+// TestPortsOutOfRange: a port outside 0..65535 (1..65535 for the database) is reported as out of
+// range, naming the variable.
+func TestPortsOutOfRange(t *testing.T) {
+	for _, c := range []struct {
+		vars map[string]string
+		want string
+	}{
+		{map[string]string{"HTTP_ADDR": ":70000"}, `HTTP_ADDR=":70000": expected host:port with a port from 0 to 65535 ("70000" is out of range)`},
+		{map[string]string{"HTTP_ADDR": "127.0.0.1:-1"}, "out of range"},
+		{map[string]string{"DB_TYPE": "postgres", "DB_PORT": "0"}, `DB_PORT="0": expected a whole number from 1 to 65535`},
+		{map[string]string{"DB_TYPE": "postgres", "DB_PORT": "65536"}, `DB_PORT="65536": expected a whole number from 1 to 65535`},
+		{map[string]string{"DB_TYPE": "galera", "DB_HOST": "a:70000"}, "a:70000 has no valid host and port"},
+	} {
+		_, err := Load(env(c.vars))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Load(%v) = %v, want %q", c.vars, err, c.want)
+		}
+	}
+}

@@ -60,16 +60,20 @@ var vars = []Var{
 		set: func(c *Config, v string) error { return nonEmpty(&c.DB.Path, v) }},
 	{Name: "DB_AUTO_MIGRATE", Default: "true", Doc: "Apply pending migrations at start. When false, start-up refuses to serve an out-of-date schema (run `gatehouse migrate up`).",
 		set: func(c *Config, v string) error { return boolean(&c.DB.AutoMigrate, v) }},
-	{Name: "DB_CONNECT_TIMEOUT", Default: "60s", Doc: "How long start-up waits for the database (exponential backoff, each attempt logged) before exiting non-zero.",
+	{Name: "DB_CONNECT_TIMEOUT", Default: "60s", Doc: "How long start-up waits for the database (exponential backoff, each attempt logged) before exiting non-zero. A server that answers and refuses (wrong user or password, unknown database) stops start-up at once.",
 		set: func(c *Config, v string) error { return duration(&c.DB.ConnectTimeout, v, time.Second, 24*time.Hour) }},
 	{Name: "DB_CONN_MAX_LIFETIME", Default: "30m", Doc: "Maximum age of a pooled connection.",
 		set: func(c *Config, v string) error { return duration(&c.DB.ConnMaxLifetime, v, time.Second, 24*time.Hour) }},
 	{Name: "DB_CONN_MAX_IDLE_TIME", Default: "5m", Doc: "How long an idle pooled connection is kept.",
 		set: func(c *Config, v string) error { return duration(&c.DB.ConnMaxIdleTime, v, time.Second, 24*time.Hour) }},
-	{Name: "HTTP_ADDR", Default: ":8080", Doc: "Address the HTTP server listens on (`host:port`; port 0 picks a free one).",
+	{Name: "HTTP_ADDR", Default: ":8080", Doc: "Address the HTTP server listens on (`host:port`; port 0 picks a free one). Bound before the database work, so a port in use stops start-up at once.",
 		set: func(c *Config, v string) error {
-			if _, p, err := net.SplitHostPort(v); err != nil || !validPort(p) {
+			_, p, err := net.SplitHostPort(v)
+			if err != nil {
 				return accepts("host:port, for example :8080 or 127.0.0.1:8080")
+			}
+			if !validPort(p) {
+				return accepts(fmt.Sprintf("host:port with a port from 0 to 65535 (%q is out of range)", p))
 			}
 			c.HTTPAddr = v
 			return nil

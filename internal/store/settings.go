@@ -56,17 +56,28 @@ type SigningKey struct {
 	Alg        string
 	PrivatePEM string
 	CreatedAt  time.Time
-	RetiredAt  *time.Time
+	// ActivatesAt is when the key starts signing; zero means CreatedAt.
+	ActivatesAt time.Time
+	RetiredAt   *time.Time
 }
 
 type signingKeyRow struct {
 	bun.BaseModel `bun:"table:signing_keys,alias:sk"`
 
-	KID        string     `bun:"kid,pk"`
-	Alg        string     `bun:"alg"`
-	PrivatePEM string     `bun:"private_pem"`
-	CreatedAt  time.Time  `bun:"created_at"`
-	RetiredAt  *time.Time `bun:"retired_at"`
+	KID         string     `bun:"kid,pk"`
+	Alg         string     `bun:"alg"`
+	PrivatePEM  string     `bun:"private_pem"`
+	CreatedAt   time.Time  `bun:"created_at"`
+	ActivatesAt *time.Time `bun:"activates_at"`
+	RetiredAt   *time.Time `bun:"retired_at"`
+}
+
+func (r signingKeyRow) key() SigningKey {
+	k := SigningKey{KID: r.KID, Alg: r.Alg, PrivatePEM: r.PrivatePEM, CreatedAt: utc(r.CreatedAt), RetiredAt: utcPtr(r.RetiredAt)}
+	if r.ActivatesAt != nil {
+		k.ActivatesAt = utc(*r.ActivatesAt)
+	}
+	return k
 }
 
 // SigningKeys lists the keys not yet retired, newest first.
@@ -79,18 +90,41 @@ func (s *Store) SigningKeys(ctx context.Context) (keys []SigningKey, err error) 
 		}
 		keys = make([]SigningKey, len(rows))
 		for i, r := range rows {
-			keys[i] = SigningKey{KID: r.KID, Alg: r.Alg, PrivatePEM: r.PrivatePEM, CreatedAt: utc(r.CreatedAt), RetiredAt: utcPtr(r.RetiredAt)}
+			keys[i] = r.key()
 		}
 		return nil
 	})
 	return keys, err
 }
 
-// AddSigningKey stores a new key; it becomes the signing key (the newest).
+// AllSigningKeys lists every key, retired ones too, newest first (for `gatehouse keys list`).
+func (s *Store) AllSigningKeys(ctx context.Context) (keys []SigningKey, err error) {
+	defer wrapErr(&err, "store.AllSigningKeys")
+	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var rows []signingKeyRow
+		if err := tx.NewSelect().Model(&rows).OrderExpr("created_at DESC, kid").Scan(ctx); err != nil {
+			return err
+		}
+		keys = make([]SigningKey, len(rows))
+		for i, r := range rows {
+			keys[i] = r.key()
+		}
+		return nil
+	})
+	return keys, err
+}
+
+// AddSigningKey stores a new key. It verifies at once and signs from ActivatesAt (CreatedAt when
+// zero) as the newest key whose time has come.
 func (s *Store) AddSigningKey(ctx context.Context, k SigningKey) (err error) {
 	defer wrapErr(&err, "store.AddSigningKey(%q)", k.KID)
+	row := &signingKeyRow{KID: k.KID, Alg: k.Alg, PrivatePEM: k.PrivatePEM, CreatedAt: utc(k.CreatedAt)}
+	if !k.ActivatesAt.IsZero() {
+		at := utc(k.ActivatesAt)
+		row.ActivatesAt = &at
+	}
 	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		_, err := tx.NewInsert().Model(&signingKeyRow{KID: k.KID, Alg: k.Alg, PrivatePEM: k.PrivatePEM, CreatedAt: utc(k.CreatedAt)}).Exec(ctx)
+		_, err := tx.NewInsert().Model(row).Exec(ctx)
 		return err
 	})
 }

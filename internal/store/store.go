@@ -100,6 +100,11 @@ func (s *Store) waitReady(ctx context.Context) error {
 			s.log.Info("database ready", "type", s.cfg.Type, "attempt", attempt)
 			return nil
 		}
+		if dialect.IsPermanent(err) {
+			// The server answered and refused: retrying until DB_CONNECT_TIMEOUT only hides it.
+			return fmt.Errorf("store: %s database refused the connection (%s); not retrying: %w",
+				s.cfg.Type, dialect.PermanentHint(err), err)
+		}
 		s.log.Warn("database not ready", "type", s.cfg.Type, "attempt", attempt, "retry_in", delay.String(), "error", err)
 		select {
 		case <-ctx.Done():

@@ -107,7 +107,14 @@ func (m *Manager) Verify(token string) (*Claims, error) {
 	}
 	var w wireClaims
 	if _, err := m.parser.ParseWithClaims(token, &w, ks.keyFor); err != nil {
-		return nil, unauthenticated(err)
+		if !errors.Is(err, errUnknownKID) || m.reload == nil || !m.reload() {
+			return nil, unauthenticated(err)
+		}
+		// Another instance may sign with a key this one learns only now.
+		ks, w = m.keys.Load(), wireClaims{}
+		if _, err := m.parser.ParseWithClaims(token, &w, ks.keyFor); err != nil {
+			return nil, unauthenticated(err)
+		}
 	}
 	c := &Claims{
 		Subject:            w.Subject,

@@ -35,6 +35,9 @@ type Key struct {
 	// CreatedAt records when the key was made, to drive rotation. It is not stored in the PEM
 	// encoding: keep it beside the PEM (ParseKey leaves it zero).
 	CreatedAt time.Time
+	// ActivatesAt is when the key may start signing (see Arrange); zero means CreatedAt. Like
+	// CreatedAt it is kept beside the PEM.
+	ActivatesAt time.Time
 }
 
 // GenerateKey makes a new key for alg (AlgEdDSA or AlgES256) whose ID is its RFC 7638 thumbprint.

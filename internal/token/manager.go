@@ -37,6 +37,11 @@ type Options struct {
 	// CacheSize bounds the cache of verified tokens (see verifyCache): zero means
 	// DefaultCacheSize, a negative value turns the cache off.
 	CacheSize int
+	// Reload, when set, is called when a token names a kid the key set lacks (another instance
+	// may have started signing with a key this one has not loaded yet). It should re-read the
+	// keys and call SetKeys, rate-limited (the kid is not authenticated), and report whether the
+	// set may have changed; Verify then tries once more.
+	Reload func() bool
 }
 
 // Manager issues and verifies access tokens with a key set that can be replaced while it is in
@@ -50,6 +55,7 @@ type Manager struct {
 	parser   *jwt.Parser
 	keys     atomic.Pointer[keySet]
 	cache    *verifyCache // nil when off
+	reload   func() bool  // nil when not set
 }
 
 // keySet is one immutable generation of keys; SetKeys swaps in a new one whole, so a request sees
@@ -102,6 +108,7 @@ func NewManager(opts Options, signing Key, verifyOnly ...Key) (*Manager, error) 
 		now:      opts.Now,
 		leeway:   opts.Leeway,
 		cache:    newVerifyCache(opts.CacheSize),
+		reload:   opts.Reload,
 		// The parser holds only configuration, so one instance serves every goroutine.
 		parser: jwt.NewParser(
 			jwt.WithValidMethods(validMethods),

@@ -42,10 +42,14 @@ func (g *galeraConnector) Driver() driver.Driver { return g.drv }
 // Connect returns a connection to the first ready, Synced node.
 func (g *galeraConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	var problems []string
+	var refused []error // permanent errors (IsPermanent), one per node that gave one
 	for i, n := range g.nodes {
 		conn, err := n.Connect(ctx)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %v", g.addrs[i], err))
+			if IsPermanent(err) {
+				refused = append(refused, fmt.Errorf("%s: %w", g.addrs[i], err))
+			}
 			continue
 		}
 		if err := CheckWsrep(ctx, conn); err != nil {
@@ -57,6 +61,10 @@ func (g *galeraConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if len(refused) == len(g.nodes) {
+		// Every node refused the credentials or database: no retry will help.
+		return nil, fmt.Errorf("galera: every node refused the connection: %w", errors.Join(refused...))
 	}
 	// ErrBadConn lets database/sql retry the operation with a fresh connection attempt.
 	return nil, fmt.Errorf("galera: no node is ready and Synced (%s): %w", strings.Join(problems, "; "), driver.ErrBadConn)
