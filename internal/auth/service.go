@@ -10,10 +10,13 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"gatehouse"
 	"gatehouse/internal/mail"
 	"gatehouse/internal/store"
 	"gatehouse/internal/token"
+	"gatehouse/internal/tracing"
 )
 
 // Options are the account settings (Flask-Security's SECURITY_* names in the configuration).
@@ -65,6 +68,9 @@ type Options struct {
 
 	// SSO holds the account rules of SSO sign-ins (see LoginExternal in sso.go).
 	SSO SSOOptions
+
+	// TracerProvider, when not nil, traces password hashing (password_trace.go).
+	TracerProvider trace.TracerProvider
 }
 
 // Mailer queues templated account emails, delivered outside the request with retries
@@ -76,12 +82,14 @@ type Mailer interface {
 // Service implements the account flows. It is safe for concurrent use.
 type Service struct {
 	store  *store.Store
-	hasher Hasher
+	hasher passwords
 	tokens *token.Manager
 	mailer Mailer // nil when SMTP is not configured
 	opts   Options
 	log    *slog.Logger
 	now    func() time.Time
+	// metrics count login outcomes and lockouts (metrics.go).
+	metrics *metrics
 }
 
 // New returns the account service. mailer is nil when no SMTP server is configured; then
@@ -96,7 +104,7 @@ func New(st *store.Store, hasher Hasher, tokens *token.Manager, mailer Mailer, o
 	if mailer == nil {
 		opts.Confirmable = false
 	}
-	return &Service{store: st, hasher: hasher, tokens: tokens, mailer: mailer, opts: opts, log: log, now: now}
+	return &Service{store: st, hasher: passwords{Hasher: hasher, tracer: tracing.Tracer(opts.TracerProvider, "gatehouse/internal/auth")}, metrics: newMetrics(), tokens: tokens, mailer: mailer, opts: opts, log: log, now: now}
 }
 
 // Options returns the settings in force (after adjustments such as confirmation being off
@@ -177,6 +185,7 @@ func normalizeSecret(s string) string {
 
 func (s *Service) audit(ctx context.Context, ev gatehouse.AuditEvent, c Client) {
 	ev.IP, ev.UserAgent = c.IP, c.UserAgent
+	s.metrics.observe(ev)
 	if err := s.store.RecordAudit(ctx, ev); err != nil {
 		s.log.Error("audit event not recorded", "event", ev.Event, "error", err)
 	}

@@ -50,6 +50,8 @@ type Manager struct {
 	parser   *jwt.Parser
 	keys     atomic.Pointer[keySet]
 	cache    *verifyCache // nil when off
+	// verifyCounts count full verifications for the metrics (metrics.go).
+	verifyCounts verifyCounts
 }
 
 // keySet is one immutable generation of keys; SetKeys swaps in a new one whole, so a request sees
