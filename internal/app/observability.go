@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
 	"gatehouse/internal/mail"
@@ -52,8 +53,8 @@ func (a *App) stopTracing() {
 }
 
 // registerCollectors adds the service's own collectors to a.Registry: the license state, the
-// login and lockout counters, token verifications and the outbox gauges (measured at scrape
-// time; present whether or not SMTP is configured).
+// login and lockout counters, token verifications, readiness and the outbox gauges (the last
+// two measured at scrape time; the outbox ones whether or not SMTP is configured).
 func (a *App) registerCollectors() {
 	if a.License != nil {
 		a.Registry.MustRegister(a.License.Collector())
@@ -65,6 +66,19 @@ func (a *App) registerCollectors() {
 		a.Registry.MustRegister(a.Tokens.Collector())
 	}
 	if a.Store != nil {
+		// The readiness probe's answer, for alerting from Prometheus (a load balancer only acts
+		// on it): the database answers and its migrations are current.
+		a.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "gatehouse_ready",
+			Help: "1 when this instance is ready (database reachable, migrations current; what /readyz answers), else 0.",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			if a.Store.Ready(ctx) != nil {
+				return 0
+			}
+			return 1
+		}))
 		a.Registry.MustRegister(mail.OutboxCollector(func(ctx context.Context) (int, time.Time, error) {
 			st, err := a.Store.OutboxStats(ctx)
 			return st.Pending, st.Oldest, err
