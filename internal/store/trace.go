@@ -70,23 +70,32 @@ var txMachinery = map[string]bool{
 var opNames sync.Map // uintptr -> string
 
 // operationName returns the name of the Store method that started the current transaction or
-// read, such as "UserByEmail" (closures and unexported helpers name themselves; a caller
-// outside this package gives "InTx"). It costs a stack walk, made only when tracing is on.
+// read, such as "UserByEmail": the first exported method up the stack, so that a public method
+// that runs its transaction through an unexported helper (MarkMailSent through finishMail) is
+// named after itself; failing that the innermost store function, and "InTx" for a caller
+// outside this package. It costs a stack walk, made only when tracing is on.
 func operationName() string {
-	var pcs [12]uintptr
+	var pcs [16]uintptr
 	n := runtime.Callers(2, pcs[:])
+	fallback := ""
 	for _, pc := range pcs[:n] {
-		if v, ok := opNames.Load(pc); ok {
-			if name := v.(string); name != "" {
-				return name
-			}
+		v, ok := opNames.Load(pc)
+		if !ok {
+			v, _ = opNames.LoadOrStore(pc, methodName(pc))
+		}
+		name := v.(string)
+		if name == "" {
 			continue
 		}
-		name := methodName(pc)
-		opNames.Store(pc, name)
-		if name != "" {
+		if r := name[0]; 'A' <= r && r <= 'Z' {
 			return name
 		}
+		if fallback == "" {
+			fallback = name
+		}
+	}
+	if fallback != "" {
+		return fallback
 	}
 	return "InTx"
 }
