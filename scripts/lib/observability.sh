@@ -27,8 +27,8 @@ promtool_path() {
 	echo "$dir/usr/bin/promtool"
 }
 
-# observability_check validates the alert rules with promtool (syntax, PromQL, templates) and
-# the Grafana dashboard as JSON.
+# observability_check validates the alert rules with promtool (syntax, PromQL, templates), runs
+# their unit tests (deploy/prometheus/alerts_test.yml) and checks the Grafana dashboard's JSON.
 observability_check() {
 	local promtool
 	promtool=$(promtool_path) || {
@@ -37,6 +37,7 @@ observability_check() {
 	}
 	"$promtool" --version 2>&1 | head -1
 	timeout 60 "$promtool" check rules deploy/prometheus/alerts.yml || return 1
+	(cd deploy/prometheus && timeout 60 "$promtool" test rules alerts_test.yml) || return 1
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["panels"] and d["uid"], "no panels or uid"; print("dashboard JSON ok:", len(d["panels"]), "panels")' \
 		deploy/grafana/gatehouse-dashboard.json || return 1
 }
