@@ -27,6 +27,7 @@ import (
 	"gatehouse/internal/sso"
 	"gatehouse/internal/store"
 	"gatehouse/internal/token"
+	"gatehouse/internal/tracing"
 	"gatehouse/internal/web"
 )
 
@@ -39,6 +40,7 @@ type App struct {
 	License  *license.Client
 	SSO      *sso.Service
 	Registry *prometheus.Registry
+	Tracing  *tracing.Provider // nil when tracing is off
 
 	log        *slog.Logger
 	now        func() time.Time
@@ -73,9 +75,13 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		o.Now = time.Now
 	}
 	a := &App{Config: cfg, log: o.Logger, now: o.Now, version: o.Version}
+	if err := a.startTracing(ctx); err != nil {
+		return nil, err
+	}
 	o.Logger.Info("connecting to database", "type", cfg.DB.Type, "hosts", hostsForLog(cfg.DB), "pool_size", cfg.DB.PoolSize)
-	st, err := store.Open(ctx, cfg.DB, store.WithLogger(o.Logger), store.WithClock(o.Now))
+	st, err := store.Open(ctx, cfg.DB, store.WithLogger(o.Logger), store.WithClock(o.Now), store.WithTracerProvider(a.tp()))
 	if err != nil {
+		a.stopTracing()
 		return nil, err
 	}
 	a.Store = st
@@ -83,7 +89,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		return a, nil
 	}
 	if err := a.prepare(ctx); err != nil {
-		_ = st.Close()
+		_ = a.Close()
 		return nil, err
 	}
 	return a, nil
@@ -125,7 +131,7 @@ func (a *App) prepare(ctx context.Context) error {
 			return fmt.Errorf("SMTP: %w", err)
 		}
 		a.dispatcher, err = mail.NewDispatcher(mail.DispatcherOptions{
-			Store: a.Store, Sender: sender, Brand: mail.Brand{Name: cfg.BrandName}, Logger: a.log, Now: a.now,
+			Store: a.Store, Sender: sender, Brand: mail.Brand{Name: cfg.BrandName}, Logger: a.log, Now: a.now, TracerProvider: a.tp(),
 		})
 		if err != nil {
 			return err
@@ -135,7 +141,7 @@ func (a *App) prepare(ctx context.Context) error {
 	lc := cfg.License
 	a.License, err = license.New(license.Options{
 		Key: lc.Key, ServerURL: lc.ServerURL, Product: lc.Product, RefreshInterval: lc.RefreshInterval,
-		GracePeriod: lc.GracePeriod, Logger: a.log.With("component", "license"), Now: a.now, Version: a.version,
+		GracePeriod: lc.GracePeriod, Logger: a.log.With("component", "license"), Now: a.now, Version: a.version, TracerProvider: a.tp(),
 		ActiveUsers: func(ctx context.Context) (int, error) {
 			n, err := a.Store.CountUsers(ctx)
 			return int(n), err
@@ -170,6 +176,7 @@ func (a *App) prepare(ctx context.Context) error {
 		WebAuthnRPID: sec.WebAuthnRPID, WebAuthnRPName: cfg.BrandName, WebAuthnOrigins: sec.WebAuthnOrigins,
 		SSO:       auth.SSOOptions{DefaultRole: cfg.SSO.DefaultRole, Rules: cfg.SSO.RoleMapping},
 		Freshness: sec.Freshness, TokenKey: tokenKey,
+		TracerProvider: a.tp(),
 	}, a.log, a.now)
 	// SSO reads its files and key pair now; identity providers are contacted only when used.
 	if a.SSO, err = sso.New(ctx, sso.Options{
@@ -285,9 +292,7 @@ func (a *App) ensureDefaultAdmin(ctx context.Context, h auth.Hasher) error {
 func (a *App) Handler() http.Handler {
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if a.License != nil {
-		a.Registry.MustRegister(a.License.Collector())
-	}
+	a.registerCollectors()
 	deps := httpapi.Deps{
 		Logger:         a.log,
 		Now:            a.now,
@@ -300,6 +305,7 @@ func (a *App) Handler() http.Handler {
 		License:        a.License,
 		TrustedProxies: a.Config.TrustedProxies,
 		PublicURL:      a.Config.PublicURL,
+		TracerProvider: a.tp(),
 	}
 	if a.dispatcher != nil { // a nil *mail.Dispatcher in the interface would not be a nil Mailer
 		deps.Mailer = a.dispatcher
@@ -314,7 +320,7 @@ func (a *App) Handler() http.Handler {
 		a.log.Error("web pages unavailable", "error", err)
 		return api
 	}
-	return withPages(api, pages)
+	return withPages(api, tracing.Handler(a.tp(), "gatehouse/internal/web", pages.Route, pages))
 }
 
 // WebPages builds the server-rendered pages (internal/web) once; SSO and tests reach them here.
@@ -427,5 +433,5 @@ func (a *App) cleanOnce(ctx context.Context) {
 	}
 }
 
-// Close releases the database pool.
-func (a *App) Close() error { return a.Store.Close() }
+// Close releases the database pool, then flushes and stops tracing.
+func (a *App) Close() error { defer a.stopTracing(); return a.Store.Close() }

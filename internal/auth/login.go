@@ -96,6 +96,9 @@ func (s *Service) checkThrottle(ctx context.Context, keys ...string) (locked boo
 		}
 	}
 	if wait > 0 {
+		if strings.HasPrefix(keys[0], "login:") {
+			s.metrics.throttled()
+		}
 		return locked, &gatehouse.Error{Code: gatehouse.ERateLimited, Message: "too many failed attempts; try again later", RetryAfter: wait}
 	}
 	return locked, nil
@@ -158,7 +161,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenPair, error) 
 	}
 	u, err := s.store.UserByEmail(ctx, email)
 	if gatehouse.ErrorCode(err) == gatehouse.ENotFound {
-		s.hasher.DummyVerify(in.Password)
+		s.hasher.DummyVerify(ctx, in.Password)
 		s.fail(ctx, "login", email, in.Client, nil)
 		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLoginFailure, Email: email, Detail: "unknown email"}, in.Client)
 		return nil, errInvalidCredentials
@@ -166,7 +169,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenPair, error) 
 	if err != nil {
 		return nil, err
 	}
-	ok, rehash := s.hasher.Verify(u.PasswordHash, u.PasswordScheme, in.Password)
+	ok, rehash := s.hasher.Verify(ctx, u.PasswordHash, u.PasswordScheme, in.Password)
 	if !ok || locked || !u.Active || u.SSOOnly {
 		detail := "wrong password"
 		switch {
@@ -260,7 +263,7 @@ func capScopes(requested, allowed []gatehouse.Scope) []gatehouse.Scope {
 
 // rehash upgrades a hash made with another scheme or cost, after a successful login.
 func (s *Service) rehash(ctx context.Context, u *gatehouse.User, password string) {
-	hash, scheme, err := s.hasher.Hash(password)
+	hash, scheme, err := s.hasher.Hash(ctx, password)
 	if err == nil {
 		err = s.store.SetPassword(ctx, u.ID, store.PasswordUpdate{Hash: hash, Scheme: scheme})
 	}

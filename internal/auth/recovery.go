@@ -33,17 +33,17 @@ func (s *Service) ChangePassword(ctx context.Context, p *gatehouse.Principal, cu
 	if _, err := s.checkThrottle(ctx, key); err != nil {
 		return nil, err
 	}
-	if ok, _ := s.hasher.Verify(u.PasswordHash, u.PasswordScheme, current); !ok {
+	if ok, _ := s.hasher.Verify(ctx, u.PasswordHash, u.PasswordScheme, current); !ok {
 		s.fail(ctx, "change", u.Email, c, idPtr(u.ID))
 		return nil, gatehouse.FieldError("current_password", "is not correct")
 	}
-	if same, _ := s.hasher.Verify(u.PasswordHash, u.PasswordScheme, next); same {
+	if same, _ := s.hasher.Verify(ctx, u.PasswordHash, u.PasswordScheme, next); same {
 		return nil, errSamePassword
 	}
 	if err := s.opts.Policy.Check("new_password", next, u.Email); err != nil {
 		return nil, err
 	}
-	hash, scheme, err := s.hasher.Hash(next)
+	hash, scheme, err := s.hasher.Hash(ctx, next)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ func (s *Service) ResetPassword(ctx context.Context, tok, next string, c Client)
 	if err := s.opts.Policy.Check("new_password", next, u.Email); err != nil {
 		return err
 	}
-	newHash, scheme, err := s.hasher.Hash(next)
+	newHash, scheme, err := s.hasher.Hash(ctx, next)
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func (s *Service) ResetPassword(ctx context.Context, tok, next string, c Client)
 			if !cur.Active {
 				return errBadActionToken // deactivated since the token was mailed
 			}
-			if same, _ := s.hasher.Verify(cur.PasswordHash, cur.PasswordScheme, next); same {
+			if same, _ := s.hasher.Verify(ctx, cur.PasswordHash, cur.PasswordScheme, next); same {
 				return errSamePassword
 			}
 			return nil

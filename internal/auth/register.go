@@ -36,7 +36,7 @@ func (s *Service) Register(ctx context.Context, email, password string, c Client
 			s.log.Error("registration not counted", "error", err)
 		}
 	}
-	hash, scheme, err := s.hasher.Hash(password)
+	hash, scheme, err := s.hasher.Hash(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (s *Service) CreateUser(ctx context.Context, email, password string, roles 
 	if err := s.opts.Policy.Check("password", password, email); err != nil {
 		return nil, err
 	}
-	hash, scheme, err := s.hasher.Hash(password)
+	hash, scheme, err := s.hasher.Hash(ctx, password)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func (s *Service) SetPassword(ctx context.Context, actor *int64, userID int64, p
 	if err := s.opts.Policy.Check("password", password, u.Email); err != nil {
 		return err
 	}
-	hash, scheme, err := s.hasher.Hash(password)
+	hash, scheme, err := s.hasher.Hash(ctx, password)
 	if err != nil {
 		return err
 	}

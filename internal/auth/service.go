@@ -10,10 +10,13 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"gatehouse"
 	"gatehouse/internal/mail"
 	"gatehouse/internal/store"
 	"gatehouse/internal/token"
+	"gatehouse/internal/tracing"
 )
 
 // Options are the account settings (Flask-Security's SECURITY_* names in the configuration).
@@ -75,6 +78,8 @@ type Options struct {
 	// database copy alone cannot check guesses of a short code. Empty: a random key for this
 	// process only (tests; several instances would not understand each other's codes).
 	TokenKey []byte
+	// TracerProvider, when not nil, traces password hashing (password_trace.go).
+	TracerProvider trace.TracerProvider
 }
 
 // Mailer queues templated account emails, delivered outside the request with retries
@@ -86,12 +91,14 @@ type Mailer interface {
 // Service implements the account flows. It is safe for concurrent use.
 type Service struct {
 	store  *store.Store
-	hasher Hasher
+	hasher passwords
 	tokens *token.Manager
 	mailer Mailer // nil when SMTP is not configured
 	opts   Options
 	log    *slog.Logger
 	now    func() time.Time
+	// metrics count login outcomes and lockouts (metrics.go).
+	metrics *metrics
 }
 
 // New returns the account service. mailer is nil when no SMTP server is configured; then
@@ -113,7 +120,7 @@ func New(st *store.Store, hasher Hasher, tokens *token.Manager, mailer Mailer, o
 		opts.TokenKey = make([]byte, 32)
 		_, _ = rand.Read(opts.TokenKey)
 	}
-	return &Service{store: st, hasher: hasher, tokens: tokens, mailer: mailer, opts: opts, log: log, now: now}
+	return &Service{store: st, hasher: passwords{Hasher: hasher, tracer: tracing.Tracer(opts.TracerProvider, "gatehouse/internal/auth")}, metrics: newMetrics(), tokens: tokens, mailer: mailer, opts: opts, log: log, now: now}
 }
 
 // Options returns the settings in force (after adjustments such as confirmation being off
@@ -178,6 +185,7 @@ func normalizeSecret(s string) string {
 
 func (s *Service) audit(ctx context.Context, ev gatehouse.AuditEvent, c Client) {
 	ev.IP, ev.UserAgent = c.IP, c.UserAgent
+	s.metrics.observe(ev)
 	if err := s.store.RecordAudit(ctx, ev); err != nil {
 		s.log.Error("audit event not recorded", "event", ev.Event, "error", err)
 	}

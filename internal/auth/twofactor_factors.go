@@ -91,7 +91,7 @@ func (s *Service) checkPassword(ctx context.Context, u *gatehouse.User, password
 	if _, err := s.checkThrottle(ctx, key); err != nil {
 		return err
 	}
-	if ok, _ := s.hasher.Verify(u.PasswordHash, u.PasswordScheme, password); !ok {
+	if ok, _ := s.hasher.Verify(ctx, u.PasswordHash, u.PasswordScheme, password); !ok {
 		s.fail(ctx, "change", u.Email, c, idPtr(u.ID))
 		return errPasswordWrong
 	}

@@ -42,7 +42,7 @@ func (s *Service) AdminCreateUser(ctx context.Context, p *gatehouse.Principal, i
 	if err := s.opts.Policy.Check("password", in.Password, email); err != nil {
 		return nil, err
 	}
-	hash, scheme, err := s.hasher.Hash(in.Password)
+	hash, scheme, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}

@@ -55,6 +55,7 @@ type Config struct {
 	SMTP     SMTP
 	License  License
 	SSO      SSO
+	Tracing  Tracing
 }
 
 // License configures the license-server client (enterprise features such as SSO).

@@ -152,6 +152,7 @@ func (c *Config) finish() []Problem {
 	}
 	problems = append(problems, c.finishWebAuthn()...)
 	problems = append(problems, c.finishSSO()...)
+	problems = append(problems, c.finishTracing()...)
 	if c.SMTP.User != "" && c.SMTP.TLS == "none" {
 		problems = append(problems, Problem{Var: "SMTP_TLS", Value: c.SMTP.TLS, Accepts: "starttls or tls when SMTP_USER is set (credentials are never sent in clear text)"})
 	}

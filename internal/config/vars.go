@@ -37,7 +37,7 @@ func (a accepts) Error() string { return string(a) }
 // Vars returns the table of every variable Gatehouse reads.
 func Vars() []Var { return vars }
 
-var vars = []Var{
+var vars = append([]Var{
 	{Name: "DB_TYPE", Default: "sqlite", Doc: "Database engine: `sqlite`, `postgres`, `mysql`, `mariadb` or `galera`.",
 		set: func(c *Config, v string) error {
 			return oneOf(&c.DB.Type, v, DBSQLite, DBPostgres, DBMySQL, DBMariaDB, DBGalera)
@@ -403,7 +403,7 @@ var vars = []Var{
 		}},
 	{Name: "SMTP_TLS", Default: "starttls", Doc: "`starttls` (required, never a silent fallback), `tls` (implicit TLS, usually port 465) or `none`.",
 		set: func(c *Config, v string) error { return oneOf(&c.SMTP.TLS, v, "starttls", "tls", "none") }},
-}
+}, tracingVars...)
 
 func oneOf(dst *string, v string, allowed ...string) error {
 	if !oneOfStr(v, allowed...) {

@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"gatehouse/internal/auth"
 	"gatehouse/internal/license"
 	"gatehouse/internal/mail"
 	"gatehouse/internal/store"
+	"gatehouse/internal/tracing"
 )
 
 // DefaultBodyLimit is the largest request body an API route accepts unless the route says
@@ -55,6 +57,9 @@ type Deps struct {
 	Mailer Mailer
 	// PublicURL is the base of the links in those emails (PUBLIC_URL); never taken from requests.
 	PublicURL string
+	// TracerProvider, when not nil, makes a server span of every request (trace.go). Nil
+	// (tracing off) leaves the chain as it is.
+	TracerProvider trace.TracerProvider
 }
 
 // Mailer is what the HTTP layer needs of the mail dispatcher.
@@ -110,6 +115,7 @@ type server struct {
 	versions  Versions
 	bodyLimit int64
 	metrics   *httpMetrics
+	tracer    trace.Tracer // nil when tracing is off
 
 	mux *http.ServeMux
 	// limits holds the body limit of each registered pattern that sets one.
@@ -149,6 +155,7 @@ func NewServer(deps Deps, opts ...Option) http.Handler {
 		trusted:   deps.TrustedProxies,
 		versions:  o.versions,
 		bodyLimit: o.bodyLimit,
+		tracer:    tracing.Tracer(deps.TracerProvider, "gatehouse/internal/httpapi"),
 		mux:       http.NewServeMux(),
 		limits:    map[string]int64{},
 	}
@@ -170,18 +177,19 @@ func NewServer(deps Deps, opts ...Option) http.Handler {
 		s.register(rt)
 	}
 
-	// The order is part of the contract: every later layer can rely on the request id; recovery
+	// The order is part of the contract: every later layer can rely on the request id (and the
+	// request's span, when tracing is on); recovery
 	// sits outside the access log and metrics so a panic in them is still answered, yet those two
 	// still see the 500 because they record in deferred calls; the body limit is in force before
 	// any handler reads; version headers are set before the handler writes.
 	s.handler = s.strictTransport(s.prepare(
-		s.requestID(
+		s.requestID(s.traceRequests(
 			s.recoverPanics(
 				s.accessLog(
 					s.instrument(
 						s.limitBody(
 							s.apiVersion(
-								http.HandlerFunc(s.dispatch)))))))))
+								http.HandlerFunc(s.dispatch))))))))))
 	return s
 }
 

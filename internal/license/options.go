@@ -12,7 +12,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"gatehouse"
+	"gatehouse/internal/tracing"
 )
 
 // Feature names of the gated features Gatehouse knows. SSO is the enterprise feature the
@@ -65,6 +68,9 @@ type Options struct {
 	// HTTPClient makes the requests. Default: a client that does not follow redirects (the key
 	// is a bearer token and must not be replayed to another host).
 	HTTPClient *http.Client
+	// TracerProvider, when not nil, makes each call to the license server a client span and
+	// sends its traceparent.
+	TracerProvider trace.TracerProvider
 	// Logger receives one line per state transition. Default: discard.
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -183,6 +189,7 @@ func New(o Options) (*Client, error) {
 	if c.http == nil {
 		c.http = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
+	c.http = tracing.Client(c.http, o.TracerProvider, "gatehouse/internal/license")
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

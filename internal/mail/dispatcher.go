@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"gatehouse"
 )
 
@@ -48,6 +50,8 @@ type DispatcherOptions struct {
 	Brand  Brand
 	Logger *slog.Logger     // discards when nil
 	Now    func() time.Time // time.Now when nil
+	// TracerProvider, when not nil, traces each delivery (dispatcher_trace.go).
+	TracerProvider trace.TracerProvider
 
 	// PollInterval is how often Run looks for due messages when nothing woke it (a retry came
 	// due, or another instance enqueued). Enqueue wakes it at once.
@@ -85,6 +89,7 @@ type Dispatcher struct {
 
 	wake    chan struct{}
 	running atomic.Bool
+	tracer  trace.Tracer // nil when tracing is off
 }
 
 // NewDispatcher checks o and returns a dispatcher; call Run to start delivering.
@@ -94,6 +99,10 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 		poll: o.PollInterval, timeout: o.SendTimeout, lease: o.Lease,
 		minBack: o.MinBackoff, maxBack: o.MaxBackoff, maxAtt: o.MaxAttempts,
 		wake: make(chan struct{}, 1),
+	}
+	if o.TracerProvider != nil && d.sender != nil {
+		d.tracer = o.TracerProvider.Tracer("gatehouse/internal/mail")
+		d.sender = tracedSender{Sender: d.sender, tracer: d.tracer}
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
@@ -207,7 +216,7 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (sent int, err error) {
 			return sent, nil
 		}
 		for _, m := range ms {
-			if d.deliver(ctx, m) {
+			if d.deliverTraced(ctx, m) {
 				sent++
 			}
 		}

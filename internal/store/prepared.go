@@ -114,7 +114,12 @@ func (s *Store) bindVars(query string) string {
 // readStmt runs fn (one read statement) with the retry policy of InTx: a failure known not to
 // have had any effect (a lost connection, a Galera node not ready, SQLITE_BUSY) runs it again
 // with bounded, jittered backoff. Errors come back mapped to domain codes.
-func (s *Store) readStmt(ctx context.Context, fn func(ctx context.Context) error) error {
+func (s *Store) readStmt(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	if s.tracer != nil {
+		var done func(error)
+		ctx, done = s.traceOp(ctx, "read", true)
+		defer func() { done(err) }()
+	}
 	qctx := ctx
 	if s.writeGate != nil && ctx.Err() == nil {
 		// SQLite: the driver watches a cancellable context with a new goroutine per statement,

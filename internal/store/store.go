@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel/trace"
 
 	"gatehouse"
 	"gatehouse/internal/config"
@@ -40,6 +41,8 @@ type Store struct {
 	// writeGate (SQLite only) lets one write transaction of this process at a time ask for the
 	// database's write lock; see tryTx.
 	writeGate chan struct{}
+	// tracer records a span per transaction and prepared read; nil when tracing is off (trace.go).
+	tracer trace.Tracer
 }
 
 // Option configures Open.
@@ -182,7 +185,12 @@ func (s *Store) ReadTx(ctx context.Context, fn func(ctx context.Context, tx bun.
 	return s.runTx(ctx, &sql.TxOptions{ReadOnly: true}, fn)
 }
 
-func (s *Store) runTx(ctx context.Context, opts *sql.TxOptions, fn func(ctx context.Context, tx bun.Tx) error) error {
+func (s *Store) runTx(ctx context.Context, opts *sql.TxOptions, fn func(ctx context.Context, tx bun.Tx) error) (err error) {
+	if s.tracer != nil {
+		var done func(error)
+		ctx, done = s.traceOp(ctx, "transaction", opts != nil && opts.ReadOnly)
+		defer func() { done(err) }()
+	}
 	return s.retry(ctx, "transaction", func() error { return s.tryTx(ctx, opts, fn) })
 }
 

@@ -95,6 +95,7 @@ func (m *Manager) Issue(c Claims) (string, Claims, error) {
 // checking its signature again (its times are checked again every time); see verifyCache.
 func (m *Manager) Verify(token string) (*Claims, error) {
 	if len(token) > maxTokenLen {
+		m.verifyCounts.invalid.Add(1)
 		return nil, unauthenticated(errTooLong)
 	}
 	ks := m.keys.Load()
@@ -108,14 +109,17 @@ func (m *Manager) Verify(token string) (*Claims, error) {
 	var w wireClaims
 	if _, err := m.parser.ParseWithClaims(token, &w, ks.keyFor); err != nil {
 		if !errors.Is(err, errUnknownKID) || m.reload == nil || !m.reload() {
+			m.verifyCounts.countFailure(err)
 			return nil, unauthenticated(err)
 		}
 		// Another instance may sign with a key this one learns only now.
 		ks, w = m.keys.Load(), wireClaims{}
 		if _, err := m.parser.ParseWithClaims(token, &w, ks.keyFor); err != nil {
+			m.verifyCounts.countFailure(err)
 			return nil, unauthenticated(err)
 		}
 	}
+	m.verifyCounts.valid.Add(1)
 	c := &Claims{
 		Subject:            w.Subject,
 		Stamp:              w.Stamp,

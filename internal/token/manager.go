@@ -56,6 +56,8 @@ type Manager struct {
 	keys     atomic.Pointer[keySet]
 	cache    *verifyCache // nil when off
 	reload   func() bool  // nil when not set
+	// verifyCounts count full verifications for the metrics (metrics.go).
+	verifyCounts verifyCounts
 }
 
 // keySet is one immutable generation of keys; SetKeys swaps in a new one whole, so a request sees
