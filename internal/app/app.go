@@ -146,9 +146,17 @@ func (a *App) prepare(ctx context.Context) error {
 	policy := auth.PasswordPolicy{
 		MinLength: cfg.Security.PasswordLengthMin, MaxLength: auth.DefaultPasswordLengthMax,
 		CheckStrength: cfg.Security.PasswordComplexity == "zxcvbn", MinScore: cfg.Security.ZxcvbnMinimumScore,
+		ContextWords: []string{cfg.BrandName},
+	}
+	if u := cfg.Security.BreachedPasswordURL; u != "" {
+		policy.Breached = &auth.BreachedRange{URL: u, Timeout: cfg.Security.BreachedPasswordTimeout, Log: a.log.With("component", "password-policy")}
 	}
 	sec := cfg.Security
 	totpKeys, err := a.totpKeys(ctx)
+	if err != nil {
+		return err
+	}
+	deviceKey, err := a.deviceKey(ctx)
 	if err != nil {
 		return err
 	}
@@ -161,6 +169,7 @@ func (a *App) prepare(ctx context.Context) error {
 		SendResetNotice: sec.SendResetNoticeEmail, SendChangeNotice: sec.SendPasswordChangeEmail,
 		Trackable: sec.Trackable, BackoffAfter: sec.LoginBackoffAfter, LockoutAfter: sec.LockoutAfter,
 		LockoutDuration: sec.LockoutDuration, Policy: policy,
+		DeviceKey: deviceKey, DeviceMaxAge: sec.DeviceTokenMaxAge, DeviceFailures: sec.DeviceTokenFailures,
 		TwoFactorRequired: sec.TwoFactorRequired, TwoFactorRememberFor: sec.TwoFactorRememberFor, TOTPKeys: totpKeys,
 		WebAuthnRPID: sec.WebAuthnRPID, WebAuthnRPName: cfg.BrandName, WebAuthnOrigins: sec.WebAuthnOrigins,
 		SSO: auth.SSOOptions{DefaultRole: cfg.SSO.DefaultRole, Rules: cfg.SSO.RoleMapping},

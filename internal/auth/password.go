@@ -3,6 +3,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha512"
@@ -42,8 +43,11 @@ const (
 const (
 	// DefaultBcryptCost is SECURITY_BCRYPT_COST's default (passlib's bcrypt default too).
 	DefaultBcryptCost = 12
-	// DefaultPasswordLengthMin is SECURITY_PASSWORD_LENGTH_MIN's default.
-	DefaultPasswordLengthMin = 8
+	// DefaultPasswordLengthMin is SECURITY_PASSWORD_LENGTH_MIN's default: 12, as OWASP ASVS
+	// 2.1.1 asks (Flask-Security's default is 8).
+	DefaultPasswordLengthMin = 12
+	// MinPasswordLengthMin is the lowest SECURITY_PASSWORD_LENGTH_MIN accepted (NIST SP 800-63B).
+	MinPasswordLengthMin = 8
 	// DefaultPasswordLengthMax is the longest password accepted: OWASP ASVS 2.1.2 asks that
 	// passwords over 128 characters be denied (Flask-Security hard-codes the same 128).
 	DefaultPasswordLengthMax = 128
@@ -90,9 +94,15 @@ type PasswordPolicy struct {
 	// DefaultZxcvbnMinimumScore (a threshold of 0 would accept everything: turn CheckStrength off
 	// instead).
 	MinScore int
+	// ContextWords are checked like the account's email address: BRAND_NAME (ProductName is
+	// always added). See builtFromContext.
+	ContextWords []string
+	// Breached, when set, also asks a range API (SECURITY_BREACHED_PASSWORD_URL); the offline
+	// list (isCommonPassword) applies always.
+	Breached *BreachedRange
 }
 
-// DefaultPasswordPolicy returns the policy with every SECURITY_* default: 8 to 128 characters and
+// DefaultPasswordPolicy returns the policy with every SECURITY_* default: 12 to 128 characters and
 // a zxcvbn score of at least 3.
 func DefaultPasswordPolicy() PasswordPolicy {
 	return PasswordPolicy{
@@ -103,17 +113,25 @@ func DefaultPasswordPolicy() PasswordPolicy {
 	}
 }
 
-// Check reports whether password is acceptable as a new password. A refusal is an EInvalid
-// *gatehouse.Error naming field (so a form can say "new_password") with a human-readable problem;
-// it never contains the password. userInputs are other things the user typed or that are known
-// about them (email, name, username): zxcvbn counts a password built from them as weak.
+// Check is CheckContext without a context (no range query can be cancelled by the caller).
+func (p PasswordPolicy) Check(field, password string, userInputs ...string) error {
+	return p.CheckContext(context.Background(), field, password, userInputs...)
+}
+
+// CheckContext reports whether password is acceptable as a new password (OWASP ASVS 2.1). A
+// refusal is an EInvalid *gatehouse.Error naming field (so a form can say "new_password") with
+// a human-readable problem; it never contains the password. userInputs are other things the
+// user typed or that are known about them (email, name, username); with ContextWords and
+// ProductName they are the context words: a password built from them is refused
+// (builtFromContext), and zxcvbn counts them as weak. Then the password must not be a known
+// breached one: the offline list, then the range API when Breached is set.
 //
 // Lengths are counted in Unicode code points of the composed (NFC) form, so that a character
 // counts once however a client encoded it and "at least 64 characters in any script" holds:
 // counting after NFKD, as Flask-Security does, would count a Hangul syllable as two or three
 // characters and an accented letter as two, refusing a 64-syllable Korean passphrase. zxcvbn
 // judges the NFKC form, for the same reason (see strength).
-func (p PasswordPolicy) Check(field, password string, userInputs ...string) error {
+func (p PasswordPolicy) CheckContext(ctx context.Context, field, password string, userInputs ...string) error {
 	if !utf8.ValidString(password) {
 		return gatehouse.FieldError(field, "must be valid UTF-8 text")
 	}
@@ -137,21 +155,37 @@ func (p PasswordPolicy) Check(field, password string, userInputs ...string) erro
 		// Checked before zxcvbn, whose cost grows steeply with the length.
 		return gatehouse.FieldError(field, fmt.Sprintf("must be at most %d characters", maxLen))
 	}
-	if !p.CheckStrength {
-		return nil
+	words := p.contextWords(userInputs)
+	if builtFromContext(password, words) {
+		return gatehouse.FieldError(field, "is too easy to guess: it is made of your email address or the name of this service")
 	}
-	minScore := p.MinScore
-	if minScore <= 0 {
-		minScore = DefaultZxcvbnMinimumScore
+	if p.CheckStrength {
+		minScore := p.MinScore
+		if minScore <= 0 {
+			minScore = DefaultZxcvbnMinimumScore
+		}
+		score, warning := strength(password, words)
+		if score < minScore {
+			if warning != "" {
+				return gatehouse.FieldError(field, "is too easy to guess: "+lowerFirst(warning))
+			}
+			return gatehouse.FieldError(field, "is too easy to guess: add another word or two; uncommon words are better")
+		}
 	}
-	score, warning := strength(password, userInputs)
-	if score >= minScore {
-		return nil
+	// After zxcvbn, whose warnings say more ("this is a top-10 common password"); with the
+	// strength check off the offline list still applies.
+	if isCommonPassword(password) {
+		return errBreached(field)
 	}
-	if warning != "" {
-		return gatehouse.FieldError(field, "is too easy to guess: "+lowerFirst(warning))
+	// Last: the only check that may leave the server, for a password that passed the others.
+	if p.Breached.Breached(ctx, password) {
+		return errBreached(field)
 	}
-	return gatehouse.FieldError(field, "is too easy to guess: add another word or two; uncommon words are better")
+	return nil
+}
+
+func errBreached(field string) error {
+	return gatehouse.FieldError(field, "appears in known data breaches; choose another one")
 }
 
 // PasswordLength returns the number of characters in password as the policy counts them:

@@ -40,7 +40,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *gatehouse.Principal, cu
 	if same, _ := s.hasher.Verify(u.PasswordHash, u.PasswordScheme, next); same {
 		return nil, errSamePassword
 	}
-	if err := s.opts.Policy.Check("new_password", next, u.Email); err != nil {
+	if err := s.opts.Policy.CheckContext(ctx, "new_password", next, u.Email); err != nil {
 		return nil, err
 	}
 	hash, scheme, err := s.hasher.Hash(next)
@@ -149,7 +149,7 @@ func (s *Service) ResetPassword(ctx context.Context, tok, next string, c Client)
 	if err != nil {
 		return err
 	}
-	if err := s.opts.Policy.Check("new_password", next, u.Email); err != nil {
+	if err := s.opts.Policy.CheckContext(ctx, "new_password", next, u.Email); err != nil {
 		return err
 	}
 	newHash, scheme, err := s.hasher.Hash(next)

@@ -22,7 +22,7 @@ func (s *Service) Register(ctx context.Context, email, password string, c Client
 	if err != nil {
 		return err
 	}
-	if err := s.opts.Policy.Check("password", password, email); err != nil {
+	if err := s.opts.Policy.CheckContext(ctx, "password", password, email); err != nil {
 		return err
 	}
 	if c.IP != "" {
@@ -130,7 +130,7 @@ func (s *Service) CreateUser(ctx context.Context, email, password string, roles 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.opts.Policy.Check("password", password, email); err != nil {
+	if err := s.opts.Policy.CheckContext(ctx, "password", password, email); err != nil {
 		return nil, err
 	}
 	hash, scheme, err := s.hasher.Hash(password)
@@ -156,7 +156,7 @@ func (s *Service) SetPassword(ctx context.Context, actor *int64, userID int64, p
 	if err != nil {
 		return err
 	}
-	if err := s.opts.Policy.Check("password", password, u.Email); err != nil {
+	if err := s.opts.Policy.CheckContext(ctx, "password", password, u.Email); err != nil {
 		return err
 	}
 	hash, scheme, err := s.hasher.Hash(password)
