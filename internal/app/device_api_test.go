@@ -132,3 +132,55 @@ func (e *env) deviceTokenOf(email, password string) string {
 	r.data(e.t, &a)
 	return a.DeviceToken
 }
+
+// With a second factor, the device token comes with the answer of the second step, and the
+// second step honours it too (sent in its body).
+func TestDeviceTokenTwoFactor(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db config.DB) {
+		cfg := testConfig(db)
+		cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+		e := start(t, cfg, false)
+		const owner = "tf-owner@example.com"
+		e.createUser(owner, strongPassword)
+		secret, _ := e.enrolTOTP(e.login(owner, strongPassword).AccessToken)
+		e.clock.Advance(time.Minute)
+
+		challenge := func(r *response) string {
+			t.Helper()
+			e.expect(r, http.StatusOK, "")
+			var a loginAnswer
+			r.data(t, &a)
+			if a.Challenge == "" {
+				t.Fatalf("no challenge: %s", r.Raw)
+			}
+			return a.Challenge
+		}
+		ch := challenge(e.loginFrom("198.51.100.1", owner, strongPassword, ""))
+		r := e.secondStep(ch, "totp", oathCode(t, secret, e.clock.Now()))
+		e.expect(r, http.StatusOK, "")
+		var tf deviceAnswer
+		r.data(t, &tf)
+		if tf.AccessToken == "" || tf.DeviceToken == "" {
+			t.Fatalf("second step answer without device_token: %s", r.Raw)
+		}
+
+		// Failures from elsewhere start the account's backoff.
+		for i, failures := 0, 0; failures < 20; i++ {
+			r := e.loginFrom(fmt.Sprintf("203.0.113.%d", i%10), owner, fmt.Sprintf("wrong %d", i), "")
+			switch r.Status {
+			case http.StatusUnauthorized:
+				failures++
+			case http.StatusTooManyRequests:
+				e.clock.Advance(16 * time.Minute)
+			default:
+				t.Fatalf("guess %d: %s", i, r.Raw)
+			}
+		}
+		ch = challenge(e.loginFrom("198.51.100.2", owner, strongPassword, tf.DeviceToken))
+		// Without the token the second step meets the account's backoff ...
+		e.expect(e.secondStep(ch, "totp", oathCode(t, secret, e.clock.Now())), http.StatusTooManyRequests, "rate_limited")
+		// ... with it, it passes.
+		r = e.secondStep(ch, "totp", oathCode(t, secret, e.clock.Now()), "device_token", tf.DeviceToken)
+		e.expect(r, http.StatusOK, "")
+	})
+}
