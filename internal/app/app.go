@@ -151,6 +151,10 @@ func (a *App) prepare(ctx context.Context) error {
 	policy := auth.PasswordPolicy{
 		MinLength: cfg.Security.PasswordLengthMin, MaxLength: auth.DefaultPasswordLengthMax,
 		CheckStrength: cfg.Security.PasswordComplexity == "zxcvbn", MinScore: cfg.Security.ZxcvbnMinimumScore,
+		ContextWords: []string{cfg.BrandName},
+	}
+	if u := cfg.Security.BreachedPasswordURL; u != "" {
+		policy.Breached = &auth.BreachedRange{URL: u, Timeout: cfg.Security.BreachedPasswordTimeout, Log: a.log.With("component", "password-policy")}
 	}
 	sec := cfg.Security
 	totpKeys, err := a.totpKeys(ctx)
@@ -158,6 +162,10 @@ func (a *App) prepare(ctx context.Context) error {
 		return err
 	}
 	tokenKey, err := a.tokenHMACKey(ctx)
+	if err != nil {
+		return err
+	}
+	deviceKey, err := a.deviceKey(ctx)
 	if err != nil {
 		return err
 	}
@@ -170,6 +178,7 @@ func (a *App) prepare(ctx context.Context) error {
 		SendResetNotice: sec.SendResetNoticeEmail, SendChangeNotice: sec.SendPasswordChangeEmail,
 		Trackable: sec.Trackable, BackoffAfter: sec.LoginBackoffAfter, LockoutAfter: sec.LockoutAfter,
 		LockoutDuration: sec.LockoutDuration, Policy: policy,
+		DeviceKey: deviceKey, DeviceMaxAge: sec.DeviceTokenMaxAge, DeviceFailures: sec.DeviceTokenFailures,
 		TwoFactorRequired: sec.TwoFactorRequired, TwoFactorRememberFor: sec.TwoFactorRememberFor, TOTPKeys: totpKeys,
 		WebAuthnRPID: sec.WebAuthnRPID, WebAuthnRPName: cfg.BrandName, WebAuthnOrigins: sec.WebAuthnOrigins,
 		SSO:       auth.SSOOptions{DefaultRole: cfg.SSO.DefaultRole, Rules: cfg.SSO.RoleMapping},

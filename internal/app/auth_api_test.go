@@ -62,7 +62,7 @@ func TestDefaultAdminMustChangePassword(t *testing.T) {
 		if r.Body.Error.Fields["new_password"] == "" {
 			t.Fatalf("same password not refused on new_password: %s", r.Raw)
 		}
-		r = change("admin123", "password1")
+		r = change("admin123", "passwordpassword")
 		e.expect(r, http.StatusBadRequest, "invalid")
 		if !strings.Contains(r.Body.Error.Fields["new_password"], "guess") {
 			t.Fatalf("weak password: %s", r.Raw)

@@ -134,7 +134,9 @@ type LoginInput struct {
 	// RememberDeviceToken is a token from an earlier "remember this device": valid for this
 	// user and security stamp, it skips the second factor.
 	RememberDeviceToken string
-	Client              Client
+	// DeviceToken is the device token of an earlier sign-in (see device.go), if any.
+	DeviceToken string
+	Client      Client
 }
 
 // Login checks a password and opens a session. Unknown emails, wrong passwords, locked and
@@ -151,30 +153,36 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenPair, error) 
 	if len(bad) > 0 {
 		return nil, gatehouse.FieldError("scope", fmt.Sprintf("unknown scope %q (use read, write, admin)", bad[0]))
 	}
-	keys := []string{accountKey("login", email)}
-	if in.Client.IP != "" {
-		keys = append(keys, ipKey("login", in.Client.IP))
-	}
-	locked, err := s.checkThrottle(ctx, keys...)
+	gate, err := s.openGate(ctx, email, in.Client, in.DeviceToken)
 	if err != nil {
 		return nil, err
 	}
+	// The account is looked up before the counters are judged: whether a device token is
+	// trusted depends on the account it names.
 	u, err := s.store.UserByEmail(ctx, email)
-	if gatehouse.ErrorCode(err) == gatehouse.ENotFound {
+	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENotFound {
+		return nil, err
+	}
+	if err != nil {
+		u = nil
+	}
+	gate.trust(u, s.now())
+	locked, err := s.verdict(gate)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil {
 		s.hasher.DummyVerify(ctx, in.Password)
-		s.fail(ctx, "login", email, in.Client, nil)
+		s.failLogin(ctx, gate, email, in.Client, nil)
 		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLoginFailure, Email: email, Detail: "unknown email"}, in.Client)
 		return nil, errInvalidCredentials
-	}
-	if err != nil {
-		return nil, err
 	}
 	ok, rehash := s.hasher.Verify(ctx, u.PasswordHash, u.PasswordScheme, in.Password)
 	if !ok || locked || !u.Active || u.SSOOnly {
 		detail := "wrong password"
 		switch {
 		case !ok:
-			s.fail(ctx, "login", email, in.Client, idPtr(u.ID))
+			s.failLogin(ctx, gate, email, in.Client, idPtr(u.ID))
 		case locked:
 			detail = "account locked"
 		case !u.Active:
@@ -208,9 +216,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenPair, error) 
 		}
 		return nil, err
 	}
-	if err := s.store.ClearThrottle(ctx, keys[0]); err != nil {
-		s.log.Error("throttle not cleared", "error", err)
-	}
+	s.passed(ctx, gate)
 	if s.opts.Trackable {
 		if err := s.store.RecordLogin(ctx, u.ID, in.Client.IP); err != nil {
 			return nil, err
@@ -220,6 +226,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenPair, error) 
 	if err != nil {
 		return nil, err
 	}
+	pair.DeviceToken = s.issueDeviceToken(u)
 	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLoginSuccess, SubjectID: idPtr(u.ID), ActorID: idPtr(u.ID), Email: u.Email}, in.Client)
 	return pair, nil
 }

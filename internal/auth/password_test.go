@@ -343,6 +343,10 @@ func TestPolicyLengths(t *testing.T) {
 func TestPolicyCheck(t *testing.T) {
 	const email = "quillon.brackwater@example.com"
 	def := DefaultPasswordPolicy()
+	// zx8 is the default policy at the lowest minimum length allowed, so that zxcvbn's
+	// warnings for short passwords are seen.
+	zx8 := def
+	zx8.MinLength = MinPasswordLengthMin
 	tests := []struct {
 		name     string
 		policy   PasswordPolicy
@@ -351,23 +355,24 @@ func TestPolicyCheck(t *testing.T) {
 		inputs   []string
 		problem  string // "" means accepted; a trailing "*" matches a prefix
 	}{
-		{"min length", def, "password", "Xk9#qZ", nil, "must be at least 8 characters"},
+		{"min length", def, "password", "Xk9#qZ!a7wP", nil, "must be at least 12 characters"},
 		{"min length 8 accepted", PasswordPolicy{MinLength: 8}, "password", "Xk9#qZ!a", nil, ""},
 		{"ligatures count once", PasswordPolicy{MinLength: 8}, "password", "\ufb01\ufb01\ufb01\ufb01", nil, "must be at least 8 characters"},
 		{"composed and decomposed count alike", PasswordPolicy{MinLength: 8}, "password", "e\u0301e\u0301e\u0301e\u0301", nil, "must be at least 8 characters"},
 		{"configured min", PasswordPolicy{MinLength: 12, CheckStrength: true}, "new_password", "Xk9#qZ!a7", nil, "must be at least 12 characters"},
-		{"configured max", PasswordPolicy{MaxLength: 10}, "password", "Xk9#qZ!a7wP", nil, "must be at most 10 characters"},
+		{"configured max", PasswordPolicy{MinLength: 8, MaxLength: 10}, "password", "Xk9#qZ!a7wP", nil, "must be at most 10 characters"},
 		{"NUL", def, "password", "correct horse\x00battery staple", nil, "must not contain NUL characters"},
 		{"invalid UTF-8", def, "password", "correct horse \xc3 battery staple", nil, "must be valid UTF-8 text"},
-		{"password1", def, "password", "password1", nil, "is too easy to guess: this is a very common password"},
-		{"top-10", def, "password", "12345678", nil, "is too easy to guess: this is a top-10 common password"},
-		{"keyboard row", def, "new_password", "qwertyuiop", nil, "is too easy to guess: this is a top-100 common password"},
+		{"password1", zx8, "password", "password1", nil, "is too easy to guess: this is a very common password"},
+		{"top-10", zx8, "password", "12345678", nil, "is too easy to guess: this is a top-10 common password"},
+		{"keyboard row", zx8, "new_password", "qwertyuiop", nil, "is too easy to guess: this is a top-100 common password"},
 		{"repeat", def, "password", "aaaaaaaaaaaa", nil, `is too easy to guess: repeats like "aaa" are easy to guess`},
-		{"sequence", def, "password", "abcdefghij", nil, "is too easy to guess: sequences like abc or 6543 are easy to guess"},
-		{"name", def, "password", "jennifer", nil, "is too easy to guess: names and surnames by themselves are easy to guess"},
-		{"no warning", def, "password", "johnsmith1", nil, "is too easy to guess: add another word or two; uncommon words are better"},
-		{"similar to common", def, "password", "Summer2024", nil, "is too easy to guess: this is similar to a commonly used password"},
-		{"strength off", PasswordPolicy{MinLength: 8}, "password", "password1", nil, ""},
+		{"sequence", zx8, "password", "abcdefghij", nil, "is too easy to guess: sequences like abc or 6543 are easy to guess"},
+		{"name", zx8, "password", "jennifer", nil, "is too easy to guess: names and surnames by themselves are easy to guess"},
+		{"no warning", zx8, "password", "johnsmith1", nil, "is too easy to guess: add another word or two; uncommon words are better"},
+		{"similar to common", zx8, "password", "Summer2024", nil, "is too easy to guess: this is similar to a commonly used password"},
+		{"strength off", PasswordPolicy{MinLength: 8}, "password", "Summer2024", nil, ""},
+		{"strength off, breached", PasswordPolicy{MinLength: 8}, "password", "password1", nil, "appears in known data breaches; choose another one"},
 		{"min score 4", PasswordPolicy{CheckStrength: true, MinScore: 4}, "password", "Brackwater1Quillon", []string{"Quillon Brackwater"}, "is too easy to guess*"},
 		{"random passphrase", def, "password", "vivid-otter-quantum-marmalade-47-hinge", nil, ""},
 		{"xkcd", def, "password", "correct horse battery staple", nil, ""},
@@ -375,11 +380,11 @@ func TestPolicyCheck(t *testing.T) {
 		{"unknown words are the user's name", def, "password", "QuillonBrackwater", []string{email}, "is too easy to guess*"},
 		{"the email itself", def, "password", email, []string{email}, "is too easy to guess*"},
 		{"other user's email", def, "password", "QuillonBrackwater", []string{"someone@else.org"}, ""},
-		{"repeated CJK", def, "password", "密码密码密码密码密码", nil, `is too easy to guess: repeats like "abcabcabc" are only slightly harder to guess than "abc"`},
+		{"repeated CJK", def, "password", "密码密码密码密码密码密码", nil, `is too easy to guess: repeats like "abcabcabc" are only slightly harder to guess than "abc"`},
 		{"repeated Cyrillic letter", def, "password", "жжжжжжжжжжжж", nil, `is too easy to guess: repeats like "aaa" are easy to guess`},
-		{"Cyrillic name from the inputs", def, "password", "ЮлияВолкова", []string{"юлия.волкова@example.com"}, "is too easy to guess*"},
-		{"Cyrillic name, other user", def, "password", "ЮлияВолкова", []string{"someone@else.org"}, ""},
-		{"accented English word", def, "password", "Cafécafé", nil, "is too easy to guess*"},
+		{"Cyrillic name from the inputs", zx8, "password", "ЮлияВолкова", []string{"юлия.волкова@example.com"}, "is too easy to guess*"},
+		{"Cyrillic name, other user", zx8, "password", "ЮлияВолкова", []string{"someone@else.org"}, ""},
+		{"accented English word", zx8, "password", "Cafécafé", nil, "is too easy to guess*"},
 		{"long, weak start, random end", def, "password", strings.Repeat("a", 40) + "q7#Lm2@xV9!pR4&zT", nil, ""},
 		{"long, all weak", def, "password", strings.Repeat("password1", 14), nil, "is too easy to guess*"},
 		{"64-character Chinese passphrase", def, "password",

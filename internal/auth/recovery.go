@@ -40,7 +40,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *gatehouse.Principal, cu
 	if same, _ := s.hasher.Verify(ctx, u.PasswordHash, u.PasswordScheme, next); same {
 		return nil, errSamePassword
 	}
-	if err := s.opts.Policy.Check("new_password", next, u.Email); err != nil {
+	if err := s.opts.Policy.CheckContext(ctx, "new_password", next, u.Email); err != nil {
 		return nil, err
 	}
 	hash, scheme, err := s.hasher.Hash(ctx, next)
@@ -90,23 +90,28 @@ func (s *Service) ForgotPassword(ctx context.Context, email string, c Client) er
 	}
 	// Every request counts as an attempt, so one address cannot be mail-bombed.
 	s.fail(ctx, "forgot", email, c, nil)
-	u, err := s.store.UserByEmail(ctx, email)
-	if gatehouse.ErrorCode(err) == gatehouse.ENotFound {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if !u.Active || !s.opts.SendResetEmail {
+	// From here on the work is the same whether or not the address has an account, so that
+	// the answer takes the same time (issue 12): a token, a rendered mail and one transaction
+	// of the same statements (store.RequestReset), which issue the token and queue the mail
+	// only for an active account. The account is never looked up in Go.
+	req := store.ResetRequest{Email: email,
+		Audit: gatehouse.AuditEvent{Event: gatehouse.AuditResetRequested, Email: email, IP: c.IP, UserAgent: c.UserAgent}}
+	if s.opts.SendResetEmail {
 		// Without the email there is no way to deliver a token: issue none.
-		return nil
+		tok, code := randomToken(32), newCode()
+		m, err := mail.Render(mail.Brand{Name: s.opts.BrandName}, email, mail.Reset{Link: s.link("/reset-password", tok), Code: code, ValidFor: s.opts.ResetWithin})
+		if err != nil {
+			return err
+		}
+		req.TokenHash, req.CodeHash, req.ExpiresAt = s.HashOneTimeSecret(tok), s.HashOneTimeSecret(code), s.now().Add(s.opts.ResetWithin)
+		req.Mail = &gatehouse.OutboxMail{Subject: m.Subject, Text: m.Text, HTML: m.HTML}
 	}
-	tok, code, err := s.issueActionToken(ctx, store.PurposeReset, u, s.opts.ResetWithin)
-	if err != nil {
+	if err := s.store.RequestReset(ctx, req); err != nil {
 		return err
 	}
-	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditResetRequested, SubjectID: idPtr(u.ID), Email: u.Email}, c)
-	s.send(ctx, u.Email, mail.Reset{Link: s.link("/reset-password", tok), Code: code, ValidFor: s.opts.ResetWithin})
+	if w, ok := s.mailer.(interface{ Wake() }); ok {
+		w.Wake() // deliver now rather than at the next poll
+	}
 	return nil
 }
 
@@ -149,7 +154,7 @@ func (s *Service) ResetPassword(ctx context.Context, tok, next string, c Client)
 	if err != nil {
 		return err
 	}
-	if err := s.opts.Policy.Check("new_password", next, u.Email); err != nil {
+	if err := s.opts.Policy.CheckContext(ctx, "new_password", next, u.Email); err != nil {
 		return err
 	}
 	newHash, scheme, err := s.hasher.Hash(ctx, next)

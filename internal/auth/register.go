@@ -23,7 +23,7 @@ func (s *Service) Register(ctx context.Context, email, password string, c Client
 	if err != nil {
 		return err
 	}
-	if err := s.opts.Policy.Check("password", password, email); err != nil {
+	if err := s.opts.Policy.CheckContext(ctx, "password", password, email); err != nil {
 		return err
 	}
 	if c.IP != "" {
@@ -138,7 +138,7 @@ func (s *Service) CreateUser(ctx context.Context, email, password string, roles 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.opts.Policy.Check("password", password, email); err != nil {
+	if err := s.opts.Policy.CheckContext(ctx, "password", password, email); err != nil {
 		return nil, err
 	}
 	hash, scheme, err := s.hasher.Hash(ctx, password)
@@ -164,7 +164,7 @@ func (s *Service) SetPassword(ctx context.Context, actor *int64, userID int64, p
 	if err != nil {
 		return err
 	}
-	if err := s.opts.Policy.Check("password", password, u.Email); err != nil {
+	if err := s.opts.Policy.CheckContext(ctx, "password", password, u.Email); err != nil {
 		return err
 	}
 	hash, scheme, err := s.hasher.Hash(ctx, password)

@@ -47,6 +47,11 @@ type Options struct {
 	LockoutAfter    int           // SECURITY_LOCKOUT_AFTER (0: never lock)
 	LockoutDuration time.Duration // SECURITY_LOCKOUT_DURATION
 
+	// DeviceKey signs device tokens (see device.go); empty turns them off, like DeviceMaxAge 0.
+	DeviceKey      []byte
+	DeviceMaxAge   time.Duration // SECURITY_DEVICE_TOKEN_MAX_AGE
+	DeviceFailures int           // SECURITY_DEVICE_TOKEN_FAILURES; 0: DefaultDeviceFailures
+
 	Policy PasswordPolicy
 
 	// TwoFactorRequired is SECURITY_TWO_FACTOR_REQUIRED: TwoFactorRequiredNone (or ""),
@@ -152,6 +157,9 @@ type TokenPair struct {
 	// RememberDeviceToken is set by LoginTwoFactor when the client asked to remember the
 	// device: presented with a later login, it skips the second step.
 	RememberDeviceToken string
+	// DeviceToken is a new device token (see device.go) after a successful sign-in: the client
+	// presents it with later sign-ins to this account.
+	DeviceToken string
 }
 
 // randomToken returns a URL-safe random token with n bytes of entropy.

@@ -64,7 +64,9 @@ type TwoFactorInput struct {
 	RememberDevice bool
 	// Remember (remember-me) is used only when the password step did not record it.
 	Remember bool
-	Client   Client
+	// DeviceToken is the client's device token (see device.go), as with the password step.
+	DeviceToken string
+	Client      Client
 }
 
 // TwoFactorState is what a user sees of their second factors.

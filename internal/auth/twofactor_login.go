@@ -199,11 +199,11 @@ func (s *Service) LoginTwoFactor(ctx context.Context, in TwoFactorInput) (*Token
 	if err != nil {
 		return nil, err
 	}
-	keys := []string{accountKey("login", u.Email)}
-	if in.Client.IP != "" {
-		keys = append(keys, ipKey("login", in.Client.IP))
+	gate, err := s.gateFor(ctx, u, in.Client, in.DeviceToken)
+	if err != nil {
+		return nil, err
 	}
-	locked, err := s.checkThrottle(ctx, keys...)
+	locked, err := s.verdict(gate)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +265,9 @@ func (s *Service) secondStepFailed(ctx context.Context, ch *store.Challenge, u *
 			s.log.Error("challenge failure not counted", "error", err)
 		}
 		failures = n
-		s.fail(ctx, "login", u.Email, in.Client, idPtr(u.ID))
+		if gate, err := s.gateFor(ctx, u, in.Client, in.DeviceToken); err == nil {
+			s.failLogin(ctx, gate, u.Email, in.Client, idPtr(u.ID))
+		}
 	}
 	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditTwoFactorFailure, SubjectID: idPtr(u.ID), Email: u.Email,
 		Detail: fmt.Sprintf("method=%s: %s", in.Method, detail)}, in.Client)
@@ -277,8 +279,8 @@ func (s *Service) secondStepFailed(ctx context.Context, ch *store.Challenge, u *
 
 // finishSecondStep opens the session of a login whose second step passed.
 func (s *Service) finishSecondStep(ctx context.Context, ch *store.Challenge, u *gatehouse.User, f factors, in TwoFactorInput) (*TokenPair, error) {
-	if err := s.store.ClearThrottle(ctx, accountKey("login", u.Email)); err != nil {
-		s.log.Error("throttle not cleared", "error", err)
+	if gate, err := s.gateFor(ctx, u, in.Client, in.DeviceToken); err == nil {
+		s.passed(ctx, gate)
 	}
 	if in.Method == MethodRecoveryCode {
 		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditRecoveryCodeUsed, SubjectID: idPtr(u.ID), ActorID: idPtr(u.ID), Email: u.Email,
@@ -303,6 +305,7 @@ func (s *Service) finishSecondStep(ctx context.Context, ch *store.Challenge, u *
 	if err != nil {
 		return nil, err
 	}
+	pair.DeviceToken = s.issueDeviceToken(u)
 	if in.RememberDevice && s.opts.TwoFactorRememberFor > 0 {
 		tok := randomToken(32)
 		if err := s.store.AddRememberedDevice(ctx, hashToken(tok), u.ID, u.SecurityStamp, s.now().Add(s.opts.TwoFactorRememberFor)); err != nil {

@@ -39,7 +39,7 @@ func (s *Service) AdminCreateUser(ctx context.Context, p *gatehouse.Principal, i
 	if in.Password == "" {
 		return nil, gatehouse.FieldError("password", "is required")
 	}
-	if err := s.opts.Policy.Check("password", in.Password, email); err != nil {
+	if err := s.opts.Policy.CheckContext(ctx, "password", in.Password, email); err != nil {
 		return nil, err
 	}
 	hash, scheme, err := s.hasher.Hash(ctx, in.Password)

@@ -75,6 +75,10 @@ type Security struct {
 	PasswordLengthMin        int
 	PasswordComplexity       string // "zxcvbn" or "none"
 	ZxcvbnMinimumScore       int
+	BreachedPasswordURL      string        // HIBP-compatible range API; empty: offline list only
+	BreachedPasswordTimeout  time.Duration // range query timeout (fail-open)
+	DeviceTokenMaxAge        time.Duration // life of a sign-in device token; 0: off
+	DeviceTokenFailures      int           // failures before a device token is no longer trusted
 	Registerable             bool
 	Confirmable              *bool // nil: on when SMTP is configured
 	ConfirmEmailWithin       time.Duration

@@ -35,7 +35,10 @@ func Defaults() *Config {
 		BrandName:       "Gatehouse",
 		Security: Security{
 			BcryptCost:              12,
-			PasswordLengthMin:       8,
+			PasswordLengthMin:       12,
+			BreachedPasswordTimeout: 3 * time.Second,
+			DeviceTokenMaxAge:       180 * 24 * time.Hour,
+			DeviceTokenFailures:     5,
 			PasswordComplexity:      "zxcvbn",
 			ZxcvbnMinimumScore:      3,
 			Profile:                 ProfileDefault,

@@ -169,8 +169,21 @@ var vars = append([]Var{
 			c.Security.PasswordSalt = v
 			return nil
 		}},
-	{Name: "SECURITY_PASSWORD_LENGTH_MIN", Default: "8", Doc: "Minimum password length in characters (at most 128 are accepted).",
+	{Name: "SECURITY_PASSWORD_LENGTH_MIN", Default: "12", Doc: "Minimum password length in characters (at most 128 are accepted). Never below 8: lower values are refused (OWASP ASVS 2.1.1 asks for at least 12).",
 		set: func(c *Config, v string) error { return intIn(&c.Security.PasswordLengthMin, v, 8, 64) }},
+	{Name: "SECURITY_BREACHED_PASSWORD_URL", Doc: "Base URL of a Have-I-Been-Pwned-compatible range API (such as `https://api.pwnedpasswords.com`): new passwords are also checked with k-anonymity range queries (`GET {url}/range/{first 5 hex digits of the SHA-1}`; only those 5 digits leave the server). Empty: only the offline list of common breached passwords built into the binary is checked. When the service does not answer in time the check passes (fail-open) and a warning is logged.",
+		set: func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+				return accepts("an absolute http(s) URL without query, such as https://api.pwnedpasswords.com")
+			}
+			c.Security.BreachedPasswordURL = strings.TrimRight(v, "/")
+			return nil
+		}},
+	{Name: "SECURITY_BREACHED_PASSWORD_TIMEOUT", Default: "3s", Doc: "How long a range query to SECURITY_BREACHED_PASSWORD_URL may take before the check passes without it (fail-open, logged).",
+		set: func(c *Config, v string) error {
+			return flaskDuration(&c.Security.BreachedPasswordTimeout, v, 100*time.Millisecond, time.Minute)
+		}},
 	{Name: "SECURITY_PASSWORD_COMPLEXITY_CHECKER", Default: "zxcvbn", Doc: "`zxcvbn` refuses easily guessed passwords; `none` checks length only.",
 		set: func(c *Config, v string) error { return oneOf(&c.Security.PasswordComplexity, v, "zxcvbn", "none") }},
 	{Name: "SECURITY_ZXCVBN_MINIMUM_SCORE", Default: "3", Doc: "Lowest zxcvbn score (1–4) a new password needs. To check length only, set SECURITY_PASSWORD_COMPLEXITY_CHECKER=none.",
@@ -224,6 +237,12 @@ var vars = append([]Var{
 		set: func(c *Config, v string) error { return intIn(&c.Security.LoginBackoffAfter, v, 1, 1000) }},
 	{Name: "SECURITY_LOCKOUT_AFTER", Default: "0", Doc: "Lock an account after this many failures for SECURITY_LOCKOUT_DURATION (0: never lock). Admins can unlock.",
 		set: func(c *Config, v string) error { return intIn(&c.Security.LockoutAfter, v, 0, 1000) }},
+	{Name: "SECURITY_DEVICE_TOKEN_MAX_AGE", Default: "180 days", Doc: "Life of a device token (OWASP device cookies): a client that signed in to an account gets one (`data.device_token` in the API, a cookie on the pages) and, presenting it, keeps signing in while the account is slowed down or locked by failures from elsewhere. 0 turns device tokens off.",
+		set: func(c *Config, v string) error {
+			return flaskDuration(&c.Security.DeviceTokenMaxAge, v, 0, 3*365*24*time.Hour)
+		}},
+	{Name: "SECURITY_DEVICE_TOKEN_FAILURES", Default: "5", Doc: "Failed sign-ins (within 24 hours) after which a device token stops being trusted until it expires; the client is then treated like any unknown one.",
+		set: func(c *Config, v string) error { return intIn(&c.Security.DeviceTokenFailures, v, 1, 100) }},
 	{Name: "SECURITY_LOCKOUT_DURATION", Default: "15 minutes", Doc: "How long a locked account stays locked.",
 		set: func(c *Config, v string) error {
 			return flaskDuration(&c.Security.LockoutDuration, v, time.Minute, 30*24*time.Hour)

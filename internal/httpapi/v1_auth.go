@@ -18,6 +18,8 @@ type loginRequest struct {
 	Remember bool   `json:"remember,omitempty"`
 	// RememberDeviceToken is the remember_device_token of an earlier second login step.
 	RememberDeviceToken string `json:"remember_device_token,omitempty"`
+	// DeviceToken is the device_token of an earlier successful sign-in (device cookies).
+	DeviceToken string `json:"device_token,omitempty"`
 }
 
 type tokenResponse struct {
@@ -29,13 +31,16 @@ type tokenResponse struct {
 	PasswordChangeRequired bool   `json:"password_change_required,omitzero"`
 	// RememberDeviceToken answers a second login step that asked to remember the device.
 	RememberDeviceToken string `json:"remember_device_token,omitzero"`
+	// DeviceToken answers a successful sign-in: sent back with later logins, it keeps this
+	// client signing in while the account is slowed down by failures from elsewhere.
+	DeviceToken string `json:"device_token,omitzero"`
 }
 
 func tokenData(p *auth.TokenPair) tokenResponse {
 	return tokenResponse{
 		AccessToken: p.AccessToken, RefreshToken: p.RefreshToken, TokenType: "Bearer",
 		ExpiresIn: p.ExpiresIn, Scope: p.Scope, PasswordChangeRequired: p.PasswordChangeRequired,
-		RememberDeviceToken: p.RememberDeviceToken,
+		RememberDeviceToken: p.RememberDeviceToken, DeviceToken: p.DeviceToken,
 	}
 }
 
@@ -77,7 +82,7 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	pair, err := s.auth.Login(r.Context(), auth.LoginInput{
 		Email: req.Email, Password: req.Password, Scope: req.Scope, Remember: req.Remember,
-		RememberDeviceToken: req.RememberDeviceToken, Client: s.client(r),
+		RememberDeviceToken: req.RememberDeviceToken, DeviceToken: req.DeviceToken, Client: s.client(r),
 	})
 	if err != nil {
 		return err

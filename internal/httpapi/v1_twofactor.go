@@ -52,6 +52,7 @@ type twoFactorLoginRequest struct {
 	Assertion      jsontext.Value `json:"assertion,omitempty"`
 	RememberDevice bool           `json:"remember_device,omitempty"`
 	Remember       bool           `json:"remember,omitempty"`
+	DeviceToken    string         `json:"device_token,omitempty"`
 }
 
 type challengeRequest struct {
@@ -216,7 +217,7 @@ func (s *server) handleLoginTwoFactor(w http.ResponseWriter, r *http.Request) er
 	}
 	pair, err := s.auth.LoginTwoFactor(r.Context(), auth.TwoFactorInput{
 		Challenge: req.Challenge, Method: req.Method, Code: req.Code, Assertion: req.Assertion,
-		RememberDevice: req.RememberDevice, Remember: req.Remember, Client: s.client(r),
+		RememberDevice: req.RememberDevice, Remember: req.Remember, DeviceToken: req.DeviceToken, Client: s.client(r),
 	})
 	if err != nil {
 		return err

@@ -67,7 +67,7 @@ func (w *Web) handleLogin(rw http.ResponseWriter, r *http.Request) {
 	remember := r.PostFormValue("remember") != ""
 	pair, err := w.auth.Login(r.Context(), auth.LoginInput{
 		Email: r.PostFormValue("email"), Password: r.PostFormValue("password"), Remember: remember,
-		RememberDeviceToken: w.deviceToken(r), Client: w.client(r),
+		RememberDeviceToken: w.deviceToken(r), DeviceToken: w.signinDeviceToken(r), Client: w.client(r),
 	})
 	if err != nil {
 		w.loginFailed(rw, r, next, err)
@@ -94,6 +94,7 @@ func (w *Web) signedIn(rw http.ResponseWriter, r *http.Request, pair *auth.Token
 		w.serverError(rw, r, err)
 		return
 	}
+	w.setSigninDeviceToken(rw, r, pair.DeviceToken)
 	if pair.PasswordChangeRequired {
 		http.Redirect(rw, r, "/change-password", http.StatusSeeOther)
 		return

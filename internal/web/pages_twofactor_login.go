@@ -67,7 +67,8 @@ func (w *Web) handleTwoFactor(rw http.ResponseWriter, r *http.Request) {
 	method := r.PostFormValue("method")
 	in := auth.TwoFactorInput{
 		Challenge: pl.Challenge, Method: method, Code: r.PostFormValue("code"),
-		RememberDevice: r.PostFormValue("remember_device") != "", Remember: pl.Remember, Client: w.client(r),
+		RememberDevice: r.PostFormValue("remember_device") != "", Remember: pl.Remember,
+		DeviceToken: w.signinDeviceToken(r), Client: w.client(r),
 	}
 	if method == auth.MethodWebAuthn {
 		in.Assertion = json.RawMessage(r.PostFormValue("assertion"))
