@@ -120,7 +120,7 @@ func TestLogoutEmptyJSONBody(t *testing.T) {
 		e := start(t, testConfig(db), false)
 		e.createUser("alice@example.com", strongPassword, "viewer")
 		tk := e.login("alice@example.com", strongPassword)
-		req, err := http.NewRequestWithContext(context.Background(), "POST", e.srv.URL+"/api/v1/auth/logout", strings.NewReader(""))
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, e.srv.URL+"/api/v1/auth/logout", strings.NewReader(""))
 		if err != nil {
 			t.Fatal(err)
 		}

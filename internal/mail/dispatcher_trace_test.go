@@ -51,7 +51,7 @@ func TestDispatcherTraces(t *testing.T) {
 		for _, s := range spans {
 			byName[s.Name] = s
 			for _, a := range s.Attributes {
-				if a.Value.Emit() == "alice@example.com" {
+				if a.Value.String() == "alice@example.com" {
 					t.Errorf("%s records the recipient as %s", s.Name, a.Key)
 				}
 			}
