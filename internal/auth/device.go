@@ -175,6 +175,7 @@ func (s *Service) verdict(g *loginGate) (locked bool, err error) {
 		}
 	}
 	if wait > 0 {
+		s.metrics.throttled() // sign-ins (password and second step) are the only users of the gate
 		return locked, &gatehouse.Error{Code: gatehouse.ERateLimited, Message: "too many failed attempts; try again later", RetryAfter: wait}
 	}
 	return locked, nil

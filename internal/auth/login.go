@@ -96,9 +96,6 @@ func (s *Service) checkThrottle(ctx context.Context, keys ...string) (locked boo
 		}
 	}
 	if wait > 0 {
-		if strings.HasPrefix(keys[0], "login:") {
-			s.metrics.throttled()
-		}
 		return locked, &gatehouse.Error{Code: gatehouse.ERateLimited, Message: "too many failed attempts; try again later", RetryAfter: wait}
 	}
 	return locked, nil
