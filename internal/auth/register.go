@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 
 	"gatehouse"
 	"gatehouse/internal/mail"
@@ -45,26 +44,46 @@ func (s *Service) Register(ctx context.Context, email, password string, c Client
 		now := s.now()
 		u.ConfirmedAt = &now
 	}
-	err = s.store.CreateUser(ctx, u)
-	if ge, ok := errors.AsType[*gatehouse.Error](err); ok && ge.Reason == store.ReasonEmailConfusable {
+	// From here on the work is the same whether or not the address has an account, so that the
+	// answer takes the same time (issue 12): both mails are rendered, then one transaction
+	// (store.Register) writes the account, its confirmation token, the event and the
+	// confirmation mail for a new address, or the event and the already-registered mail for a
+	// taken one.
+	req := store.RegisterRequest{User: u,
+		Audit: gatehouse.AuditEvent{Event: gatehouse.AuditRegister, Email: email, IP: c.IP, UserAgent: c.UserAgent}}
+	brand := mail.Brand{Name: s.opts.BrandName}
+	if s.opts.Confirmable {
+		tok, code := randomToken(32), newCode()
+		m, err := mail.Render(brand, email, mail.Confirm{Link: s.link("/confirm", tok), Code: code, ValidFor: s.opts.ConfirmWithin})
+		if err != nil {
+			return err
+		}
+		req.TokenHash, req.CodeHash, req.ExpiresAt = s.HashOneTimeSecret(tok), s.HashOneTimeSecret(code), s.now().Add(s.opts.ConfirmWithin)
+		req.ConfirmMail = &gatehouse.OutboxMail{Subject: m.Subject, Text: m.Text, HTML: m.HTML}
+	}
+	if s.mailer != nil {
+		m, err := mail.Render(brand, email, mail.AlreadyRegistered{LoginLink: s.url("/login"), ResetLink: s.url("/forgot-password")})
+		if err != nil {
+			return err
+		}
+		req.AlreadyRegisteredMail = &gatehouse.OutboxMail{Subject: m.Subject, Text: m.Text, HTML: m.HTML}
+	}
+	out, err := s.store.Register(ctx, req)
+	if err != nil {
+		return err
+	}
+	switch out {
+	case store.RegisterConfusable:
 		// An address that looks like another account's (UTS #39) gets no account, and the same
 		// answer as any registration, so that registering look-alikes does not tell who has an
 		// account. Nothing is mailed: the look-alike's owner asked for it, the other did not.
 		s.log.Warn("registration refused: address confusable with an existing account", "email", email)
 		return nil
+	case store.RegisterCreated:
+		s.metrics.observe(gatehouse.AuditEvent{Event: gatehouse.AuditRegister, SubjectID: idPtr(u.ID), ActorID: idPtr(u.ID), Email: u.Email, IP: c.IP, UserAgent: c.UserAgent})
 	}
-	if gatehouse.ErrorCode(err) == gatehouse.EConflict {
-		if s.mailer != nil {
-			s.send(ctx, email, mail.AlreadyRegistered{LoginLink: s.url("/login"), ResetLink: s.url("/forgot-password")})
-		}
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditRegister, SubjectID: idPtr(u.ID), ActorID: idPtr(u.ID), Email: u.Email}, c)
-	if s.opts.Confirmable {
-		return s.sendConfirmation(ctx, u)
+	if w, ok := s.mailer.(interface{ Wake() }); ok && (req.ConfirmMail != nil || req.AlreadyRegisteredMail != nil) {
+		w.Wake() // deliver now rather than at the next poll
 	}
 	return nil
 }
