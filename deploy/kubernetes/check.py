@@ -4,7 +4,7 @@ API server for discovery). Run from the repository root: python3 deploy/kubernet
 
 Checks the kinds present, required fields, replica count, selector/label agreement, probe paths
 against the routes the service serves, the security context, resources, the ConfigMap keys and
-*_FILE variables against internal/config/vars.go, and that every *_FILE path is a key of the
+*_FILE variables against the table in internal/config (vars.go and the files beside it), and that every *_FILE path is a key of the
 mounted Secret."""
 import os
 import re
@@ -97,7 +97,14 @@ for kind in ("requests", "limits"):
         check(res.get(kind, {}).get(r), f"resources.{kind}.{r} missing")
 
 # Configuration names against the variable table.
-vars_go = open(os.path.join(ROOT, "internal", "config", "vars.go")).read()
+# The variable table is split over several files of internal/config (vars.go, security_vars.go,
+# tracing.go, ...): read every non-test Go file there.
+_cfg = os.path.join(ROOT, "internal", "config")
+vars_go = "".join(
+    open(os.path.join(_cfg, f)).read()
+    for f in sorted(os.listdir(_cfg))
+    if f.endswith(".go") and not f.endswith("_test.go")
+)
 known = set(re.findall(r'\{Name: "([A-Z0-9_]+)"', vars_go))
 file_ok = set(re.findall(r'\{Name: "([A-Z0-9_]+)"[^\n]*File: true', vars_go))
 check(any(r.get("configMapRef", {}).get("name") == cm["metadata"]["name"] for r in c.get("envFrom", [])), "envFrom does not reference the ConfigMap")
