@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"gatehouse"
-	"gatehouse/internal/app"
 	"gatehouse/internal/fsimport"
 )
 
@@ -169,18 +168,13 @@ func cmdImport(ctx context.Context, args []string, getenv func(string) string, s
 		}
 	}
 
-	cfg, log, ok := loadConfig(getenv, stderr, stderr)
-	if !ok {
-		return exitConfig
-	}
-	a, err := app.New(ctx, cfg, app.Options{Logger: log, Version: buildVersion()})
-	if err != nil {
-		log.Error("start-up failed", "error", err)
-		return exitFail
+	a, code := startApp(ctx, getenv, stderr)
+	if a == nil {
+		return code
 	}
 	defer func() { _ = a.Close() }()
 	rep, err := fsimport.Run(ctx, opts, fsimport.Target{Store: a.Store, SealTOTP: a.Auth.SealImportedTOTP})
-	code := exitOK
+	code = exitOK
 	if err != nil {
 		_, _ = fmt.Fprintf(stderr, "gatehouse import flask-security: %v\n", err)
 		code = exitFail

@@ -61,14 +61,9 @@ func cmdKeys(ctx context.Context, args []string, getenv func(string) string, std
 		_, _ = fmt.Fprint(stderr, keysHelp)
 		return exitConfig
 	}
-	cfg, log, ok := loadConfig(getenv, stderr, stderr)
-	if !ok {
-		return exitConfig
-	}
-	a, err := app.New(ctx, cfg, app.Options{Logger: log, Version: buildVersion()})
-	if err != nil {
-		log.Error("start-up failed", "error", err)
-		return exitFail
+	a, code := startApp(ctx, getenv, stderr)
+	if a == nil {
+		return code
 	}
 	defer func() { _ = a.Close() }()
 	fail := func(err error) int {

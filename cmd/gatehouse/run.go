@@ -224,3 +224,19 @@ func oneOf(v string, set ...string) bool {
 	}
 	return false
 }
+
+// startApp loads the configuration and starts Gatehouse fully (migrations, default admin, keys)
+// for the one-shot commands (user, keys, import). It returns nil and the exit code when either
+// step fails, having reported why.
+func startApp(ctx context.Context, getenv func(string) string, stderr io.Writer) (*app.App, int) {
+	cfg, log, ok := loadConfig(getenv, stderr, stderr)
+	if !ok {
+		return nil, exitConfig
+	}
+	a, err := app.New(ctx, cfg, app.Options{Logger: log, Version: buildVersion()})
+	if err != nil {
+		log.Error("start-up failed", "error", err)
+		return nil, exitFail
+	}
+	return a, exitOK
+}

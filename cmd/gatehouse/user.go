@@ -13,7 +13,6 @@ import (
 	"golang.org/x/term"
 
 	"gatehouse"
-	"gatehouse/internal/app"
 	"gatehouse/internal/auth"
 )
 
@@ -80,14 +79,9 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		_, _ = fmt.Fprintf(stderr, "gatehouse user %s: --email is required\n", sub)
 		return exitConfig
 	}
-	cfg, log, ok := loadConfig(getenv, stderr, stderr)
-	if !ok {
-		return exitConfig
-	}
-	a, err := app.New(ctx, cfg, app.Options{Logger: log, Version: buildVersion()})
-	if err != nil {
-		log.Error("start-up failed", "error", err)
-		return exitFail
+	a, code := startApp(ctx, getenv, stderr)
+	if a == nil {
+		return code
 	}
 	defer func() { _ = a.Close() }()
 
