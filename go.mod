@@ -1,4 +1,4 @@
-module gatehouse
+module github.com/gatehousehq/gatehouse
 
 go 1.27.3
 

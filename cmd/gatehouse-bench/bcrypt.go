@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/auth"
 )
 
 // bcryptLimit re-runs this program as "bcrypt-limit" on the server's cores (while the server

@@ -14,7 +14,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx" for creating and dropping the bench database
 
-	"gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/config"
 )
 
 // benchDB is where the run's data lives: the server's DB_* environment, a description for the

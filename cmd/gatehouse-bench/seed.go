@@ -6,11 +6,11 @@ import (
 	"sync"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/app"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/config"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/app"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // seed migrates the database with app.New and inserts the data set through the store, with one

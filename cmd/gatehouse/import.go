@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"strings"
 
-	"gatehouse"
-	"gatehouse/internal/fsimport"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/fsimport"
 )
 
 const importHelp = `Usage: gatehouse import flask-security --source URL [flags]

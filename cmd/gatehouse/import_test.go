@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse/internal/auth"
-	"gatehouse/internal/fsimport"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/fsimport"
 )
 
 // TestImportFlaskSecurityCommand runs gatehouse import flask-security through run on a

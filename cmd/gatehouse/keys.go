@@ -9,8 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"gatehouse/internal/app"
-	"gatehouse/internal/token"
+	"github.com/gatehousehq/gatehouse/internal/app"
+	"github.com/gatehousehq/gatehouse/internal/token"
 )
 
 const keysHelp = `Usage:

@@ -8,7 +8,7 @@ import (
 	"io"
 	"strings"
 
-	"gatehouse/internal/app"
+	"github.com/gatehousehq/gatehouse/internal/app"
 )
 
 const mailHelp = `Usage: gatehouse mail list [--status pending|sent|failed] [--limit N]

@@ -5,7 +5,7 @@ import (
 	"runtime/debug"
 	"testing"
 
-	"gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/config"
 )
 
 // TestSetMemoryLimit checks MEMORY_LIMIT reaches the runtime, that off means no limit, and that

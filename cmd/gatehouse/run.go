@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"gatehouse/internal/app"
-	"gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/app"
+	"github.com/gatehousehq/gatehouse/internal/config"
 )
 
 // Exit codes: 2 is the usage and configuration error code of most Unix tools.

@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/internal/config"
-	"gatehouse/internal/store"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // syncBuffer is a goroutine-safe log sink the test can read while run writes to it.

@@ -12,9 +12,9 @@ import (
 	"runtime/debug"
 	"sync"
 
-	"gatehouse/internal/app"
-	"gatehouse/internal/config"
-	"gatehouse/internal/httpapi"
+	"github.com/gatehousehq/gatehouse/internal/app"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/httpapi"
 )
 
 const serveHelp = `Usage: gatehouse [serve]

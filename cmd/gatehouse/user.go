@@ -12,8 +12,8 @@ import (
 
 	"golang.org/x/term"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
 )
 
 const userHelp = `Usage:

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/config"
-	"gatehouse/internal/store"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 type apiKeyWithParent struct {

@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/app"
-	"gatehouse/internal/config"
-	"gatehouse/internal/mail/mailtest"
-	"gatehouse/internal/testclock"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/app"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/mail/mailtest"
+	"github.com/gatehousehq/gatehouse/internal/testclock"
 )
 
 // env is one running Gatehouse on a fresh database, with an SMTP server when mail is on.

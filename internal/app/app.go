@@ -16,17 +16,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/config"
-	"gatehouse/internal/httpapi"
-	"gatehouse/internal/license"
-	"gatehouse/internal/mail"
-	"gatehouse/internal/sso"
-	"gatehouse/internal/store"
-	"gatehouse/internal/token"
-	"gatehouse/internal/tracing"
-	"gatehouse/internal/web"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/httpapi"
+	"github.com/gatehousehq/gatehouse/internal/license"
+	"github.com/gatehousehq/gatehouse/internal/mail"
+	"github.com/gatehousehq/gatehouse/internal/sso"
+	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/token"
+	"github.com/gatehousehq/gatehouse/internal/tracing"
+	"github.com/gatehousehq/gatehouse/internal/web"
 )
 
 // App is an assembled Gatehouse.
@@ -283,7 +283,7 @@ func (a *App) Handler() http.Handler {
 		a.log.Error("web pages unavailable", "error", err)
 		return api
 	}
-	return withPages(api, tracing.Handler(a.tp(), "gatehouse/internal/web", pages.Route, pages))
+	return withPages(api, tracing.Handler(a.tp(), "github.com/gatehousehq/gatehouse/internal/web", pages.Route, pages))
 }
 
 // WebPages builds the server-rendered pages (internal/web) once; SSO and tests reach them here.

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse/internal/config"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 const (

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // statusCounts counts the answers of a load run by status, and remembers the worst ones.

@@ -5,7 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 
-	"gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/auth"
 )
 
 // deviceKey returns the key that signs device tokens: generated at the first start and stored

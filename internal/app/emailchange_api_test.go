@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/config"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // queuedTo counts the outbox messages to addr: they are queued inside the request, so this

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/internal/config"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // TestMemberETags: a membership has an ETag (the same from PUT and GET), and PUT and DELETE

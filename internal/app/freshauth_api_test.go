@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/internal/config"
-	"gatehouse/internal/testdb"
-	"gatehouse/internal/webauthntest"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/webauthntest"
 )
 
 // freshness is SECURITY_FRESHNESS in these tests: short, so that a session goes stale while

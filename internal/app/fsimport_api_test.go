@@ -15,12 +15,12 @@ import (
 	"sync"
 	"testing"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/config"
-	"gatehouse/internal/fsimport"
-	"gatehouse/internal/testdb"
-	"gatehouse/internal/webauthntest"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/fsimport"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/webauthntest"
 )
 
 // The Flask-Security-Too side of these tests is Debian's python3-flask-security (5.1.x) running

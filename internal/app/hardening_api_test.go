@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/internal/app"
-	"gatehouse/internal/config"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/app"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // TestConfusableEmailRefused: an address that looks like an existing account's (UTS #39

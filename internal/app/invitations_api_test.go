@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/config"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 type invitationData struct {

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"testing"
 
-	"gatehouse/internal/config"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // The pending-invitation list pages by id like the team's other lists: a full page carries

@@ -6,8 +6,8 @@ import (
 	"os"
 	"time"
 
-	"gatehouse/internal/store"
-	"gatehouse/internal/token"
+	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/token"
 )
 
 // KeyReloadInterval is how often every instance re-reads the signing keys, so that a key added

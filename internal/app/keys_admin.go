@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"gatehouse/internal/token"
+	"github.com/gatehousehq/gatehouse/internal/token"
 )
 
 // Key states as `gatehouse keys list` shows them.

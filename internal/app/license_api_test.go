@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/internal/license/licensetest"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/license/licensetest"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 type licenseData struct {

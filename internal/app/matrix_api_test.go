@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/config"
-	"gatehouse/internal/rbac"
-	"gatehouse/internal/store"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // TestAuthorizationMatrixEndpoints sends every cell of rbac.Matrix() (each action × global role ×

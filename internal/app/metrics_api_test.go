@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/internal/config"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // scrape reads /metrics into a map from series ("name{label="v",…}" as exposed, labels sorted

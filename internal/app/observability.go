@@ -7,8 +7,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
-	"gatehouse/internal/mail"
-	"gatehouse/internal/tracing"
+	"github.com/gatehousehq/gatehouse/internal/mail"
+	"github.com/gatehousehq/gatehouse/internal/tracing"
 )
 
 // startTracing builds the tracer provider when tracing is configured (TRACING_ENABLED or an

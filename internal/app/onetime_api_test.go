@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/internal/app"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/config"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/app"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 const testTokenKey = "test-token-hmac-key-of-at-least-32-characters"

@@ -7,9 +7,9 @@ import (
 	"sync"
 	"testing"
 
-	"gatehouse"
-	"gatehouse/internal/config"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 type teamData struct {

@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/app"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/config"
-	"gatehouse/internal/testclock"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/app"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testclock"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // Issue 12 item 6: forgot-password and registration must answer in the same time for known

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	"gatehouse/internal/config"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // The access-token cache (JWT_VERIFY_CACHE_SIZE, on by default) skips only the signature check

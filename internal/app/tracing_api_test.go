@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse/internal/app"
-	"gatehouse/internal/config"
-	"gatehouse/internal/testdb"
-	"gatehouse/internal/tracing/otlptest"
+	"github.com/gatehousehq/gatehouse/internal/app"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/tracing/otlptest"
 )
 
 // flush exports every finished span to the receiver now.

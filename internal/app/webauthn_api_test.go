@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse"
-	"gatehouse/internal/config"
-	"gatehouse/internal/testdb"
-	"gatehouse/internal/webauthntest"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/webauthntest"
 )
 
 type webAuthnCredential struct {

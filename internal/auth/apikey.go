@@ -12,9 +12,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gatehouse"
-	"gatehouse/internal/rbac"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // APIKeyPrefix starts every API key secret. It is fixed and distinctive so that secret scanners

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // Device tokens are OWASP's "device cookies" (Slow down online guessing attacks with device

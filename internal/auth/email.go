@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"strings"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // ValidateNewEmail is ValidateEmail for an address an account is about to take (registration,

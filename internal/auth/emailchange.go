@@ -4,9 +4,9 @@ import (
 	"context"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/mail"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/mail"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // Changing one's email address (Flask-Security-Too's SECURITY_CHANGE_EMAIL): the signed-in

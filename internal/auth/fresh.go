@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 
-	"gatehouse"
-	"gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
 )
 
 // Credential changes (ASVS 3.7.1, 4.1.3): enrolling, replacing or removing a second factor,

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // FuzzValidateEmail: the email validator never panics; what it accepts is trimmed, at most 320

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/store"
-	"gatehouse/internal/token"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/token"
 )
 
 // errInvalidCredentials is the one answer to a failed login, whatever failed (unknown email,

@@ -5,7 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // Login outcome labels of gatehouse_logins_total. The set is closed, so the number of series is

@@ -14,7 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/text/unicode/norm"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // Password hashing schemes, recorded beside each hash (users.password_scheme) so that hashes made

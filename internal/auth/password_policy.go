@@ -12,7 +12,7 @@ import (
 	"github.com/trustelem/zxcvbn/match"
 	"golang.org/x/text/unicode/norm"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // ---------------------------------------------------------------------------------------------

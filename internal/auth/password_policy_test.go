@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 func problemOf(t *testing.T, err error, field string) string {

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/text/unicode/norm"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // fsSalt is the SECURITY_PASSWORD_SALT the Flask-Security vectors below were made with.

@@ -6,7 +6,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"gatehouse/internal/tracing"
+	"github.com/gatehousehq/gatehouse/internal/tracing"
 )
 
 // passwords is the Service's Hasher with the request context: each bcrypt computation (the

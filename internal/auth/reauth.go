@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // VerifyPassword re-authenticates the caller before a sensitive change when their sign-in is

@@ -4,9 +4,9 @@ import (
 	"context"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/mail"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/mail"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 var errSamePassword = gatehouse.FieldError("new_password", "must differ from the current password")

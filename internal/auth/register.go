@@ -3,9 +3,9 @@ package auth
 import (
 	"context"
 
-	"gatehouse"
-	"gatehouse/internal/mail"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/mail"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // errRegistrationDisabled answers register when SECURITY_REGISTERABLE is off.

@@ -12,11 +12,11 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"gatehouse"
-	"gatehouse/internal/mail"
-	"gatehouse/internal/store"
-	"gatehouse/internal/token"
-	"gatehouse/internal/tracing"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/mail"
+	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/token"
+	"github.com/gatehousehq/gatehouse/internal/tracing"
 )
 
 // Options are the account settings (Flask-Security's SECURITY_* names in the configuration).
@@ -125,7 +125,7 @@ func New(st *store.Store, hasher Hasher, tokens *token.Manager, mailer Mailer, o
 		opts.TokenKey = make([]byte, 32)
 		_, _ = rand.Read(opts.TokenKey)
 	}
-	return &Service{store: st, hasher: passwords{Hasher: hasher, tracer: tracing.Tracer(opts.TracerProvider, "gatehouse/internal/auth")}, metrics: newMetrics(), tokens: tokens, mailer: mailer, opts: opts, log: log, now: now}
+	return &Service{store: st, hasher: passwords{Hasher: hasher, tracer: tracing.Tracer(opts.TracerProvider, "github.com/gatehousehq/gatehouse/internal/auth")}, metrics: newMetrics(), tokens: tokens, mailer: mailer, opts: opts, log: log, now: now}
 }
 
 // Options returns the settings in force (after adjustments such as confirmation being off

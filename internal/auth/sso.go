@@ -7,10 +7,10 @@ import (
 	"slices"
 	"strings"
 
-	"gatehouse"
-	"gatehouse/internal/config"
-	"gatehouse/internal/rbac"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // Single sign-on accounts. internal/sso checks what an identity provider says (the OIDC ID

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"gatehouse"
-	"gatehouse/internal/rbac"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // IdentityLink is an administrator's request to link an identity (AdminLinkIdentity).

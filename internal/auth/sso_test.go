@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/config"
-	"gatehouse/internal/store"
-	"gatehouse/internal/testclock"
-	"gatehouse/internal/testdb"
-	"gatehouse/internal/token"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/testclock"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/token"
 )
 
 // newSSOService is a Service with a token manager on a fresh database, with the SSO rules given.

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // The second-factor method names, on the wire and in audit details (MethodWebAuthn is with the

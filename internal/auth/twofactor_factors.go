@@ -7,8 +7,8 @@ import (
 	"math/big"
 	"strings"
 
-	"gatehouse"
-	"gatehouse/internal/mail"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/mail"
 )
 
 // methodWords names a method in notice emails.

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/mail"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/mail"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // errBadChallenge answers a second step whose challenge is unknown, used, expired, spent by

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // Secrets are sealed under the first key, bound to their user, and opened by any listed key.

@@ -19,7 +19,7 @@ import (
 	"github.com/pquerna/otp/totp"
 	"github.com/skip2/go-qrcode"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // RFC 6238 as every authenticator app implements it: HMAC-SHA-1, 6 digits, 30-second steps.

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"strings"
 
-	"gatehouse"
-	"gatehouse/internal/rbac"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // User administration and the admin views, for global admins with an admin-scoped token, and

@@ -16,8 +16,8 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/google/uuid"
 
-	"gatehouse"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // MethodWebAuthn is the second-factor method name of security keys and passkeys.

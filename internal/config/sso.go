@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // SSO configures single sign-on (internal/sso): OpenID Connect providers and one SAML identity

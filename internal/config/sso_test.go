@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 func TestSSOProviders(t *testing.T) {

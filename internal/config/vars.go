@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/license"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/license"
 )
 
 // Var documents one environment variable. The table below is the single source of truth for

@@ -11,9 +11,9 @@ import (
 	"math"
 	"strings"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // Options configure an import.

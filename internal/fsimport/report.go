@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // Entry statuses: store.ImportCreated ("imported"), store.ImportExists ("exists"),

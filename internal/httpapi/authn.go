@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"strings"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
 )
 
 // AuthMode says who may call a route.

@@ -6,7 +6,7 @@ import (
 	"net/netip"
 	"strings"
 
-	"gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/auth"
 )
 
 // clientIP returns the address of the client. X-Forwarded-For is believed only from peers in

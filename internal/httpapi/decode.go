@@ -15,7 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // Validatable is implemented by request types that check their own values. Decode calls Validate

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 func TestDecodeRejectsBadBodies(t *testing.T) {

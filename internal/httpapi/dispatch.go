@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // dispatch is the innermost layer: matched requests go to the mux; for the rest it answers the

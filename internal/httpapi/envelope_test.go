@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 func TestSuccessEnvelopeIsExact(t *testing.T) {

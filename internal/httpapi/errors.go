@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // statusByCode is the one table that turns a domain error code into an HTTP status. Nothing else

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // fuzzRequest is a nested request type like the handlers' own, with a Validate method.

@@ -3,7 +3,7 @@ package httpapi
 import (
 	"net/http"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // HandlerFunc is the shape of every Gatehouse handler. It writes only successful responses (with

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // readyTimeout bounds the readiness check: a probe that hangs on an unreachable database tells an

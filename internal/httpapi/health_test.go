@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 func TestHealthAndReady(t *testing.T) {

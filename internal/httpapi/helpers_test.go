@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 
 	"github.com/prometheus/client_golang/prometheus"
 )

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // Pagination defaults of every collection endpoint.

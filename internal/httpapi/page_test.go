@@ -7,7 +7,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // ParsePage and IDPage refuse every malformed paging query with a 400 naming the parameter.

@@ -14,11 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
-	"gatehouse/internal/auth"
-	"gatehouse/internal/license"
-	"gatehouse/internal/mail"
-	"gatehouse/internal/store"
-	"gatehouse/internal/tracing"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/license"
+	"github.com/gatehousehq/gatehouse/internal/mail"
+	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/tracing"
 )
 
 // DefaultBodyLimit is the largest request body an API route accepts unless the route says
@@ -155,7 +155,7 @@ func NewServer(deps Deps, opts ...Option) http.Handler {
 		trusted:   deps.TrustedProxies,
 		versions:  o.versions,
 		bodyLimit: o.bodyLimit,
-		tracer:    tracing.Tracer(deps.TracerProvider, "gatehouse/internal/httpapi"),
+		tracer:    tracing.Tracer(deps.TracerProvider, "github.com/gatehousehq/gatehouse/internal/httpapi"),
 		mux:       http.NewServeMux(),
 		limits:    map[string]int64{},
 	}

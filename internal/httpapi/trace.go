@@ -8,7 +8,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
-	"gatehouse/internal/tracing"
+	"github.com/gatehousehq/gatehouse/internal/tracing"
 )
 
 // traceRequests makes a server span of every request when tracing is on (s.tracer not nil);

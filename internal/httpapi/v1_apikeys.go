@@ -5,9 +5,9 @@ import (
 	"strconv"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // apiKeyRoutes are the caller's personal API keys. Every route needs an account that is not

@@ -4,9 +4,9 @@ import (
 	"net/http"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
 )
 
 // Wire types of /api/v1/auth. Domain types never reach the wire directly.

@@ -3,7 +3,7 @@ package httpapi
 import (
 	"net/http"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // emailChangeRoutes change the caller's email address: a request checked with the password,

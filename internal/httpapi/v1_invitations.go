@@ -5,11 +5,11 @@ import (
 	"strconv"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/mail"
-	"gatehouse/internal/rbac"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/mail"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // InvitationValidity is how long an invitation's link and code work.

@@ -4,9 +4,9 @@ import (
 	"net/http"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/license"
-	"gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/license"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
 )
 
 type licenseFeature struct {

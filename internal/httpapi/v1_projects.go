@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"time"
 
-	"gatehouse/internal/rbac"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // The projects endpoints are the example of an application resource owned by a team: decode,

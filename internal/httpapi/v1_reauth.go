@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // reauthResponse is a new access token of the caller's session with the renewed auth_time.

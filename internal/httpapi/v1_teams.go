@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/rbac"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // teamRoutes are the teams, members and projects endpoints. Every decision is rbac.Decide's,

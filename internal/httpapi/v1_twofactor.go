@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
 )
 
 // twoFactorRoutes are the caller's second factors (authenticator app, email codes, recovery

@@ -9,10 +9,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/rbac"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // userRoutes are the caller's own profile (PATCH; GET is in authRoutes), user administration and

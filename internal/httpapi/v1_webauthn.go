@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
 )
 
 // webAuthnRoutes are the caller's security keys and passkeys (second factors), open like the

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // Problems collects field errors while a request is validated, so that a client learns about every

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // VersionStatus is where a major API version is in its lifecycle. The stages follow the project

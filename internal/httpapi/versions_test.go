@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 func TestDefaultVersions(t *testing.T) {

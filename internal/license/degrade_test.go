@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/internal/license/licensetest"
-	"gatehouse/internal/testclock"
+	"github.com/gatehousehq/gatehouse/internal/license/licensetest"
+	"github.com/gatehousehq/gatehouse/internal/testclock"
 )
 
 // step is one moment of a degradation scenario: change the server or the clock, optionally run

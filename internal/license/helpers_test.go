@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/internal/license/licensetest"
-	"gatehouse/internal/testclock"
+	"github.com/gatehousehq/gatehouse/internal/license/licensetest"
+	"github.com/gatehousehq/gatehouse/internal/testclock"
 )
 
 // t0 is the fake clock's start.

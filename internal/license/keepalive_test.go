@@ -9,7 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"gatehouse/internal/license/licensetest"
+	"github.com/gatehousehq/gatehouse/internal/license/licensetest"
 )
 
 func TestKeepaliveBody(t *testing.T) {

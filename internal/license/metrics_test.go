@@ -10,7 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"gatehouse/internal/license/licensetest"
+	"github.com/gatehousehq/gatehouse/internal/license/licensetest"
 )
 
 // gather returns every sample of c's collector as "name{label=value,…} value", sorted.

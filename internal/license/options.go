@@ -14,8 +14,8 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"gatehouse"
-	"gatehouse/internal/tracing"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/tracing"
 )
 
 // Feature names of the gated features Gatehouse knows. SSO is the enterprise feature the
@@ -189,7 +189,7 @@ func New(o Options) (*Client, error) {
 	if c.http == nil {
 		c.http = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	c.http = tracing.Client(c.http, o.TracerProvider, "gatehouse/internal/license")
+	c.http = tracing.Client(c.http, o.TracerProvider, "github.com/gatehousehq/gatehouse/internal/license")
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

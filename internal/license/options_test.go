@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/license/licensetest"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/license/licensetest"
 )
 
 func TestCheckKeyFormat(t *testing.T) {

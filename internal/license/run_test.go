@@ -9,7 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"gatehouse/internal/license/licensetest"
+	"github.com/gatehousehq/gatehouse/internal/license/licensetest"
 )
 
 // The loop tests run in a synctest bubble: time is fake and advances only when every goroutine

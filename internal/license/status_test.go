@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/internal/license/licensetest"
+	"github.com/gatehousehq/gatehouse/internal/license/licensetest"
 )
 
 func TestStatus(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // OutboxStore is what the dispatcher needs from the database (package store implements it).
@@ -101,7 +101,7 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 		wake: make(chan struct{}, 1),
 	}
 	if o.TracerProvider != nil && d.sender != nil {
-		d.tracer = o.TracerProvider.Tracer("gatehouse/internal/mail")
+		d.tracer = o.TracerProvider.Tracer("github.com/gatehousehq/gatehouse/internal/mail")
 		d.sender = tracedSender{Sender: d.sender, tracer: d.tracer}
 	}
 	if d.log == nil {

@@ -7,7 +7,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // deliverTraced is deliver inside a mail.deliver span (its own trace: deliveries happen outside

@@ -14,7 +14,7 @@ import (
 	"net/mail"
 	"strings"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // Message is one email to one recipient. Text is required; HTML, when set, is sent as the

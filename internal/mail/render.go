@@ -12,7 +12,7 @@ import (
 	"time"
 	"unicode"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // Brand is what the messages are branded with.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 var sampleContent = map[string]Content{

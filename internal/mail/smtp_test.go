@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/mail"
-	"gatehouse/internal/mail/mailtest"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/mail"
+	"github.com/gatehousehq/gatehouse/internal/mail/mailtest"
 )
 
 const wait = 20 * time.Second

@@ -3,7 +3,7 @@ package rbac
 import (
 	"slices"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // Action is one thing a caller may ask to do. The set is closed: every action is a row of the

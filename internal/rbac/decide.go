@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // ReasonInsufficientScope is the wire code (gatehouse.Error.Reason) of a 403 whose only cause is a

@@ -3,7 +3,7 @@ package rbac
 import (
 	"testing"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // BenchmarkDecide is the authorization decision every request makes: a global-role grant

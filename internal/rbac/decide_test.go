@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse"
-	"gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
 )
 
 // The rules, written out plainly and independently of the table in action.go, so that a

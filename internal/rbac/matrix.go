@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // GlobalColumns are the global-role columns of the matrix, most powerful first; "" is an account

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 var update = flag.Bool("update", false, "rewrite the matrix section of docs/authorization.md from MatrixMarkdown")

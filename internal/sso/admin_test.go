@@ -15,11 +15,11 @@ import (
 
 	"github.com/oauth2-proxy/mockoidc"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/config"
-	"gatehouse/internal/license"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/license"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 func (e *env) api(method, path, bearer string, body any) page {

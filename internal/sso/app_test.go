@@ -13,11 +13,11 @@ import (
 
 	"github.com/oauth2-proxy/mockoidc"
 
-	"gatehouse/internal/app"
-	"gatehouse/internal/config"
-	"gatehouse/internal/license/licensetest"
-	"gatehouse/internal/testclock"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/app"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/license/licensetest"
+	"github.com/gatehousehq/gatehouse/internal/testclock"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // appSite is the whole Gatehouse as internal/app assembles it (API, pages, SSO, license client)

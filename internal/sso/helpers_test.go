@@ -27,17 +27,17 @@ import (
 	"github.com/crewjam/saml/samlidp"
 	"github.com/oauth2-proxy/mockoidc"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/config"
-	"gatehouse/internal/httpapi"
-	"gatehouse/internal/license"
-	"gatehouse/internal/license/licensetest"
-	"gatehouse/internal/sso"
-	"gatehouse/internal/store"
-	"gatehouse/internal/testclock"
-	"gatehouse/internal/token"
-	"gatehouse/internal/web"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/httpapi"
+	"github.com/gatehousehq/gatehouse/internal/license"
+	"github.com/gatehousehq/gatehouse/internal/license/licensetest"
+	"github.com/gatehousehq/gatehouse/internal/sso"
+	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/testclock"
+	"github.com/gatehousehq/gatehouse/internal/token"
+	"github.com/gatehousehq/gatehouse/internal/web"
 )
 
 // env is one Gatehouse HTTP server with SSO on a fresh database: the real account service,

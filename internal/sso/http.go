@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/httpapi"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/httpapi"
 )
 
 // APIRoutes returns the JSON endpoints, served by httpapi (httpapi.WithRoutes) with the API's

@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/config"
-	"gatehouse/internal/license"
-	"gatehouse/internal/license/licensetest"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/license"
+	"github.com/gatehousehq/gatehouse/internal/license/licensetest"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // expectFeatures checks every SSO surface against what the license should allow now: the public

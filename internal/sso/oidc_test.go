@@ -10,9 +10,9 @@ import (
 
 	"github.com/oauth2-proxy/mockoidc"
 
-	"gatehouse"
-	"gatehouse/internal/config"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // TestOIDCSignIn runs the real redirect flow against mockoidc: Gatehouse's login endpoint, the

@@ -24,8 +24,8 @@ import (
 	"github.com/jonboulle/clockwork"
 	dsig "github.com/russellhaering/goxmldsig"
 
-	"gatehouse"
-	"gatehouse/internal/license"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/license"
 )
 
 // The SAML 2.0 service provider: SP-initiated sign-in with the HTTP-Redirect (or HTTP-POST)

@@ -13,9 +13,9 @@ import (
 	"github.com/beevik/etree"
 	"github.com/crewjam/saml"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/license"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/license"
 )
 
 // The assertion consumer service. Besides everything crewjam/saml checks, it carries the

@@ -16,10 +16,10 @@ import (
 	"github.com/crewjam/saml"
 	dsig "github.com/russellhaering/goxmldsig"
 
-	"gatehouse"
-	"gatehouse/internal/config"
-	"gatehouse/internal/sso"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/sso"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // samlSignIn runs an SP-initiated sign-in through crewjam's samlidp in-process: the person signs

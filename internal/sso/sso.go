@@ -21,11 +21,11 @@ import (
 	"strings"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/config"
-	"gatehouse/internal/license"
-	"gatehouse/internal/web"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/license"
+	"github.com/gatehousehq/gatehouse/internal/web"
 )
 
 // Accounts is what SSO needs of the account service (*auth.Service).

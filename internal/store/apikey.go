@@ -6,7 +6,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // apiKeyRow is the api_keys table. Only the SHA-256 hash of a key's secret is stored.

@@ -7,9 +7,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gatehouse"
-	"gatehouse/internal/config"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // Client-supplied text reaches the store as the client sent it: a User-Agent may hold any byte,

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // wrapErr prefixes a non-nil *err with the operation and its key arguments, keeping the domain

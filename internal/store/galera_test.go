@@ -17,10 +17,10 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/uptrace/bun"
 
-	"gatehouse"
-	"gatehouse/internal/config"
-	"gatehouse/internal/store/dialect"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/store/dialect"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // galeraDB returns a fresh database on the Galera cluster, or skips when there is none (and

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/store"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // The store's hot queries: what every authenticated request (Principal), every team-scoped

@@ -9,7 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // Identity is an external (SSO) identity linked to an account: a subject of an identity provider.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 type ssoReplayRow struct {

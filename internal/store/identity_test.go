@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/config"
-	"gatehouse/internal/store"
-	"gatehouse/internal/testclock"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/testclock"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 func reasonOf(err error) string {

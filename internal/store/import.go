@@ -9,7 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // ImportedUser is an account brought over from another system, with what it had there.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // Invitation is an offer of a team role to an email address. The secrets that accept it (a

@@ -8,7 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // The outbox's times come from the caller (the mail dispatcher's clock) rather than from the

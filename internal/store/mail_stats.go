@@ -6,7 +6,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // OutboxStatsLimit bounds the work of OutboxStats: at most this many pending messages are

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/internal/config"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // OutboxStats counts the pending messages (sent and failed ones are not waiting) and finds

@@ -8,10 +8,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gatehouse"
-	"gatehouse/internal/config"
-	"gatehouse/internal/store"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 func newMail(to, subject string) *gatehouse.OutboxMail {

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/internal/config"
-	"gatehouse/internal/store"
-	"gatehouse/internal/store/dialect"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/store/dialect"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // TestOpenFailsAtOnceOnPermanentErrors: a database that answers and refuses the credentials or

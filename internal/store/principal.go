@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // The two ways a request authenticates load what they need in one prepared statement each (see

@@ -7,7 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // Project is the example team-owned resource: how an application adds its own resources under

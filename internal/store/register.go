@@ -7,7 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // RegisterRequest is one self-registration, recorded by Register.

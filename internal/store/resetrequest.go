@@ -6,7 +6,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // ResetRequest is one forgot-password request, recorded by RequestReset.

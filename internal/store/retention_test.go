@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/config"
-	"gatehouse/internal/store"
-	"gatehouse/internal/testclock"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/testclock"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // PurgeExpired removes what died before the cutoff — in batches — and keeps everything still

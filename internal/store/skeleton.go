@@ -10,7 +10,7 @@ import (
 	"github.com/uptrace/bun"
 	"go.mau.fi/util/confusable"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // ReasonEmailConfusable is the Reason of the EConflict an address gets when it looks like the

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // DB_PATH is a file path, not a URI: '#', '?', '%' and spaces in it name exactly that file. Go

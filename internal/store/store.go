@@ -19,9 +19,9 @@ import (
 	"github.com/uptrace/bun"
 	"go.opentelemetry.io/otel/trace"
 
-	"gatehouse"
-	"gatehouse/internal/config"
-	"gatehouse/internal/store/dialect"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/store/dialect"
 )
 
 // Store is the data layer. It is safe for concurrent use.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // TeamWithRole is a team and the caller's role in it ("" when the caller is not a member).

@@ -9,8 +9,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"gatehouse/internal/config"
-	"gatehouse/internal/tracing"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/tracing"
 )
 
 // WithTracerProvider makes the store record a span for each transaction (InTx, ReadTx) and each
@@ -21,7 +21,7 @@ import (
 // outside one, such as the mail dispatcher polling the outbox every few seconds, would
 // otherwise fill the collector with one-span traces.
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(s *Store) { s.tracer = tracing.Tracer(tp, "gatehouse/internal/store") }
+	return func(s *Store) { s.tracer = tracing.Tracer(tp, "github.com/gatehousehq/gatehouse/internal/store") }
 }
 
 // traceOp starts the span of one store operation when tracing is on and ctx is part of a
@@ -107,8 +107,8 @@ func methodName(pc uintptr) string {
 	if f == nil {
 		return ""
 	}
-	full := f.Name() // gatehouse/internal/store.(*Store).UserByEmail.func1
-	const pkg = "gatehouse/internal/store."
+	full := f.Name() // github.com/gatehousehq/gatehouse/internal/store.(*Store).UserByEmail.func1
+	const pkg = "github.com/gatehousehq/gatehouse/internal/store."
 	if !strings.HasPrefix(full, pkg) {
 		return ""
 	}

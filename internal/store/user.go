@@ -10,7 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // userRow is the users table. Domain types never carry storage tags.

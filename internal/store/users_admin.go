@@ -10,7 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // User administration: the filtered, sorted, keyset-paginated list; changes to roles, the active

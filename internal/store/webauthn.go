@@ -10,7 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // WebAuthnCredential is a registered security key or passkey (a WebAuthn credential record).

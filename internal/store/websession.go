@@ -6,7 +6,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // webSessionRow is the web_sessions table: the server-side half of a page session (see

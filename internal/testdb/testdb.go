@@ -35,7 +35,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx" for the admin connection
 
-	"gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/config"
 )
 
 // Engine names, as accepted by New and listed by Engines.

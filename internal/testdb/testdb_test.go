@@ -12,7 +12,7 @@ import (
 
 	_ "modernc.org/sqlite" // driver "sqlite"
 
-	"gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/config"
 )
 
 // open connects to the database New made, as the application would (user and name from db).

@@ -10,7 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // maxTokenLen bounds the work an unauthenticated caller can cause: a Gatehouse token is well under

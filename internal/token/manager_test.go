@@ -14,7 +14,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 const (

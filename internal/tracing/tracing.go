@@ -24,7 +24,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // Config says where and how traces are exported.

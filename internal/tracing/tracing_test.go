@@ -9,8 +9,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"gatehouse/internal/tracing"
-	"gatehouse/internal/tracing/otlptest"
+	"github.com/gatehousehq/gatehouse/internal/tracing"
+	"github.com/gatehousehq/gatehouse/internal/tracing/otlptest"
 )
 
 func recorder() (*sdktrace.TracerProvider, *tracetest.InMemoryExporter) {

@@ -11,8 +11,8 @@ import (
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
-	"gatehouse"
-	"gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
 )
 
 // The login page in a real browser, at both sizes: the logo's rendered height (300px wide

@@ -13,7 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"gatehouse/internal/browsertest"
+	"github.com/gatehousehq/gatehouse/internal/browsertest"
 )
 
 // The browser tests drive Debian's Chromium (headless) through the DevTools protocol against

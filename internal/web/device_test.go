@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
 )
 
 // A page sign-in sets the sign-in device cookie (__Host- prefixed, Secure, HttpOnly over TLS)

@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/config"
-	"gatehouse/internal/web"
-	"gatehouse/internal/webauthntest"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/web"
+	"github.com/gatehousehq/gatehouse/internal/webauthntest"
 )
 
 // api calls the JSON API with a bearer token and decodes the envelope's data into out.

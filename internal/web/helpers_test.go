@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/app"
-	"gatehouse/internal/config"
-	"gatehouse/internal/mail/mailtest"
-	"gatehouse/internal/testclock"
-	"gatehouse/internal/testdb"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/app"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/mail/mailtest"
+	"github.com/gatehousehq/gatehouse/internal/testclock"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
 // site is one running Gatehouse (API and pages) on a fresh SQLite database, with an SMTP

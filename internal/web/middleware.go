@@ -8,7 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
-	"gatehouse/internal/httpapi"
+	"github.com/gatehousehq/gatehouse/internal/httpapi"
 )
 
 // contentSecurityPolicy allows nothing but this origin's own files: no inline script (the one

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/config"
 )
 
 // TestFormBodyLimits: a form post larger than the pages accept gets a 413 page and a malformed

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/auth"
 )
 
 // Changing the account's email address: the profile's form asks (fresh sign-in and the

@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"gatehouse"
-	"gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
 )
 
 // The team invitation page. The mailed link (PUBLIC_URL/invitations/accept?token=…) opens a page

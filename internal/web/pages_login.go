@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
 )
 
 // loginData is what the login page shows besides the form.

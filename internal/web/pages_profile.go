@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
 )
 
 // profileData is everything the profile page shows.

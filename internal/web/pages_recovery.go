@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // messageData is the body of a page that only says something (and maybe links on).

@@ -8,7 +8,7 @@ import (
 	"regexp"
 	"strings"
 
-	"gatehouse"
+	"github.com/gatehousehq/gatehouse"
 )
 
 // twoFactorRoutes are the second-factor parts of the profile. Setting up or changing a factor

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"slices"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
 )
 
 // twoFactorLoginData is what the second sign-in step shows.

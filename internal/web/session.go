@@ -12,10 +12,10 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
-	"gatehouse"
-	"gatehouse/internal/auth"
-	"gatehouse/internal/httpapi"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/httpapi"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // Page session keys. The session holds no account data: only the auth session it belongs to,

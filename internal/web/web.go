@@ -30,8 +30,8 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
-	"gatehouse/internal/auth"
-	"gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 //go:embed templates static

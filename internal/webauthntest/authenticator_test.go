@@ -8,7 +8,7 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 
-	"gatehouse/internal/webauthntest"
+	"github.com/gatehousehq/gatehouse/internal/webauthntest"
 )
 
 type user struct{ creds []webauthn.Credential }

@@ -26,7 +26,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
-	"gatehouse/internal/mail"
+	"github.com/gatehousehq/gatehouse/internal/mail"
 )
 
 // Options configure a Server. The zero value is a plain server without AUTH or TLS.

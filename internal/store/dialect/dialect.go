@@ -24,7 +24,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/config"
 )
 
 // Dialect describes one engine family.

@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"gatehouse/internal/store/dialect"
+	"github.com/gatehousehq/gatehouse/internal/store/dialect"
 )
 
 // The errors of a server that restarts, shuts down or leaves a Galera cluster are "server gone"
