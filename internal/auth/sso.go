@@ -292,9 +292,6 @@ func (o SSOOptions) defaultRole() gatehouse.Role {
 	return gatehouse.RoleViewer
 }
 
-// teamRank orders team roles by power, for the strongest of several matching rules.
-var teamRank = map[gatehouse.TeamRole]int{gatehouse.TeamViewer: 1, gatehouse.TeamMember: 2, gatehouse.TeamAdmin: 3, gatehouse.TeamOwner: 4}
-
 // access evaluates the rules for a sign-in through provider by a member of groups (compared
 // case-insensitively). roles is nil when no role rule concerns the provider: the account's
 // roles are then left alone; otherwise it is the roles of the matching rules, or the default
@@ -323,8 +320,8 @@ func (o SSOOptions) access(provider string, groups []string) (roles *[]gatehouse
 				best[k] = ""
 				order = append(order, k)
 			}
-			if member(r.Group) && teamRank[r.TeamRole] > teamRank[best[k]] {
-				best[k] = r.TeamRole
+			if member(r.Group) {
+				best[k] = rbac.StrongerTeamRole(best[k], r.TeamRole) // the strongest of several matching rules
 			}
 			continue
 		}
