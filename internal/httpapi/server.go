@@ -16,8 +16,8 @@ import (
 
 	"github.com/gatehousehq/gatehouse/internal/auth"
 	"github.com/gatehousehq/gatehouse/internal/license"
-	"github.com/gatehousehq/gatehouse/internal/mail"
 	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/teams"
 	"github.com/gatehousehq/gatehouse/internal/tracing"
 )
 
@@ -48,23 +48,15 @@ type Deps struct {
 	Auth *auth.Service
 	// TrustedProxies are the peers whose X-Forwarded-For is believed (TRUSTED_PROXIES).
 	TrustedProxies []netip.Prefix
-	// Store serves the resource endpoints (teams, members, projects, users). Required with Auth.
+	// Store is no longer read by any handler: the services (Auth, Teams) own the data.
 	Store *store.Store
 	// License reports the license state to admins (GET /api/v1/license). Nil: the route is left out.
 	License LicenseStatus
-	// Mailer queues the emails the resource endpoints send (team invitations). Nil when SMTP is
-	// off: creating an invitation then answers feature_disabled.
-	Mailer Mailer
-	// PublicURL is the base of the links in those emails (PUBLIC_URL); never taken from requests.
-	PublicURL string
+	// Teams serves the teams, members, invitations and projects endpoints. Required with Auth.
+	Teams *teams.Service
 	// TracerProvider, when not nil, makes a server span of every request (trace.go). Nil
 	// (tracing off) leaves the chain as it is.
 	TracerProvider trace.TracerProvider
-}
-
-// Mailer is what the HTTP layer needs of the mail dispatcher.
-type Mailer interface {
-	EnqueueTemplate(ctx context.Context, to string, c mail.Content) error
 }
 
 // LicenseStatus is what the HTTP layer needs of the license client.
@@ -109,8 +101,7 @@ type server struct {
 	auth      *auth.Service
 	store     *store.Store
 	license   LicenseStatus
-	mailer    Mailer
-	publicURL string
+	teams     *teams.Service
 	trusted   []netip.Prefix
 	versions  Versions
 	bodyLimit int64
@@ -150,8 +141,7 @@ func NewServer(deps Deps, opts ...Option) http.Handler {
 		auth:      deps.Auth,
 		store:     deps.Store,
 		license:   deps.License,
-		mailer:    deps.Mailer,
-		publicURL: strings.TrimRight(deps.PublicURL, "/"),
+		teams:     deps.Teams,
 		trusted:   deps.TrustedProxies,
 		versions:  o.versions,
 		bodyLimit: o.bodyLimit,

@@ -32,6 +32,7 @@ import (
 
 	"github.com/gatehousehq/gatehouse/internal/auth"
 	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/teams"
 )
 
 //go:embed templates static
@@ -52,8 +53,9 @@ type SSOButtons interface {
 
 // Options are the dependencies and settings of the pages.
 type Options struct {
-	Auth  *auth.Service // required
-	Store *store.Store  // required: page sessions, invitations
+	Auth  *auth.Service  // required
+	Store *store.Store   // required: page sessions
+	Teams *teams.Service // required: invitations
 	// Logger receives the access log of the pages and the causes of their errors. Nil discards.
 	Logger *slog.Logger
 	// Now is the clock of sign-in times and freshness. Nil means time.Now.
@@ -86,6 +88,7 @@ type Options struct {
 type Web struct {
 	auth      *auth.Service
 	store     *store.Store
+	teams     *teams.Service
 	log       *slog.Logger
 	now       func() time.Time
 	brand     string
@@ -122,8 +125,8 @@ const (
 // New builds the page handler. It reads BRAND_LOGO_PATH now, so a missing or unreadable logo
 // stops the start-up instead of showing a broken image.
 func New(o Options) (*Web, error) {
-	if o.Auth == nil || o.Store == nil {
-		return nil, errors.New("web: Auth and Store are required")
+	if o.Auth == nil || o.Store == nil || o.Teams == nil {
+		return nil, errors.New("web: Auth, Store and Teams are required")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -144,7 +147,7 @@ func New(o Options) (*Web, error) {
 		o.Freshness = 24 * time.Hour
 	}
 	w := &Web{
-		auth: o.Auth, store: o.Store, log: o.Logger, now: o.Now, brand: o.BrandName, secure: o.CookieSecure,
+		auth: o.Auth, store: o.Store, teams: o.Teams, log: o.Logger, now: o.Now, brand: o.BrandName, secure: o.CookieSecure,
 		trusted: o.TrustedProxies, remember: o.RememberDuration, freshness: o.Freshness, mail: o.Mail,
 		mux: http.NewServeMux(),
 	}
