@@ -1,9 +1,6 @@
 package gatehouse
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
 // Role is a global role. Its string is the lower-case wire name.
 type Role string
@@ -72,19 +69,4 @@ func (u *User) HasRole(r Role) bool {
 		}
 	}
 	return false
-}
-
-// UserStore persists users. Each method is one transaction.
-type UserStore interface {
-	// CreateUser inserts u (with its roles) and sets its ID and timestamps. An email that exists
-	// already, compared case-insensitively, is EConflict.
-	CreateUser(ctx context.Context, u *User) error
-	// UserByID returns the user or ENotFound.
-	UserByID(ctx context.Context, id int64) (*User, error)
-	// UserByEmail looks the email up case-insensitively; ENotFound when there is none.
-	UserByEmail(ctx context.Context, email string) (*User, error)
-	// EnsureAdmin creates u with the admin role unless some user already holds that role. It is
-	// safe when several instances call it at once: exactly one admin is created. It reports whether
-	// it created u.
-	EnsureAdmin(ctx context.Context, u *User) (bool, error)
 }
