@@ -1,6 +1,10 @@
 package gatehouse
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // Role is a global role. Its string is the lower-case wire name.
 type Role string
@@ -69,4 +73,19 @@ func (u *User) HasRole(r Role) bool {
 		}
 	}
 	return false
+}
+
+// FormatRoles lists roles in their canonical order (that of Roles), comma-separated, as audit
+// details show them; "(none)" for none.
+func FormatRoles(roles []Role) string {
+	var names []string
+	for _, r := range Roles {
+		if slices.Contains(roles, r) {
+			names = append(names, string(r))
+		}
+	}
+	if len(names) == 0 {
+		return "(none)"
+	}
+	return strings.Join(names, ",")
 }

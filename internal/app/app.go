@@ -26,6 +26,7 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/store"
 	"github.com/gatehousehq/gatehouse/internal/token"
 	"github.com/gatehousehq/gatehouse/internal/tracing"
+	"github.com/gatehousehq/gatehouse/internal/users"
 	"github.com/gatehousehq/gatehouse/internal/web"
 )
 
@@ -34,6 +35,7 @@ type App struct {
 	Config   *config.Config
 	Store    *store.Store
 	Auth     *auth.Service
+	Users    *users.Service
 	Tokens   *token.Manager
 	License  *license.Client
 	SSO      *sso.Service
@@ -185,6 +187,7 @@ func (a *App) prepare(ctx context.Context) error {
 		Freshness: sec.Freshness, TokenKey: tokenKey,
 		TracerProvider: a.tp(),
 	}, a.log, a.now)
+	a.Users = a.newUsers()
 	// SSO reads its files and key pair now; identity providers are contacted only when used.
 	if a.SSO, err = sso.New(ctx, sso.Options{
 		Config: cfg.SSO, PublicURL: cfg.PublicURL, BrandName: cfg.BrandName, Accounts: a.Auth, Store: a.Store,
@@ -264,6 +267,7 @@ func (a *App) Handler() http.Handler {
 		DBStats:        a.Store.DB().Stats,
 		Registry:       a.Registry,
 		Auth:           a.Auth,
+		Users:          a.Users,
 		Store:          a.Store,
 		License:        a.License,
 		TrustedProxies: a.Config.TrustedProxies,

@@ -207,7 +207,7 @@ func (s *Service) linkOrCreate(ctx context.Context, in ExternalLogin, email stri
 			err = s.store.CreateExternalUser(ctx, u, id)
 			if err == nil {
 				s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditUserCreated, SubjectID: idPtr(u.ID), Email: u.Email,
-					Detail: "just in time by SSO provider " + in.Provider + "; SSO-only; roles: " + formatRoles(u.Roles)}, in.Client)
+					Detail: "just in time by SSO provider " + in.Provider + "; SSO-only; roles: " + gatehouse.FormatRoles(u.Roles)}, in.Client)
 				return u, true, "", nil
 			}
 		}
@@ -257,7 +257,7 @@ func (s *Service) syncAccess(ctx context.Context, u *gatehouse.User, in External
 		return nil, err
 	}
 	why := " (SSO_ROLE_MAPPING, sign-in through " + in.Provider + ")"
-	if b, a := formatRoles(ch.RolesBefore), formatRoles(ch.RolesAfter); b != a {
+	if b, a := gatehouse.FormatRoles(ch.RolesBefore), gatehouse.FormatRoles(ch.RolesAfter); b != a {
 		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditRoleChange, SubjectID: idPtr(u.ID), Email: u.Email, Detail: "roles: " + b + " -> " + a + why}, in.Client)
 	}
 	if ch.KeptAdmin {

@@ -19,6 +19,7 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/mail"
 	"github.com/gatehousehq/gatehouse/internal/store"
 	"github.com/gatehousehq/gatehouse/internal/tracing"
+	"github.com/gatehousehq/gatehouse/internal/users"
 )
 
 // DefaultBodyLimit is the largest request body an API route accepts unless the route says
@@ -48,7 +49,11 @@ type Deps struct {
 	Auth *auth.Service
 	// TrustedProxies are the peers whose X-Forwarded-For is believed (TRUSTED_PROXIES).
 	TrustedProxies []netip.Prefix
-	// Store serves the resource endpoints (teams, members, projects, users). Required with Auth.
+	// Users is the user administration behind /api/v1/users, the admin views and the license
+	// view. Required with Auth.
+	Users *users.Service
+	// Store serves the team endpoints (teams, members, invitations, projects) until they have a
+	// service of their own; nothing else here reads it. Required with Auth.
 	Store *store.Store
 	// License reports the license state to admins (GET /api/v1/license). Nil: the route is left out.
 	License LicenseStatus
@@ -107,6 +112,7 @@ type server struct {
 	ready     func(ctx context.Context) error
 	registry  *prometheus.Registry
 	auth      *auth.Service
+	users     *users.Service
 	store     *store.Store
 	license   LicenseStatus
 	mailer    Mailer
@@ -148,6 +154,7 @@ func NewServer(deps Deps, opts ...Option) http.Handler {
 		ready:     deps.Ready,
 		registry:  deps.Registry,
 		auth:      deps.Auth,
+		users:     deps.Users,
 		store:     deps.Store,
 		license:   deps.License,
 		mailer:    deps.Mailer,
