@@ -84,6 +84,13 @@ type APIKey struct {
 	ParentKeyID *int64
 }
 
+// APIKeyPosition is where a page of an owner's API keys starts: after the key with this
+// creation time and id (keys are listed newest first).
+type APIKeyPosition struct {
+	CreatedAt time.Time
+	ID        int64
+}
+
 // Principal is the authenticated caller of a request.
 type Principal struct {
 	User *User

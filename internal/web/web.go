@@ -53,7 +53,10 @@ type SSOButtons interface {
 // Options are the dependencies and settings of the pages.
 type Options struct {
 	Auth  *auth.Service // required
-	Store *store.Store  // required: page sessions, invitations
+	Store *store.Store  // required: invitations (and page sessions when Sessions is nil)
+	// Sessions keeps the page sessions, shared by every instance (store.WebSessionStore over
+	// the web_sessions table). Nil: Store's.
+	Sessions scs.CtxStore
 	// Logger receives the access log of the pages and the causes of their errors. Nil discards.
 	Logger *slog.Logger
 	// Now is the clock of sign-in times and freshness. Nil means time.Now.
@@ -161,7 +164,10 @@ func New(o Options) (*Web, error) {
 	if w.static, err = fs.Sub(assets, "static"); err != nil {
 		return nil, err
 	}
-	st := sessionStore{store: o.Store}
+	st := o.Sessions
+	if st == nil {
+		st = o.Store.WebSessions()
+	}
 	w.plainSessions = w.newSessionManager(st, sessionCookie, false)
 	w.secureSessions = w.newSessionManager(st, secureSessionCookie, true)
 
@@ -173,7 +179,7 @@ func New(o Options) (*Web, error) {
 	return w, nil
 }
 
-func (w *Web) newSessionManager(st sessionStore, name string, secure bool) *scs.SessionManager {
+func (w *Web) newSessionManager(st scs.CtxStore, name string, secure bool) *scs.SessionManager {
 	m := scs.New()
 	m.Store = st
 	m.HashTokenInStore = true
