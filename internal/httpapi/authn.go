@@ -8,30 +8,10 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/auth"
 )
 
-// AuthMode says who may call a route.
-type AuthMode int
-
-const (
-	// Public routes need no credentials.
-	Public AuthMode = iota
-	// Authenticated routes need a valid bearer access token of an account that is not required
-	// to change its password first.
-	Authenticated
-	// AuthenticatedMayChangePassword is Authenticated, but also open to accounts that must
-	// change their password: the few routes that let them do it (me, change password, logout).
-	AuthenticatedMayChangePassword
-	// OptionalAuthMayChangePassword routes read a bearer token when one is sent (of any account,
-	// even one that must change its password), and also work without (logout).
-	OptionalAuthMayChangePassword
-	// AuthenticatedTwoFactorSetup is Authenticated, but also open to accounts that must set up a
-	// second factor first (SECURITY_TWO_FACTOR_REQUIRED): the /me/2fa routes that let them.
-	AuthenticatedTwoFactorSetup
-)
-
-// access is how far a mode lets an account with a pending restriction go (auth.Gate): GET /me,
-// logout and the password change (the MayChangePassword modes) stay open to every account, the
-// /me/2fa routes also to one that must set up a second factor.
-func (m AuthMode) access() auth.Access {
+// accessOf is how far a mode lets an account with a pending restriction go (auth.Gate): GET
+// /me, logout and the password change (the MayChangePassword modes) stay open to every
+// account, the /me/2fa routes also to one that must set up a second factor.
+func accessOf(m AuthMode) auth.Access {
 	switch m {
 	case Authenticated:
 		return auth.AccessFull
@@ -62,7 +42,7 @@ func (s *server) requireAuth(mode AuthMode, next HandlerFunc) HandlerFunc {
 			}
 			return err
 		}
-		if err := auth.Gate(p, mode.access()); err != nil {
+		if err := auth.Gate(p, accessOf(mode)); err != nil {
 			return err
 		}
 		if st := stateOf(r); st != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/users"
+	"github.com/gatehousehq/gatehouse/rest"
 )
 
 // The admin views of the mail outbox and the audit trail, newest first, paged by id.
@@ -70,7 +71,7 @@ func (s *server) handleAdminOutbox(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	ms, next := paginate(ms, page.Limit, func(m gatehouse.OutboxMail) any { return adminViewCursor{ID: m.ID} })
+	ms, next := rest.Paginate(ms, page.Limit, func(m gatehouse.OutboxMail) any { return adminViewCursor{ID: m.ID} })
 	out := make([]outboxItem, len(ms))
 	for i, m := range ms {
 		out[i] = outboxItem{
@@ -126,7 +127,7 @@ func (s *server) handleAdminAudit(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	evs, next := paginate(evs, page.Limit, func(e gatehouse.AuditEvent) any { return adminViewCursor{ID: e.ID} })
+	evs, next := rest.Paginate(evs, page.Limit, func(e gatehouse.AuditEvent) any { return adminViewCursor{ID: e.ID} })
 	out := make([]auditItem, len(evs))
 	for i, e := range evs {
 		out[i] = auditItem{ID: e.ID, At: e.At, Event: e.Event, ActorID: e.ActorID, SubjectID: e.SubjectID,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/rest"
 )
 
 // apiKeyRoutes are the caller's personal API keys. Every route needs an account that is not
@@ -77,7 +78,7 @@ func (s *server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request) erro
 	}
 	// The key's address is that of DELETE /api/v1/api-keys/{id}, which revokes it; it is listed
 	// (without its secret) by GET /api/v1/api-keys.
-	return respondCreated(w, r, "/api/v1/api-keys/"+strconv.FormatInt(k.ID, 10), apiKeyCreatedResponse{apiKeyResponse: s.apiKeyData(p.User, k), Secret: secret})
+	return rest.RespondCreated(w, r, "/api/v1/api-keys/"+strconv.FormatInt(k.ID, 10), apiKeyCreatedResponse{apiKeyResponse: s.apiKeyData(p.User, k), Secret: secret})
 }
 
 // apiKeyCursor is the position after the last key of a page.
@@ -104,7 +105,7 @@ func (s *server) handleAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	keys, next := paginate(keys, page.Limit, func(k *gatehouse.APIKey) any { return apiKeyCursor{CreatedAt: k.CreatedAt, ID: k.ID} })
+	keys, next := rest.Paginate(keys, page.Limit, func(k *gatehouse.APIKey) any { return apiKeyCursor{CreatedAt: k.CreatedAt, ID: k.ID} })
 	out := make([]apiKeyResponse, len(keys))
 	for i, k := range keys {
 		out[i] = s.apiKeyData(p.User, k)

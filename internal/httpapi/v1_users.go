@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/users"
+	"github.com/gatehousehq/gatehouse/rest"
 )
 
 // userRoutes are the caller's own profile (PATCH; GET is in authRoutes), user administration and
@@ -222,7 +223,7 @@ func (s *server) handleCreateUser(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return respondCreated(w, r, userLocation(u.ID), userResourceOf(u))
+	return rest.RespondCreated(w, r, userLocation(u.ID), userResourceOf(u))
 }
 
 func (s *server) handleGetUser(w http.ResponseWriter, r *http.Request) error {

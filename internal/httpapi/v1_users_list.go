@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/users"
+	"github.com/gatehousehq/gatehouse/rest"
 )
 
 // GET /api/v1/users: filters, sorts and keyset pages.
@@ -101,7 +102,7 @@ func (s *server) handleListUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, next := paginate(list, page.Limit, func(u *gatehouse.User) any {
+	list, next := rest.Paginate(list, page.Limit, func(u *gatehouse.User) any {
 		at := q.Sort.PositionOf(u)
 		return userCursor{Sort: string(q.Sort), ID: at.ID, Email: at.Email, CreatedAt: at.CreatedAt}
 	})

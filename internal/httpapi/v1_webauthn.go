@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/rest"
 )
 
 // webAuthnRoutes are the caller's security keys and passkeys (second factors), open like the
@@ -100,7 +101,7 @@ func (s *server) handleWebAuthnRegister(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	return respondCreated(w, r, "/api/v1/me/2fa/webauthn/"+url.PathEscape(info.ID), webAuthnRegisteredResponse{
+	return rest.RespondCreated(w, r, "/api/v1/me/2fa/webauthn/"+url.PathEscape(info.ID), webAuthnRegisteredResponse{
 		webAuthnCredentialResponse: webAuthnData(*info), recoveryCodesResponse: enabledAnswer("security key registered", codes),
 	})
 }
