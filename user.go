@@ -89,3 +89,18 @@ func FormatRoles(roles []Role) string {
 	}
 	return strings.Join(names, ",")
 }
+
+// Identity links an account to a person at an identity provider (single sign-on): once
+// linked, the provider's subject signs in as the account.
+type Identity struct {
+	ID     int64
+	UserID int64
+	// Provider is "oidc:<name>" or "saml".
+	Provider string
+	// Subject is the provider's stable id for the person (OIDC sub, SAML NameID), case-sensitive.
+	Subject string
+	// Email is the address the provider asserted at the last sign-in.
+	Email       string
+	CreatedAt   time.Time
+	LastLoginAt *time.Time
+}

@@ -354,7 +354,7 @@ func (s *Service) AuditSSOFailure(ctx context.Context, provider, detail string, 
 // SSOAccount is a user's SSO state as administrators see it.
 type SSOAccount struct {
 	SSOOnly    bool
-	Identities []store.Identity
+	Identities []gatehouse.Identity
 }
 
 // AdminSSOAccount returns the SSO state of user id.
@@ -362,6 +362,12 @@ func (s *Service) AdminSSOAccount(ctx context.Context, p *gatehouse.Principal, i
 	if err := rbac.Decide(p, rbac.ActUsersRead, ""); err != nil {
 		return nil, err
 	}
+	return s.ssoAccount(ctx, id)
+}
+
+// ssoAccount is AdminSSOAccount for callers that have decided already (a change answers with
+// the state after it, under its own decision).
+func (s *Service) ssoAccount(ctx context.Context, id int64) (*SSOAccount, error) {
 	u, err := s.store.UserByID(ctx, id)
 	if err != nil {
 		return nil, err
@@ -386,7 +392,7 @@ func (s *Service) AdminSetSSOOnly(ctx context.Context, p *gatehouse.Principal, i
 		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditUserUpdated, SubjectID: idPtr(id), ActorID: idPtr(p.User.ID), Email: before.Email,
 			Detail: fmt.Sprintf("sso_only: %t -> %t", before.SSOOnly, on)}, c)
 	}
-	return s.AdminSSOAccount(ctx, p, id)
+	return s.ssoAccount(ctx, id)
 }
 
 // AdminUnlinkIdentity removes one linked identity of user id: the provider's subject then signs
