@@ -66,13 +66,15 @@ func (w *Web) renderProfile(rw http.ResponseWriter, r *http.Request, status int,
 	}
 	d.Roles = strings.Join(roles, ", ")
 	d.ChangePassword = w.auth.Options().Changeable && !pr.User.SSOOnly
-	d.ChangeEmail = w.auth.EmailChangeEnabled() && !pr.User.SSOOnly && !pr.TwoFactorSetupRequired && !pr.User.MustChangePassword
+	// An account that must change its password or set up a second factor first sees only that.
+	restricted := auth.Gate(pr, auth.AccessFull) != nil
+	d.ChangeEmail = w.auth.EmailChangeEnabled() && !pr.User.SSOOnly && !restricted
 	var err error
 	if d.TwoFactor, err = w.auth.TwoFactorState(ctx, pr); err != nil {
 		w.serverError(rw, r, err)
 		return
 	}
-	if !pr.TwoFactorSetupRequired && !pr.User.MustChangePassword {
+	if !restricted {
 		teams, err := w.auth.MyTeams(ctx, pr)
 		if err != nil {
 			w.serverError(rw, r, err)
