@@ -27,6 +27,7 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/teams"
 	"github.com/gatehousehq/gatehouse/internal/token"
 	"github.com/gatehousehq/gatehouse/internal/tracing"
+	"github.com/gatehousehq/gatehouse/internal/users"
 	"github.com/gatehousehq/gatehouse/internal/web"
 )
 
@@ -36,6 +37,7 @@ type App struct {
 	Store    *store.Store
 	Auth     *auth.Service
 	Teams    *teams.Service
+	Users    *users.Service
 	Tokens   *token.Manager
 	License  *license.Client
 	SSO      *sso.Service
@@ -192,6 +194,7 @@ func (a *App) prepare(ctx context.Context) error {
 		teamOpts.Mailer = a.dispatcher
 	}
 	a.Teams = teams.New(a.Store, a.Auth, teamOpts)
+	a.Users = a.newUsers()
 	// SSO reads its files and key pair now; identity providers are contacted only when used.
 	if a.SSO, err = sso.New(ctx, sso.Options{
 		Config: cfg.SSO, PublicURL: cfg.PublicURL, BrandName: cfg.BrandName, Accounts: a.Auth, Store: a.Store,
@@ -271,7 +274,7 @@ func (a *App) Handler() http.Handler {
 		DBStats:        a.Store.DB().Stats,
 		Registry:       a.Registry,
 		Auth:           a.Auth,
-		Store:          a.Store,
+		Users:          a.Users,
 		Teams:          a.Teams,
 		License:        a.License,
 		TrustedProxies: a.Config.TrustedProxies,
@@ -296,7 +299,7 @@ func (a *App) WebPages() (*web.Web, error) {
 	a.webOnce.Do(func() {
 		cfg := a.Config
 		opts := web.Options{
-			Auth: a.Auth, Store: a.Store, Teams: a.Teams, Logger: a.log.With("component", "web"), Now: a.now,
+			Auth: a.Auth, Teams: a.Teams, Sessions: a.Store.WebSessions(), Logger: a.log.With("component", "web"), Now: a.now,
 			BrandName: cfg.BrandName, LogoPath: cfg.Web.LogoPath, CookieSecure: cfg.Web.CookieSecure,
 			TrustedProxies: cfg.TrustedProxies, RememberDuration: cfg.Security.RememberDuration,
 			Freshness: cfg.Security.Freshness, Mail: cfg.SMTP.Enabled(),

@@ -207,7 +207,7 @@ func (s *Service) linkOrCreate(ctx context.Context, in ExternalLogin, email stri
 			err = s.store.CreateExternalUser(ctx, u, id)
 			if err == nil {
 				s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditUserCreated, SubjectID: idPtr(u.ID), Email: u.Email,
-					Detail: "just in time by SSO provider " + in.Provider + "; SSO-only; roles: " + formatRoles(u.Roles)}, in.Client)
+					Detail: "just in time by SSO provider " + in.Provider + "; SSO-only; roles: " + gatehouse.FormatRoles(u.Roles)}, in.Client)
 				return u, true, "", nil
 			}
 		}
@@ -257,7 +257,7 @@ func (s *Service) syncAccess(ctx context.Context, u *gatehouse.User, in External
 		return nil, err
 	}
 	why := " (SSO_ROLE_MAPPING, sign-in through " + in.Provider + ")"
-	if b, a := formatRoles(ch.RolesBefore), formatRoles(ch.RolesAfter); b != a {
+	if b, a := gatehouse.FormatRoles(ch.RolesBefore), gatehouse.FormatRoles(ch.RolesAfter); b != a {
 		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditRoleChange, SubjectID: idPtr(u.ID), Email: u.Email, Detail: "roles: " + b + " -> " + a + why}, in.Client)
 	}
 	if ch.KeptAdmin {
@@ -351,7 +351,7 @@ func (s *Service) AuditSSOFailure(ctx context.Context, provider, detail string, 
 // SSOAccount is a user's SSO state as administrators see it.
 type SSOAccount struct {
 	SSOOnly    bool
-	Identities []store.Identity
+	Identities []gatehouse.Identity
 }
 
 // AdminSSOAccount returns the SSO state of user id.
@@ -359,6 +359,12 @@ func (s *Service) AdminSSOAccount(ctx context.Context, p *gatehouse.Principal, i
 	if err := rbac.Decide(p, rbac.ActUsersRead, ""); err != nil {
 		return nil, err
 	}
+	return s.ssoAccount(ctx, id)
+}
+
+// ssoAccount is AdminSSOAccount for callers that have decided already (a change answers with
+// the state after it, under its own decision).
+func (s *Service) ssoAccount(ctx context.Context, id int64) (*SSOAccount, error) {
 	u, err := s.store.UserByID(ctx, id)
 	if err != nil {
 		return nil, err
@@ -383,7 +389,7 @@ func (s *Service) AdminSetSSOOnly(ctx context.Context, p *gatehouse.Principal, i
 		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditUserUpdated, SubjectID: idPtr(id), ActorID: idPtr(p.User.ID), Email: before.Email,
 			Detail: fmt.Sprintf("sso_only: %t -> %t", before.SSOOnly, on)}, c)
 	}
-	return s.AdminSSOAccount(ctx, p, id)
+	return s.ssoAccount(ctx, id)
 }
 
 // AdminUnlinkIdentity removes one linked identity of user id: the provider's subject then signs

@@ -16,9 +16,9 @@ import (
 
 	"github.com/gatehousehq/gatehouse/internal/auth"
 	"github.com/gatehousehq/gatehouse/internal/license"
-	"github.com/gatehousehq/gatehouse/internal/store"
 	"github.com/gatehousehq/gatehouse/internal/teams"
 	"github.com/gatehousehq/gatehouse/internal/tracing"
+	"github.com/gatehousehq/gatehouse/internal/users"
 )
 
 // DefaultBodyLimit is the largest request body an API route accepts unless the route says
@@ -48,8 +48,9 @@ type Deps struct {
 	Auth *auth.Service
 	// TrustedProxies are the peers whose X-Forwarded-For is believed (TRUSTED_PROXIES).
 	TrustedProxies []netip.Prefix
-	// Store is no longer read by any handler: the services (Auth, Teams) own the data.
-	Store *store.Store
+	// Users is the user administration behind /api/v1/users, the admin views and the license
+	// view. Required with Auth.
+	Users *users.Service
 	// License reports the license state to admins (GET /api/v1/license). Nil: the route is left out.
 	License LicenseStatus
 	// Teams serves the teams, members, invitations and projects endpoints. Required with Auth.
@@ -99,7 +100,7 @@ type server struct {
 	ready     func(ctx context.Context) error
 	registry  *prometheus.Registry
 	auth      *auth.Service
-	store     *store.Store
+	users     *users.Service
 	license   LicenseStatus
 	teams     *teams.Service
 	trusted   []netip.Prefix
@@ -139,7 +140,7 @@ func NewServer(deps Deps, opts ...Option) http.Handler {
 		ready:     deps.Ready,
 		registry:  deps.Registry,
 		auth:      deps.Auth,
-		store:     deps.Store,
+		users:     deps.Users,
 		license:   deps.License,
 		teams:     deps.Teams,
 		trusted:   deps.TrustedProxies,
