@@ -171,3 +171,11 @@ func fromRBAC(r rbac.Rule) Rule {
 	return Rule{Action: Action(r.Action), Group: Group(r.Group), Endpoint: r.Endpoint, Summary: r.Summary,
 		Scope: r.Scope, AnyAccount: r.AnyAccount, Global: r.Global, TeamScoped: r.TeamScoped, Team: r.Team}
 }
+
+// TeamRule is the rule of an action on a resource that belongs to a team, as Gatehouse's own team
+// resources have it: granted to global admins in every team and to the team roles in their own
+// team, with the token scope, listed in group; the endpoint is filled in from the route by
+// server.New.
+func TeamRule(group Group, act Action, scope gatehouse.Scope, summary string, team []gatehouse.TeamRole) Rule {
+	return Rule{Action: act, Group: group, Summary: summary, Scope: scope, Global: AdminOnly, TeamScoped: true, Team: team}
+}
