@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+
+	"github.com/gatehousehq/gatehouse/internal/auth"
 )
 
 // routes is the whole page surface. API paths (/api/, /.well-known/, /healthz, /readyz,
@@ -97,12 +99,12 @@ func (w *Web) handleRoot(rw http.ResponseWriter, r *http.Request) {
 }
 
 // gate levels of the account pages.
-type gate int
+type gate = auth.Access
 
 const (
-	gateAny   gate = iota // any signed-in account, even one that must change its password
-	gateSetup             // also one that must set up a second factor first
-	gateFull              // only an account without either restriction
+	gateAny   = auth.AccessAny            // any signed-in account, even one that must change its password
+	gateSetup = auth.AccessTwoFactorSetup // also one that must set up a second factor first
+	gateFull  = auth.AccessFull           // only an account without either restriction
 )
 
 func (w *Web) anyAccount(h http.HandlerFunc) http.HandlerFunc   { return w.account(gateAny, h) }
@@ -126,11 +128,12 @@ func (w *Web) account(level gate, h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		noStore(rw)
-		if level > gateAny && p.User.MustChangePassword {
+		switch auth.Gate(p, level) {
+		case nil:
+		case auth.ErrPasswordChangeRequired:
 			http.Redirect(rw, r, "/change-password", http.StatusSeeOther)
 			return
-		}
-		if level > gateSetup && p.TwoFactorSetupRequired {
+		default: // auth.ErrTwoFactorSetupRequired
 			w.flash(r, flashInfo, "Set up a second factor to continue.")
 			http.Redirect(rw, r, twoFactorSetupPath, http.StatusSeeOther)
 			return
