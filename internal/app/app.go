@@ -55,6 +55,8 @@ type App struct {
 
 	keyMu      sync.Mutex // serialises reloads on unknown kids
 	lastReload time.Time  // wall clock of the last such reload
+
+	hostRoutes []httpapi.Route // a host program's routes (AddRoutes)
 }
 
 // Options adjust the assembly.
@@ -65,6 +67,8 @@ type Options struct {
 	// SkipPrepare opens the database without migrating or creating the default admin (the
 	// migrate command).
 	SkipPrepare bool
+	// MigrationSets are a host program's schemas, migrated after Gatehouse's (app_resources.go).
+	MigrationSets []store.MigrationSet
 }
 
 // New connects to the database (waiting for it), migrates it when DB_AUTO_MIGRATE is on,
@@ -80,8 +84,13 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	if err := a.startTracing(ctx); err != nil {
 		return nil, err
 	}
+	if err := checkMigrationSets(o.MigrationSets); err != nil {
+		a.stopTracing()
+		return nil, err
+	}
 	o.Logger.Info("connecting to database", "type", cfg.DB.Type, "hosts", hostsForLog(cfg.DB), "pool_size", cfg.DB.PoolSize)
-	st, err := store.Open(ctx, cfg.DB, store.WithLogger(o.Logger), store.WithClock(o.Now), store.WithTracerProvider(a.tp()))
+	st, err := store.Open(ctx, cfg.DB, store.WithLogger(o.Logger), store.WithClock(o.Now), store.WithTracerProvider(a.tp()),
+		store.WithMigrationSets(o.MigrationSets...))
 	if err != nil {
 		a.stopTracing()
 		return nil, err
@@ -284,6 +293,7 @@ func (a *App) Handler() http.Handler {
 	if a.SSO != nil {
 		opts = append(opts, httpapi.WithRoutes(a.SSO.APIRoutes()...))
 	}
+	opts = append(opts, httpapi.WithRoutes(a.hostRoutes...))
 	api := httpapi.NewServer(deps, opts...)
 	pages, err := a.WebPages()
 	if err != nil { // New has built them already, so this cannot happen after a successful New
