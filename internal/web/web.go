@@ -30,6 +30,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
+	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
 	"github.com/gatehousehq/gatehouse/internal/store"
 )
@@ -37,12 +38,9 @@ import (
 //go:embed templates static
 var assets embed.FS
 
-// SSOButton is one "Sign in with …" button of the login page. URL is a path of this server
-// that starts the provider's flow with a GET.
-type SSOButton struct {
-	Label string
-	URL   string
-}
+// SSOButton is one "Sign in with …" button of the login page (gatehouse.SSOButton, which the
+// single sign-on package makes without importing the pages).
+type SSOButton = gatehouse.SSOButton
 
 // SSOButtons lists the single sign-on buttons to show on the login page now (it may change
 // with the license and the configuration); an empty list shows none.
