@@ -35,11 +35,11 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 			attrs := []slog.Attr{
 				slog.String("method", r.Method),
 				slog.String("path", redactedURI(r.URL)),
-				slog.String("route", st.pattern),
+				slog.String("route", st.Pattern),
 				slog.Int("status", status),
 				slog.Int64("bytes", st.rw.bytes),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-				slog.String("request_id", st.id),
+				slog.String("request_id", st.ID),
 				slog.String("remote_ip", clientIP(r, s.trusted)),
 				slog.String("proto", r.Proto),
 			}

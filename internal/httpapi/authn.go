@@ -8,26 +8,6 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/auth"
 )
 
-// AuthMode says who may call a route.
-type AuthMode int
-
-const (
-	// Public routes need no credentials.
-	Public AuthMode = iota
-	// Authenticated routes need a valid bearer access token of an account that is not required
-	// to change its password first.
-	Authenticated
-	// AuthenticatedMayChangePassword is Authenticated, but also open to accounts that must
-	// change their password: the few routes that let them do it (me, change password, logout).
-	AuthenticatedMayChangePassword
-	// OptionalAuthMayChangePassword routes read a bearer token when one is sent (of any account,
-	// even one that must change its password), and also work without (logout).
-	OptionalAuthMayChangePassword
-	// AuthenticatedTwoFactorSetup is Authenticated, but also open to accounts that must set up a
-	// second factor first (SECURITY_TWO_FACTOR_REQUIRED): the /me/2fa routes that let them.
-	AuthenticatedTwoFactorSetup
-)
-
 // requireAuth authenticates the bearer token and puts the principal in the request context.
 func (s *server) requireAuth(mode AuthMode, next HandlerFunc) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {

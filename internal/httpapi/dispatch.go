@@ -12,7 +12,7 @@ import (
 // envelope in place of ServeMux's plain-text 404 and 405.
 func (s *server) dispatch(w http.ResponseWriter, r *http.Request) {
 	st := stateOf(r)
-	if st.pattern != "" {
+	if st.Pattern != "" {
 		s.mux.ServeHTTP(w, r)
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/rest"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -25,6 +26,9 @@ import (
 var fixedNow = time.Date(2026, time.November, 27, 12, 30, 45, 123456789, time.UTC)
 
 const fixedTimestamp = "2026-11-27T12:30:45Z"
+
+// internalMessage is the message of every internal error envelope.
+const internalMessage = rest.InternalMessage
 
 // syncBuffer is a log destination safe for handlers running on server goroutines.
 type syncBuffer struct {

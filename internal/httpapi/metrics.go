@@ -94,7 +94,7 @@ func (s *server) instrument(next http.Handler) http.Handler {
 			if !completed && !st.rw.wroteHeader {
 				status = http.StatusInternalServerError
 			}
-			s.metrics.observe(routeLabel(st.pattern), methodLabel(r.Method), status, time.Since(start))
+			s.metrics.observe(routeLabel(st.Pattern), methodLabel(r.Method), status, time.Since(start))
 		}()
 		next.ServeHTTP(w, r)
 		completed = true

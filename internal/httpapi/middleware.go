@@ -33,7 +33,7 @@ func (s *server) requestID(next http.Handler) http.Handler {
 			// we made can be passed back to us.
 			id = rand.Text()
 		}
-		st.id = id
+		st.ID = id
 		w.Header()[requestIDKey] = []string{id}
 		next.ServeHTTP(w, r)
 	})
@@ -90,13 +90,13 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 func (s *server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
-		if r.ContentLength > st.bodyLimit {
-			s.writeError(w, r, tooLarge(st.bodyLimit))
+		if r.ContentLength > st.BodyLimit {
+			s.writeError(w, r, tooLarge(st.BodyLimit))
 			return
 		}
 		// The unwrapped writer is passed so net/http learns the body was cut short and closes the
 		// connection instead of trying to read the rest of it.
-		r.Body = http.MaxBytesReader(st.rw.ResponseWriter, r.Body, st.bodyLimit)
+		r.Body = http.MaxBytesReader(st.rw.ResponseWriter, r.Body, st.BodyLimit)
 		next.ServeHTTP(w, r)
 	})
 }

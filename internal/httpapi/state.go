@@ -1,25 +1,26 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"path"
+
+	"github.com/gatehousehq/gatehouse/rest"
 )
 
 // requestState is what the layers learn about one request. It is created once, by prepare, and
 // shared through the context as a pointer, so that the access log and metrics (which run their
 // bookkeeping after the handler returns) see what inner layers found out.
 type requestState struct {
+	// State is the part the toolkit (package rest) reads: request id, meta version, body limit,
+	// route pattern, clock, logger. Its Ext points back here.
+	rest.State
+
 	srv *server
 	// rw is held by value so that one allocation serves both (the chain passes &st.rw on).
 	rw responseRecorder
 
-	// id is the request id, set by the requestID middleware.
-	id string
 	// userID is the authenticated user, 0 when none; the access log records it.
 	userID int64
-	// pattern is the ServeMux pattern that will serve the request, "" when none matches.
-	pattern string
 	// muxHandler is what the mux would run; for unmatched requests it is the mux's own 404 or 405
 	// handler, from which dispatch learns the allowed methods.
 	muxHandler http.Handler
@@ -27,28 +28,15 @@ type requestState struct {
 	api bool
 	// major is the version named by an /api/v{N}/ path, 0 if the path names none.
 	major int
-	// metaVersion is what meta.version reports: major when it is in the version table, else the
-	// current version.
-	metaVersion int
-	// bodyLimit is the body size limit in force for the request.
-	bodyLimit int64
 }
-
-type stateKey struct{}
 
 // stateOf returns the request's state, or nil for a request that did not come through the server.
 func stateOf(r *http.Request) *requestState {
-	st, _ := r.Context().Value(stateKey{}).(*requestState)
-	return st
-}
-
-// RequestID returns the id of the request being served, for log lines and for errors reported to
-// other systems. It is empty outside a request served by NewServer's handler.
-func RequestID(ctx context.Context) string {
-	if st, ok := ctx.Value(stateKey{}).(*requestState); ok {
-		return st.id
+	if rs := rest.StateOf(r); rs != nil {
+		st, _ := rs.Ext.(*requestState)
+		return st
 	}
-	return ""
+	return nil
 }
 
 // prepare is the outermost layer. It resolves the route once, up front, because several layers
@@ -56,14 +44,15 @@ func RequestID(ctx context.Context) string {
 // label by route pattern. It also wraps the writer so every layer can see the status and size.
 func (s *server) prepare(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st := &requestState{srv: s, rw: responseRecorder{ResponseWriter: w}, bodyLimit: s.bodyLimit}
+		st := &requestState{srv: s, rw: responseRecorder{ResponseWriter: w}}
+		st.State = rest.State{BodyLimit: s.bodyLimit, Now: s.now, Logger: s.logger, HeaderSent: &st.rw.wroteHeader, Ext: st}
 		st.api = isAPIPath(r.URL.Path)
 		if st.api {
 			st.major, _ = parseAPIVersion(r.URL.Path)
 		}
-		st.metaVersion = s.versions.current().Major
+		st.MetaVersion = s.versions.current().Major
 		if _, ok := s.versions.lookup(st.major); ok {
-			st.metaVersion = st.major
+			st.MetaVersion = st.major
 		}
 
 		h, pattern := s.mux.Handler(r)
@@ -73,12 +62,12 @@ func (s *server) prepare(next http.Handler) http.Handler {
 			// simply not found.
 			pattern = ""
 		}
-		st.pattern, st.muxHandler = pattern, h
+		st.Pattern, st.muxHandler = pattern, h
 		if limit, ok := s.limits[pattern]; ok {
-			st.bodyLimit = limit
+			st.BodyLimit = limit
 		}
 
-		r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+		r = r.WithContext(rest.NewContext(r.Context(), &st.State))
 		next.ServeHTTP(&st.rw, r)
 	})
 }

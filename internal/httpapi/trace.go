@@ -25,13 +25,13 @@ func (s *server) traceRequests(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
-		route, method := routeLabel(st.pattern), methodLabel(r.Method)
+		route, method := routeLabel(st.Pattern), methodLabel(r.Method)
 		ctx := tracing.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 		ctx, span := s.tracer.Start(ctx, method+" "+route, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
 			attribute.String("http.request.method", method),
 			attribute.String("http.route", route),
 			attribute.String("network.protocol.version", protocolVersion(r)),
-			attribute.String("gatehouse.request_id", st.id),
+			attribute.String("gatehouse.request_id", st.ID),
 		))
 		completed := false
 		defer func() {

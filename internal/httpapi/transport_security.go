@@ -4,7 +4,8 @@ import (
 	"crypto/tls"
 	"net/http"
 	"net/netip"
-	"strings"
+
+	"github.com/gatehousehq/gatehouse/rest"
 )
 
 // HSTSValue is the Strict-Transport-Security header every response sent over TLS carries, API
@@ -23,22 +24,8 @@ func (s *server) strictTransport(next http.Handler) http.Handler {
 	})
 }
 
-// OverTLS reports whether the client reached us over TLS: directly, or through a trusted proxy
-// that says so in X-Forwarded-Proto (its last value, the one the nearest proxy set).
-func OverTLS(r *http.Request, trusted []netip.Prefix) bool {
-	if r.TLS != nil {
-		return true
-	}
-	proto := r.Header.Values("X-Forwarded-Proto")
-	if len(proto) == 0 || !inPrefixes(peerAddr(r), trusted) {
-		return false
-	}
-	last := proto[len(proto)-1]
-	if i := strings.LastIndexByte(last, ','); i >= 0 {
-		last = last[i+1:]
-	}
-	return strings.EqualFold(strings.TrimSpace(last), "https")
-}
+// OverTLS is rest.OverTLS.
+func OverTLS(r *http.Request, trusted []netip.Prefix) bool { return rest.OverTLS(r, trusted) }
 
 // aeadCipherSuites are the TLS 1.2 suites the server accepts: ECDHE key exchange (forward
 // secrecy) with an AEAD cipher only. CBC suites (Lucky13-style padding oracles) and RSA key

@@ -10,9 +10,9 @@
 # FUZZ_TARGETS lists "package target" pairs. Keep it in step with the Fuzz* functions (the step
 # fails if a Fuzz function exists that is not listed, so that a new parser is not forgotten).
 FUZZ_TARGETS=(
-	"./internal/httpapi FuzzDecode"
-	"./internal/httpapi FuzzParsePage"
-	"./internal/httpapi FuzzCheckIfMatch"
+	"./rest FuzzDecode"
+	"./rest FuzzParsePage"
+	"./rest FuzzCheckIfMatch"
 	"./internal/httpapi FuzzRedactedURI"
 	"./internal/auth FuzzValidateEmail"
 	"./internal/auth FuzzAPIKeyFormat"

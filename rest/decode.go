@@ -1,4 +1,4 @@
-package httpapi
+package rest
 
 import (
 	"bytes"
@@ -75,7 +75,7 @@ func DecodeOptional(r *http.Request, dst any) (bool, error) {
 
 func checkDst(dst any) error {
 	if rv := reflect.ValueOf(dst); rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return gatehouse.Errorf(gatehouse.EInternal, "httpapi.Decode needs a non-nil pointer, got %T", dst)
+		return gatehouse.Errorf(gatehouse.EInternal, "rest.Decode needs a non-nil pointer, got %T", dst)
 	}
 	return nil
 }
@@ -137,13 +137,13 @@ func readBody(r *http.Request) ([]byte, error) {
 		return nil, gatehouse.Errorf(gatehouse.EInvalid, "request body is empty")
 	}
 	limit := DefaultBodyLimit
-	if st := stateOf(r); st != nil {
-		limit = st.bodyLimit
+	if st := StateOf(r); st != nil && st.BodyLimit > 0 {
+		limit = st.BodyLimit
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, tooLarge(limit)
+			return nil, TooLarge(limit)
 		}
 		return nil, gatehouse.Wrap(gatehouse.EInvalid, err, "could not read the request body")
 	}

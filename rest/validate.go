@@ -1,4 +1,4 @@
-package httpapi
+package rest
 
 import (
 	"maps"
@@ -12,7 +12,7 @@ import (
 // bad field in one response rather than one per attempt. The zero value is ready to use:
 //
 //	func (req createTeamRequest) Validate() error {
-//		var p httpapi.Problems
+//		var p rest.Problems
 //		p.Check(req.Name != "", "name", "is required")
 //		p.Check(utf8.RuneCountInString(req.Name) <= 100, "name", "must be at most 100 characters")
 //		p.Check(req.Slug == "" || slugRE.MatchString(req.Slug), "slug", "must be lowercase letters, digits and dashes")

@@ -1,4 +1,4 @@
-package httpapi
+package rest
 
 import (
 	"crypto/sha256"
@@ -148,10 +148,25 @@ func IDPage(r *http.Request, allowed ...string) (Page, int64, error) {
 }
 
 // NextIDCursor is the cursor after a page of n items ending at lastID: empty when the page was
-// not full (it was the last one).
+// not full.
+//
+// Deprecated: a full last page still gets a cursor, and the client then fetches an empty page.
+// Fetch limit+1 rows and use Paginate.
 func NextIDCursor(n, limit int, lastID int64) string {
 	if n < limit {
 		return ""
 	}
 	return EncodeCursor(lastID)
+}
+
+// Paginate cuts a list fetched with limit+1 rows down to the page: at most limit items, and the
+// cursor of the next page made from key(last item shown), or "" when nothing more follows. Asking
+// the store for one row more than the page is what lets the last page, even an exactly full one,
+// say that it is the last: a client never has to fetch an empty page to find out.
+func Paginate[T any](items []T, limit int, key func(T) any) ([]T, string) {
+	if len(items) <= limit {
+		return items, ""
+	}
+	items = items[:limit]
+	return items, EncodeCursor(key(items[limit-1]))
 }

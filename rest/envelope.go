@@ -1,4 +1,4 @@
-package httpapi
+package rest
 
 import (
 	"bytes"
@@ -55,14 +55,14 @@ type Meta struct {
 // that did not pass through the server (a handler called directly in a test) still gets a
 // sensible block.
 func metaFor(r *http.Request) Meta {
-	st := stateOf(r)
+	st := StateOf(r)
 	if st == nil {
 		return Meta{Version: 0, Timestamp: time.Now().UTC().Format(time.RFC3339)}
 	}
 	return Meta{
-		Version:   st.metaVersion,
-		Timestamp: timestampOf(st.srv.now()),
-		RequestID: st.id,
+		Version:   st.MetaVersion,
+		Timestamp: timestampOf(st.now()),
+		RequestID: st.ID,
 	}
 }
 

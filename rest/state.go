@@ -1,0 +1,66 @@
+package rest
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// State is what the serving layer knows of one request and what this package needs of it: the
+// request id and API version for the envelope's meta, the body limit Decode enforces, and the
+// logger and route the error writer records. Gatehouse's API server creates one per request and
+// puts it in the context with NewContext; handlers only read it, through the functions of this
+// package. A request without a State (a handler called directly in a test) still gets sensible
+// defaults.
+type State struct {
+	// ID is the request id (X-Request-ID), echoed in meta.request_id and every log line.
+	ID string
+	// MetaVersion is what meta.version reports.
+	MetaVersion int
+	// BodyLimit is the body size limit in force for the request.
+	BodyLimit int64
+	// Pattern is the route pattern serving the request, "" when none matched.
+	Pattern string
+	// Now is the server's clock, for meta.timestamp. Nil means time.Now.
+	Now func() time.Time
+	// Logger receives the causes of 5xx errors. Nil discards them.
+	Logger *slog.Logger
+	// HeaderSent, when not nil, reports whether the response status has gone out: the error
+	// writer then only logs, because a second envelope would corrupt the response.
+	HeaderSent *bool
+	// Ext is the serving layer's own per-request state; this package never reads it.
+	Ext any
+}
+
+type stateKey struct{}
+
+// NewContext returns ctx carrying st.
+func NewContext(ctx context.Context, st *State) context.Context {
+	return context.WithValue(ctx, stateKey{}, st)
+}
+
+// StateOf returns the request's State, or nil for a request that did not come through a server
+// that sets one.
+func StateOf(r *http.Request) *State {
+	st, _ := r.Context().Value(stateKey{}).(*State)
+	return st
+}
+
+// RequestID returns the id of the request being served, for log lines and for errors reported to
+// other systems. It is empty outside a request served by Gatehouse's handler.
+func RequestID(ctx context.Context) string {
+	if st, ok := ctx.Value(stateKey{}).(*State); ok {
+		return st.ID
+	}
+	return ""
+}
+
+func (st *State) now() time.Time {
+	if st.Now == nil {
+		return time.Now()
+	}
+	return st.Now()
+}
+
+func (st *State) headerSent() bool { return st.HeaderSent != nil && *st.HeaderSent }
