@@ -20,20 +20,6 @@ const InvitationValidity = 7 * 24 * time.Hour
 // consumes the invitation, so a mail scanner following the link does no harm.
 const invitationAcceptPath = "/invitations/accept"
 
-// invitationRoutes are the team invitation endpoints: managing a team's invitations (rbac with
-// the caller's team role, like the members endpoints) and accepting one (any signed-in account,
-// for an invitation sent to its own address).
-func (s *server) invitationRoutes() []Route {
-	const small = 16 << 10 // an address and a role, or a token: nothing legitimate is bigger
-	return []Route{
-		{Pattern: "GET /api/v1/teams/{id}/invitations", Handler: s.handleInvitations, Auth: Authenticated},
-		{Pattern: "POST /api/v1/teams/{id}/invitations", Handler: s.handleInvitationCreate, BodyLimit: small, Auth: Authenticated},
-		{Pattern: "GET /api/v1/teams/{id}/invitations/{invitation_id}", Handler: s.handleInvitationGet, Auth: Authenticated},
-		{Pattern: "DELETE /api/v1/teams/{id}/invitations/{invitation_id}", Handler: s.handleInvitationRevoke, Auth: Authenticated},
-		{Pattern: "POST /api/v1/invitations/accept", Handler: s.handleInvitationAccept, BodyLimit: small, Auth: Authenticated},
-	}
-}
-
 // invitationResponse is an invitation on the wire. Its secrets are never part of it: they exist
 // only in the email.
 type invitationResponse struct {

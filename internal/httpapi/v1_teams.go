@@ -12,29 +12,6 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
-// teamRoutes are the teams, members and projects endpoints. Every decision is rbac.Decide's,
-// with the caller's role in the team that owns the resource.
-func (s *server) teamRoutes() []Route {
-	const small = 64 << 10
-	return []Route{
-		{Pattern: "POST /api/v1/teams", Handler: s.handleTeamCreate, BodyLimit: small, Auth: Authenticated},
-		{Pattern: "GET /api/v1/teams", Handler: s.handleTeamList, Auth: Authenticated},
-		{Pattern: "GET /api/v1/teams/{id}", Handler: s.handleTeamGet, Auth: Authenticated},
-		{Pattern: "PATCH /api/v1/teams/{id}", Handler: s.handleTeamPatch, BodyLimit: small, Auth: Authenticated},
-		{Pattern: "DELETE /api/v1/teams/{id}", Handler: s.handleTeamDelete, Auth: Authenticated},
-		{Pattern: "GET /api/v1/teams/{id}/members", Handler: s.handleMembers, Auth: Authenticated},
-		{Pattern: "GET /api/v1/teams/{id}/members/{user_id}", Handler: s.handleMemberGet, Auth: Authenticated},
-		{Pattern: "PUT /api/v1/teams/{id}/members/{user_id}", Handler: s.handleMemberPut, BodyLimit: small, Auth: Authenticated},
-		{Pattern: "DELETE /api/v1/teams/{id}/members/{user_id}", Handler: s.handleMemberDelete, Auth: Authenticated},
-		{Pattern: "POST /api/v1/teams/{id}/leave", Handler: s.handleTeamLeave, Auth: Authenticated},
-		{Pattern: "GET /api/v1/teams/{id}/projects", Handler: s.handleProjects, Auth: Authenticated},
-		{Pattern: "POST /api/v1/teams/{id}/projects", Handler: s.handleProjectCreate, BodyLimit: small, Auth: Authenticated},
-		{Pattern: "GET /api/v1/teams/{id}/projects/{project_id}", Handler: s.handleProjectGet, Auth: Authenticated},
-		{Pattern: "PATCH /api/v1/teams/{id}/projects/{project_id}", Handler: s.handleProjectPatch, BodyLimit: small, Auth: Authenticated},
-		{Pattern: "DELETE /api/v1/teams/{id}/projects/{project_id}", Handler: s.handleProjectDelete, Auth: Authenticated},
-	}
-}
-
 type teamResponse struct {
 	ID          int64     `json:"id"`
 	Name        string    `json:"name"`

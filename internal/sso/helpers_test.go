@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +38,7 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/store"
 	"github.com/gatehousehq/gatehouse/internal/testclock"
 	"github.com/gatehousehq/gatehouse/internal/token"
+	"github.com/gatehousehq/gatehouse/internal/transport"
 	"github.com/gatehousehq/gatehouse/internal/web"
 )
 
@@ -156,8 +158,8 @@ func newEnv(t *testing.T, db config.DB, o envOptions) *env {
 	return e
 }
 
-// compose assembles the handler as internal/app does: the API (with the SSO API routes) for
-// /api/ paths, the web pages (with the SSO browser routes mounted) for the rest.
+// compose assembles the handler as internal/app does: the API (with the SSO API routes) and the
+// web pages (with the SSO browser routes mounted), split by the routes they serve.
 func (e *env) compose(s *sso.Service) http.Handler {
 	e.t.Helper()
 	api := httpapi.NewServer(httpapi.Deps{Auth: e.auth, Store: e.st, Now: e.clk.Now}, httpapi.WithRoutes(s.APIRoutes()...))
@@ -166,13 +168,11 @@ func (e *env) compose(s *sso.Service) http.Handler {
 		e.t.Fatal(err)
 	}
 	s.Mount(pages, starter{rec: e.sessions, web: pages})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			api.ServeHTTP(w, r)
-			return
-		}
-		pages.ServeHTTP(w, r)
-	})
+	h, err := transport.Dispatch(slices.Concat(api.Routes(), pages.Routes()), api, pages)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return h
 }
 
 // secondInstance serves the same Gatehouse (same database, same PUBLIC_URL) from another
