@@ -59,9 +59,6 @@ func (c Chain) String() string {
 	return fmt.Sprintf("Chain(%d)", int(c))
 }
 
-// Pages reports whether the pages' handler serves the chain.
-func (c Chain) Pages() bool { return c == Page || c == PageCrossSite || c == Asset }
-
 // Route is one route of the URL surface as the table lists it. Its handler is bound by the
 // package that serves it (Bind), keyed by Pattern.
 type Route struct {
