@@ -24,9 +24,11 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/mail"
 	"github.com/gatehousehq/gatehouse/internal/sso"
 	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/teams"
 	"github.com/gatehousehq/gatehouse/internal/token"
 	"github.com/gatehousehq/gatehouse/internal/tracing"
 	"github.com/gatehousehq/gatehouse/internal/transport"
+	"github.com/gatehousehq/gatehouse/internal/users"
 	"github.com/gatehousehq/gatehouse/internal/web"
 )
 
@@ -35,6 +37,8 @@ type App struct {
 	Config   *config.Config
 	Store    *store.Store
 	Auth     *auth.Service
+	Teams    *teams.Service
+	Users    *users.Service
 	Tokens   *token.Manager
 	License  *license.Client
 	SSO      *sso.Service
@@ -186,6 +190,12 @@ func (a *App) prepare(ctx context.Context) error {
 		Freshness: sec.Freshness, TokenKey: tokenKey,
 		TracerProvider: a.tp(),
 	}, a.log, a.now)
+	teamOpts := teams.Options{PublicURL: cfg.PublicURL, BrandName: cfg.BrandName, Now: a.now}
+	if a.dispatcher != nil { // a nil *mail.Dispatcher in the interface would not be a nil Mailer
+		teamOpts.Mailer = a.dispatcher
+	}
+	a.Teams = teams.New(a.Store, a.Auth, teamOpts)
+	a.Users = a.newUsers()
 	// SSO reads its files and key pair now; identity providers are contacted only when used.
 	if a.SSO, err = sso.New(ctx, sso.Options{
 		Config: cfg.SSO, PublicURL: cfg.PublicURL, BrandName: cfg.BrandName, Accounts: a.Auth, Store: a.Store,
@@ -265,14 +275,11 @@ func (a *App) Handler() http.Handler {
 		DBStats:        a.Store.DB().Stats,
 		Registry:       a.Registry,
 		Auth:           a.Auth,
-		Store:          a.Store,
+		Users:          a.Users,
+		Teams:          a.Teams,
 		License:        a.License,
 		TrustedProxies: a.Config.TrustedProxies,
-		PublicURL:      a.Config.PublicURL,
 		TracerProvider: a.tp(),
-	}
-	if a.dispatcher != nil { // a nil *mail.Dispatcher in the interface would not be a nil Mailer
-		deps.Mailer = a.dispatcher
 	}
 	var opts []httpapi.Option
 	if a.SSO != nil {
@@ -306,7 +313,7 @@ func (a *App) WebPages() (*web.Web, error) {
 	a.webOnce.Do(func() {
 		cfg := a.Config
 		opts := web.Options{
-			Auth: a.Auth, Store: a.Store, Logger: a.log.With("component", "web"), Now: a.now,
+			Auth: a.Auth, Teams: a.Teams, Sessions: a.Store.WebSessions(), Logger: a.log.With("component", "web"), Now: a.now,
 			BrandName: cfg.BrandName, LogoPath: cfg.Web.LogoPath, CookieSecure: cfg.Web.CookieSecure,
 			TrustedProxies: cfg.TrustedProxies, RememberDuration: cfg.Security.RememberDuration,
 			Freshness: cfg.Security.Freshness, Mail: cfg.SMTP.Enabled(),

@@ -16,10 +16,10 @@ import (
 
 	"github.com/gatehousehq/gatehouse/internal/auth"
 	"github.com/gatehousehq/gatehouse/internal/license"
-	"github.com/gatehousehq/gatehouse/internal/mail"
-	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/teams"
 	"github.com/gatehousehq/gatehouse/internal/tracing"
 	"github.com/gatehousehq/gatehouse/internal/transport"
+	"github.com/gatehousehq/gatehouse/internal/users"
 )
 
 // DefaultBodyLimit is the largest request body an API route accepts unless the route says
@@ -49,23 +49,16 @@ type Deps struct {
 	Auth *auth.Service
 	// TrustedProxies are the peers whose X-Forwarded-For is believed (TRUSTED_PROXIES).
 	TrustedProxies []netip.Prefix
-	// Store serves the resource endpoints (teams, members, projects, users). Required with Auth.
-	Store *store.Store
+	// Users is the user administration behind /api/v1/users, the admin views and the license
+	// view. Required with Auth.
+	Users *users.Service
 	// License reports the license state to admins (GET /api/v1/license). Nil: the route is left out.
 	License LicenseStatus
-	// Mailer queues the emails the resource endpoints send (team invitations). Nil when SMTP is
-	// off: creating an invitation then answers feature_disabled.
-	Mailer Mailer
-	// PublicURL is the base of the links in those emails (PUBLIC_URL); never taken from requests.
-	PublicURL string
+	// Teams serves the teams, members, invitations and projects endpoints. Required with Auth.
+	Teams *teams.Service
 	// TracerProvider, when not nil, makes a server span of every request (trace.go). Nil
 	// (tracing off) leaves the chain as it is.
 	TracerProvider trace.TracerProvider
-}
-
-// Mailer is what the HTTP layer needs of the mail dispatcher.
-type Mailer interface {
-	EnqueueTemplate(ctx context.Context, to string, c mail.Content) error
 }
 
 // LicenseStatus is what the HTTP layer needs of the license client.
@@ -111,10 +104,9 @@ type server struct {
 	ready     func(ctx context.Context) error
 	registry  *prometheus.Registry
 	auth      *auth.Service
-	store     *store.Store
+	users     *users.Service
 	license   LicenseStatus
-	mailer    Mailer
-	publicURL string
+	teams     *teams.Service
 	trusted   []netip.Prefix
 	versions  Versions
 	bodyLimit int64
@@ -163,10 +155,9 @@ func NewServer(deps Deps, opts ...Option) Server {
 		ready:     deps.Ready,
 		registry:  deps.Registry,
 		auth:      deps.Auth,
-		store:     deps.Store,
+		users:     deps.Users,
 		license:   deps.License,
-		mailer:    deps.Mailer,
-		publicURL: strings.TrimRight(deps.PublicURL, "/"),
+		teams:     deps.Teams,
 		trusted:   deps.TrustedProxies,
 		versions:  o.versions,
 		bodyLimit: o.bodyLimit,

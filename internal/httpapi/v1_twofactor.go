@@ -7,7 +7,6 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
-	"github.com/gatehousehq/gatehouse/internal/rbac"
 )
 
 // Wire types of the second factors.
@@ -75,11 +74,7 @@ type recoveryCodesResponse struct {
 }
 
 func (s *server) handleTwoFactorState(w http.ResponseWriter, r *http.Request) error {
-	p := gatehouse.PrincipalFrom(r.Context())
-	if err := rbac.Decide(p, rbac.ActUserReadSelf, ""); err != nil {
-		return err
-	}
-	st, err := s.auth.TwoFactorState(r.Context(), p)
+	st, err := s.auth.TwoFactorState(r.Context(), gatehouse.PrincipalFrom(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -224,15 +219,7 @@ func (s *server) handleTwoFactorWebAuthnOptions(w http.ResponseWriter, r *http.R
 }
 
 func (s *server) handleResetUserTwoFactor(w http.ResponseWriter, r *http.Request) error {
-	p := gatehouse.PrincipalFrom(r.Context())
-	if err := rbac.Decide(p, rbac.ActUsersResetTwoFactor, ""); err != nil {
-		return err
-	}
-	id, err := userIDParam(r)
-	if err != nil {
-		return err
-	}
-	if err := s.auth.AdminResetTwoFactor(r.Context(), p, id, s.client(r)); err != nil {
+	if err := s.users.ResetTwoFactor(r.Context(), gatehouse.PrincipalFrom(r.Context()), userID(r), s.client(r)); err != nil {
 		return err
 	}
 	return Respond(w, r, http.StatusOK, messageResponse{Message: "every second factor of the user was removed and their sessions ended"})

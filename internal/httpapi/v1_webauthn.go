@@ -3,11 +3,12 @@ package httpapi
 import (
 	"encoding/json/jsontext"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
-	"github.com/gatehousehq/gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse/rest"
 )
 
 // Wire types of /api/v1/me/2fa/webauthn.
@@ -82,17 +83,13 @@ func (s *server) handleWebAuthnRegister(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	return Respond(w, r, http.StatusCreated, webAuthnRegisteredResponse{
+	return rest.RespondCreated(w, r, "/api/v1/me/2fa/webauthn/"+url.PathEscape(info.ID), webAuthnRegisteredResponse{
 		webAuthnCredentialResponse: webAuthnData(*info), recoveryCodesResponse: enabledAnswer("security key registered", codes),
 	})
 }
 
 func (s *server) handleWebAuthnCredentials(w http.ResponseWriter, r *http.Request) error {
-	p := gatehouse.PrincipalFrom(r.Context())
-	if err := rbac.Decide(p, rbac.ActUserReadSelf, ""); err != nil { // as GET /api/v1/me/2fa
-		return err
-	}
-	creds, err := s.auth.WebAuthnCredentials(r.Context(), p)
+	creds, err := s.auth.WebAuthnCredentials(r.Context(), gatehouse.PrincipalFrom(r.Context()))
 	if err != nil {
 		return err
 	}

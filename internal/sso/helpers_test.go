@@ -24,6 +24,7 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/license/licensetest"
 	"github.com/gatehousehq/gatehouse/internal/sso"
 	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/teams"
 	"github.com/gatehousehq/gatehouse/internal/testclock"
 	"github.com/gatehousehq/gatehouse/internal/token"
 	"github.com/gatehousehq/gatehouse/internal/transport"
@@ -150,8 +151,8 @@ func newEnv(t *testing.T, db config.DB, o envOptions) *env {
 // web pages (with the SSO browser routes mounted), split by the routes they serve.
 func (e *env) compose(s *sso.Service) http.Handler {
 	e.t.Helper()
-	api := httpapi.NewServer(httpapi.Deps{Auth: e.auth, Store: e.st, Now: e.clk.Now}, httpapi.WithRoutes(s.APIRoutes()...))
-	pages, err := web.New(web.Options{Auth: e.auth, Store: e.st, Now: e.clk.Now, BrandName: "Gatehouse", SSO: s})
+	api := httpapi.NewServer(httpapi.Deps{Auth: e.auth, Now: e.clk.Now}, httpapi.WithRoutes(s.APIRoutes()...))
+	pages, err := web.New(web.Options{Auth: e.auth, Teams: teams.New(e.st, e.auth, teams.Options{Now: e.clk.Now}), Sessions: e.st.WebSessions(), Now: e.clk.Now, BrandName: "Gatehouse", SSO: s})
 	if err != nil {
 		e.t.Fatal(err)
 	}

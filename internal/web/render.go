@@ -82,7 +82,7 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name s
 	}
 	if pr := principal(r); pr != nil {
 		p.User = pr.User
-		p.Restricted = pr.User.MustChangePassword || pr.TwoFactorSetupRequired
+		p.Restricted = auth.Gate(pr, auth.AccessFull) != nil // the one gate, as the pages and the API apply it
 	}
 	if manager(r) != nil {
 		p.Flashes = append(w.popFlashes(r), p.Flashes...)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gatehousehq/gatehouse/internal/auth"
 	"github.com/gatehousehq/gatehouse/internal/transport"
 	"github.com/gatehousehq/gatehouse/rest"
 )
@@ -159,12 +160,12 @@ func (w *Web) handleRoot(rw http.ResponseWriter, r *http.Request) {
 }
 
 // gate levels of the account pages.
-type gate int
+type gate = auth.Access
 
 const (
-	gateAny   gate = iota // any signed-in account, even one that must change its password
-	gateSetup             // also one that must set up a second factor first
-	gateFull              // only an account without either restriction
+	gateAny   = auth.AccessAny            // any signed-in account, even one that must change its password
+	gateSetup = auth.AccessTwoFactorSetup // also one that must set up a second factor first
+	gateFull  = auth.AccessFull           // only an account without either restriction
 )
 
 // gateFor is the gate of a route, from its authentication mode in the route table: the same
@@ -198,11 +199,12 @@ func (w *Web) account(level gate, h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		noStore(rw)
-		if level > gateAny && p.User.MustChangePassword {
+		switch auth.Gate(p, level) {
+		case nil:
+		case auth.ErrPasswordChangeRequired:
 			http.Redirect(rw, r, "/change-password", http.StatusSeeOther)
 			return
-		}
-		if level > gateSetup && p.TwoFactorSetupRequired {
+		default: // auth.ErrTwoFactorSetupRequired
 			w.flash(r, flashInfo, "Set up a second factor to continue.")
 			http.Redirect(rw, r, twoFactorSetupPath, http.StatusSeeOther)
 			return

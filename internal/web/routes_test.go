@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/teams"
 	"github.com/gatehousehq/gatehouse/internal/transport"
 	"github.com/gatehousehq/gatehouse/internal/web"
 )
@@ -22,7 +23,7 @@ import (
 func pagesWith(t *testing.T, s *site, handlers map[string]http.Handler) (*httptest.Server, *syncBuffer) {
 	t.Helper()
 	var log syncBuffer
-	pages, err := web.New(web.Options{Auth: s.app.Auth, Store: s.app.Store, Logger: slog.New(slog.NewJSONHandler(&log, nil))})
+	pages, err := web.New(web.Options{Auth: s.app.Auth, Teams: s.app.Teams, Sessions: s.app.Store.WebSessions(), Logger: slog.New(slog.NewJSONHandler(&log, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +153,7 @@ func (b *syncBuffer) String() string {
 // TestMailedLinksArePages: the links auth mails open a page of the route table (a GET showing a
 // button), and its POST is what consumes the token.
 func TestMailedLinksArePages(t *testing.T) {
-	for _, path := range []string{auth.EmailChangePath, "/confirm", "/reset-password", "/invitations/accept"} {
+	for _, path := range []string{auth.EmailChangePath, "/confirm", "/reset-password", teams.AcceptPath} {
 		for _, method := range []string{http.MethodGet, http.MethodPost} {
 			if r, ok := transport.Lookup(method + " " + path); !ok || r.Chain != transport.Page {
 				t.Errorf("%s %s is not a page route of the route table", method, path)

@@ -31,7 +31,7 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
-	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/teams"
 	"github.com/gatehousehq/gatehouse/internal/transport"
 )
 
@@ -50,8 +50,11 @@ type SSOButtons interface {
 
 // Options are the dependencies and settings of the pages.
 type Options struct {
-	Auth  *auth.Service // required
-	Store *store.Store  // required: page sessions, invitations
+	Auth  *auth.Service  // required
+	Teams *teams.Service // required: invitations
+	// Sessions keeps the page sessions, shared by every instance (store.WebSessionStore over
+	// the web_sessions table). Required.
+	Sessions scs.CtxStore
 	// Logger receives the access log of the pages and the causes of their errors. Nil discards.
 	Logger *slog.Logger
 	// Now is the clock of sign-in times and freshness. Nil means time.Now.
@@ -83,7 +86,7 @@ type Options struct {
 // Web is the page handler. Create it with New.
 type Web struct {
 	auth      *auth.Service
-	store     *store.Store
+	teams     *teams.Service
 	log       *slog.Logger
 	now       func() time.Time
 	brand     string
@@ -124,8 +127,8 @@ const (
 // New builds the page handler. It reads BRAND_LOGO_PATH now, so a missing or unreadable logo
 // stops the start-up instead of showing a broken image.
 func New(o Options) (*Web, error) {
-	if o.Auth == nil || o.Store == nil {
-		return nil, errors.New("web: Auth and Store are required")
+	if o.Auth == nil || o.Sessions == nil || o.Teams == nil {
+		return nil, errors.New("web: Auth, Sessions and Teams are required")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -146,7 +149,7 @@ func New(o Options) (*Web, error) {
 		o.Freshness = 24 * time.Hour
 	}
 	w := &Web{
-		auth: o.Auth, store: o.Store, log: o.Logger, now: o.Now, brand: o.BrandName, secure: o.CookieSecure,
+		auth: o.Auth, teams: o.Teams, log: o.Logger, now: o.Now, brand: o.BrandName, secure: o.CookieSecure,
 		trusted: o.TrustedProxies, remember: o.RememberDuration, freshness: o.Freshness, mail: o.Mail,
 		mux: http.NewServeMux(), assets: map[string]bool{},
 	}
@@ -163,7 +166,7 @@ func New(o Options) (*Web, error) {
 	if w.static, err = fs.Sub(assets, "static"); err != nil {
 		return nil, err
 	}
-	st := sessionStore{store: o.Store}
+	st := o.Sessions
 	w.plainSessions = w.newSessionManager(st, sessionCookie, false)
 	w.secureSessions = w.newSessionManager(st, secureSessionCookie, true)
 
@@ -177,7 +180,7 @@ func New(o Options) (*Web, error) {
 	return w, nil
 }
 
-func (w *Web) newSessionManager(st sessionStore, name string, secure bool) *scs.SessionManager {
+func (w *Web) newSessionManager(st scs.CtxStore, name string, secure bool) *scs.SessionManager {
 	m := scs.New()
 	m.Store = st
 	m.HashTokenInStore = true
