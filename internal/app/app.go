@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,6 +27,7 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/teams"
 	"github.com/gatehousehq/gatehouse/internal/token"
 	"github.com/gatehousehq/gatehouse/internal/tracing"
+	"github.com/gatehousehq/gatehouse/internal/transport"
 	"github.com/gatehousehq/gatehouse/internal/users"
 	"github.com/gatehousehq/gatehouse/internal/web"
 )
@@ -300,7 +301,20 @@ func (a *App) Handler() http.Handler {
 		a.log.Error("web pages unavailable", "error", err)
 		return api
 	}
-	return withPages(api, tracing.Handler(a.tp(), "github.com/gatehousehq/gatehouse/internal/web", pages.Route, pages))
+	// Which paths go to the API and which to the pages is computed from the routes both serve
+	// (the route table, and the host's routes given to the API).
+	served := slices.Concat(api.Routes(), pages.Routes())
+	if missing := transport.Missing(served); len(missing) > 0 {
+		// A route of the table that nothing serves: a programming error, refused like a
+		// conflicting route pattern.
+		panic(fmt.Sprintf("app: routes of the route table that nothing serves: %v", missing))
+	}
+	h, err := transport.Dispatch(served, api,
+		tracing.Handler(a.tp(), "github.com/gatehousehq/gatehouse/internal/web", pages.Route, pages))
+	if err != nil {
+		panic(fmt.Sprintf("app: the routes served do not match the route table: %v", err))
+	}
+	return h
 }
 
 // WebPages builds the server-rendered pages (internal/web) once; SSO and tests reach them here.
@@ -325,28 +339,6 @@ func (a *App) WebPages() (*web.Web, error) {
 		}
 	})
 	return a.web, a.webErr
-}
-
-// withPages sends API paths to the API handler (with its JSON envelope, including its 404 for
-// unknown /api/ paths) and every other path to the pages (HTML, including an HTML 404).
-func withPages(api, pages http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isAPIPath(r.URL.Path) {
-			api.ServeHTTP(w, r)
-			return
-		}
-		pages.ServeHTTP(w, r)
-	})
-}
-
-// isAPIPath reports whether the API serves path: /api/…, /.well-known/…, and the operations
-// endpoints.
-func isAPIPath(path string) bool {
-	switch path {
-	case "/api", "/healthz", "/readyz", "/metrics":
-		return true
-	}
-	return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/.well-known/")
 }
 
 // Run runs the background work until ctx ends: mail delivery and signing-key reloads.

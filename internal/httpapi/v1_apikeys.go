@@ -10,17 +10,6 @@ import (
 	"github.com/gatehousehq/gatehouse/rest"
 )
 
-// apiKeyRoutes are the caller's personal API keys. Every route needs an account that is not
-// required to change its password; the service asks rbac for the api_keys.* decision.
-func (s *server) apiKeyRoutes() []Route {
-	const small = 16 << 10
-	return []Route{
-		{Pattern: "POST /api/v1/api-keys", Handler: s.handleCreateAPIKey, BodyLimit: small, Auth: Authenticated},
-		{Pattern: "GET /api/v1/api-keys", Handler: s.handleAPIKeys, Auth: Authenticated},
-		{Pattern: "DELETE /api/v1/api-keys/{id}", Handler: s.handleRevokeAPIKey, Auth: Authenticated},
-	}
-}
-
 // Wire types of /api/v1/api-keys.
 
 type apiKeyCreateRequest struct {

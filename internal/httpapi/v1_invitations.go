@@ -11,20 +11,6 @@ import (
 	"github.com/gatehousehq/gatehouse/rest"
 )
 
-// invitationRoutes are the team invitation endpoints: managing a team's invitations (decided
-// with the caller's team role, like the members endpoints) and accepting one (any signed-in
-// account, for an invitation sent to its own address). The teams service does the work.
-func (s *server) invitationRoutes() []Route {
-	const small = 16 << 10 // an address and a role, or a token: nothing legitimate is bigger
-	return []Route{
-		{Pattern: "GET /api/v1/teams/{id}/invitations", Handler: s.handleInvitations, Auth: Authenticated, Action: "invitations.list"},
-		{Pattern: "POST /api/v1/teams/{id}/invitations", Handler: s.handleInvitationCreate, BodyLimit: small, Auth: Authenticated, Action: "invitations.create"},
-		{Pattern: "GET /api/v1/teams/{id}/invitations/{invitation_id}", Handler: s.handleInvitationGet, Auth: Authenticated, Action: "invitations.read"},
-		{Pattern: "DELETE /api/v1/teams/{id}/invitations/{invitation_id}", Handler: s.handleInvitationRevoke, Auth: Authenticated, Action: "invitations.revoke"},
-		{Pattern: "POST /api/v1/invitations/accept", Handler: s.handleInvitationAccept, BodyLimit: small, Auth: Authenticated, Action: "invitations.accept"},
-	}
-}
-
 // invitationResponse is an invitation on the wire. Its secrets are never part of it: they exist
 // only in the email.
 type invitationResponse struct {

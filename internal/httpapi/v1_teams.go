@@ -10,32 +10,6 @@ import (
 	"github.com/gatehousehq/gatehouse/rest"
 )
 
-// teamRoutes are the teams, members and projects endpoints. Each handler decodes, calls one
-// method of the teams service (which takes the authorization decision, with the caller's role
-// in the team) and renders. Action is the action guarding the route; where the exact action
-// depends on the member's role or on the body, it is the lesser one, and the service decides
-// the exact one.
-func (s *server) teamRoutes() []Route {
-	const small = 64 << 10
-	return []Route{
-		{Pattern: "POST /api/v1/teams", Handler: s.handleTeamCreate, BodyLimit: small, Auth: Authenticated, Action: "teams.create"},
-		{Pattern: "GET /api/v1/teams", Handler: s.handleTeamList, Auth: Authenticated, Action: "teams.list"},
-		{Pattern: "GET /api/v1/teams/{id}", Handler: s.handleTeamGet, Auth: Authenticated, Action: "teams.read"},
-		{Pattern: "PATCH /api/v1/teams/{id}", Handler: s.handleTeamPatch, BodyLimit: small, Auth: Authenticated, Action: "teams.update"},
-		{Pattern: "DELETE /api/v1/teams/{id}", Handler: s.handleTeamDelete, Auth: Authenticated, Action: "teams.delete"},
-		{Pattern: "GET /api/v1/teams/{id}/members", Handler: s.handleMembers, Auth: Authenticated, Action: "members.list"},
-		{Pattern: "GET /api/v1/teams/{id}/members/{user_id}", Handler: s.handleMemberGet, Auth: Authenticated, Action: "members.read"},
-		{Pattern: "PUT /api/v1/teams/{id}/members/{user_id}", Handler: s.handleMemberPut, BodyLimit: small, Auth: Authenticated, Action: "members.set"},
-		{Pattern: "DELETE /api/v1/teams/{id}/members/{user_id}", Handler: s.handleMemberDelete, Auth: Authenticated, Action: "members.remove"},
-		{Pattern: "POST /api/v1/teams/{id}/leave", Handler: s.handleTeamLeave, Auth: Authenticated, Action: "teams.leave"},
-		{Pattern: "GET /api/v1/teams/{id}/projects", Handler: s.handleProjects, Auth: Authenticated, Action: "projects.list"},
-		{Pattern: "POST /api/v1/teams/{id}/projects", Handler: s.handleProjectCreate, BodyLimit: small, Auth: Authenticated, Action: "projects.create"},
-		{Pattern: "GET /api/v1/teams/{id}/projects/{project_id}", Handler: s.handleProjectGet, Auth: Authenticated, Action: "projects.read"},
-		{Pattern: "PATCH /api/v1/teams/{id}/projects/{project_id}", Handler: s.handleProjectPatch, BodyLimit: small, Auth: Authenticated, Action: "projects.update"},
-		{Pattern: "DELETE /api/v1/teams/{id}/projects/{project_id}", Handler: s.handleProjectDelete, Auth: Authenticated, Action: "projects.delete"},
-	}
-}
-
 type teamResponse struct {
 	ID          int64     `json:"id"`
 	Name        string    `json:"name"`

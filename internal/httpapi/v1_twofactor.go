@@ -9,31 +9,6 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/auth"
 )
 
-// twoFactorRoutes are the caller's second factors (authenticator app, email codes, recovery
-// codes; security keys are in webAuthnRoutes), the second login step and the admin reset.
-// The /me/2fa routes stay open to accounts that must set up a second factor first.
-func (s *server) twoFactorRoutes() []Route {
-	const (
-		small    = 16 << 10
-		ceremony = 64 << 10 // a WebAuthn assertion carries signatures and client data
-	)
-	return []Route{
-		{Pattern: "GET /api/v1/me/2fa", Handler: s.handleTwoFactorState, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "POST /api/v1/me/2fa/totp", Handler: s.handleBeginTOTP, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "POST /api/v1/me/2fa/totp/confirm", Handler: s.handleConfirmTOTP, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "DELETE /api/v1/me/2fa/totp", Handler: s.handleDisableTOTP, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "POST /api/v1/me/2fa/recovery-codes", Handler: s.handleRegenerateRecoveryCodes, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "POST /api/v1/me/2fa/email", Handler: s.handleEnableEmailTwoFactor, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "DELETE /api/v1/me/2fa/email", Handler: s.handleDisableEmailTwoFactor, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-
-		{Pattern: "POST /api/v1/auth/login/2fa", Handler: s.handleLoginTwoFactor, BodyLimit: ceremony},
-		{Pattern: "POST /api/v1/auth/login/2fa/email-code", Handler: s.handleTwoFactorEmailCode, BodyLimit: small},
-		{Pattern: "POST /api/v1/auth/login/2fa/webauthn/options", Handler: s.handleTwoFactorWebAuthnOptions, BodyLimit: small},
-
-		{Pattern: "POST /api/v1/users/{user_id}/2fa/reset", Handler: s.handleResetUserTwoFactor, BodyLimit: small, Auth: Authenticated},
-	}
-}
-
 // Wire types of the second factors.
 
 // twoFactorChallengeResponse is the login answer when a second factor is needed: no tokens yet.

@@ -13,28 +13,6 @@ import (
 	"github.com/gatehousehq/gatehouse/rest"
 )
 
-// userRoutes are the caller's own profile (PATCH; GET is in authRoutes), user administration and
-// the admin views of the outbox and the audit trail (v1_admin_views.go). The handlers decode and
-// render; the users service decides, before it looks at what they decoded or at the database,
-// so a caller who may not act learns nothing, not even whether an id exists.
-func (s *server) userRoutes() []Route {
-	const small = 16 << 10 // a user is a handful of short fields
-	return []Route{
-		{Pattern: "PATCH /api/v1/me", Handler: s.handleUpdateMe, BodyLimit: small, Auth: Authenticated},
-
-		{Pattern: "GET /api/v1/users", Handler: s.handleListUsers, Auth: Authenticated},
-		{Pattern: "POST /api/v1/users", Handler: s.handleCreateUser, BodyLimit: small, Auth: Authenticated},
-		{Pattern: "GET /api/v1/users/{user_id}", Handler: s.handleGetUser, Auth: Authenticated},
-		{Pattern: "PATCH /api/v1/users/{user_id}", Handler: s.handleUpdateUser, BodyLimit: small, Auth: Authenticated},
-		{Pattern: "DELETE /api/v1/users/{user_id}", Handler: s.handleDeleteUser, Auth: Authenticated},
-		{Pattern: "POST /api/v1/users/{user_id}/reset-access", Handler: s.handleResetUserAccess, BodyLimit: small, Auth: Authenticated},
-		{Pattern: "POST /api/v1/users/{user_id}/unlock", Handler: s.handleUnlockUser, BodyLimit: small, Auth: Authenticated},
-
-		{Pattern: "GET /api/v1/admin/outbox", Handler: s.handleAdminOutbox, Auth: Authenticated},
-		{Pattern: "GET /api/v1/admin/audit", Handler: s.handleAdminAudit, Auth: Authenticated},
-	}
-}
-
 // userResource is a user as administrators see it. The password hash, its scheme, the security
 // stamp and the login addresses never leave the server.
 type userResource struct {

@@ -11,24 +11,6 @@ import (
 	"github.com/gatehousehq/gatehouse/rest"
 )
 
-// webAuthnRoutes are the caller's security keys and passkeys (second factors), open like the
-// other /me/2fa routes to accounts that must set up a second factor first. The ceremony
-// bodies carry public keys and signatures: 64 KiB is far more than any real authenticator
-// sends and still bounds what an attacker can make the server parse.
-func (s *server) webAuthnRoutes() []Route {
-	const (
-		small    = 16 << 10
-		ceremony = 64 << 10
-	)
-	return []Route{
-		{Pattern: "POST /api/v1/me/2fa/webauthn/register/options", Handler: s.handleWebAuthnRegisterOptions, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "POST /api/v1/me/2fa/webauthn/register", Handler: s.handleWebAuthnRegister, BodyLimit: ceremony, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "GET /api/v1/me/2fa/webauthn", Handler: s.handleWebAuthnCredentials, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "PATCH /api/v1/me/2fa/webauthn/{id}", Handler: s.handleWebAuthnRename, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "DELETE /api/v1/me/2fa/webauthn/{id}", Handler: s.handleWebAuthnRemove, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-	}
-}
-
 // Wire types of /api/v1/me/2fa/webauthn.
 
 // webAuthnRegisterRequest completes a registration: credential is the PublicKeyCredential the

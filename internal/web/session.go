@@ -13,7 +13,7 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
-	"github.com/gatehousehq/gatehouse/internal/httpapi"
+	"github.com/gatehousehq/gatehouse/internal/transport"
 )
 
 // Page session keys. The session holds no account data: only the auth session it belongs to,
@@ -226,7 +226,7 @@ func (w *Web) setPending(r *http.Request, p *pendingLogin) {
 }
 
 // client describes the browser for throttling, tracking and audit, exactly as the API does.
-func (w *Web) client(r *http.Request) auth.Client { return httpapi.Client(r, w.trusted) }
+func (w *Web) client(r *http.Request) auth.Client { return transport.Client(r, w.trusted) }
 
 // secureRequest decides COOKIE_SECURE for this request.
 func (w *Web) secureRequest(r *http.Request) bool {
