@@ -35,6 +35,7 @@ func (s *server) routes() []Route {
 		routes = append(routes, s.invitationRoutes()...)
 		routes = append(routes, s.twoFactorRoutes()...)
 		routes = append(routes, s.webAuthnRoutes()...)
+		routes = append(routes, s.passkeyRoutes()...)
 		routes = append(routes, s.emailChangeRoutes()...)
 		if s.license != nil {
 			routes = append(routes, Route{Pattern: "GET /api/v1/license", Handler: s.handleLicense, Auth: Authenticated})
