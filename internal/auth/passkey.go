@@ -45,13 +45,18 @@ func passkeyRegistration() []webauthn.RegistrationOption {
 	}
 }
 
-// checkPasskeyCreated refuses an answer whose browser reports that the credential is not
-// discoverable (credProps.rk false): it could never sign in without an email typed. Browsers
+// checkPasskeyCreated refuses an answer without user verification, or whose browser reports
+// that the credential is not discoverable (credProps.rk false): it could never sign in without
+// an email typed. Browsers
 // that do not report the property are trusted to have honoured "resident key required", which
 // makes them fail the ceremony rather than make a non-discoverable credential.
 func checkPasskeyCreated(parsed *protocol.ParsedCredentialCreationData) error {
 	if cp := parsed.ClientExtensionResults.CredProps; cp != nil && cp.RK != nil && !*cp.RK {
 		return gatehouse.FieldError("credential", "the authenticator did not make a passkey (a discoverable credential); add it as a security key instead")
+	}
+	if !parsed.Response.AttestationObject.AuthData.Flags.HasUserVerified() {
+		// go-webauthn refuses it too (user verification required); checked here to say why.
+		return gatehouse.FieldError("credential", "the authenticator did not verify the user (PIN or biometric); a passkey needs it")
 	}
 	return nil
 }

@@ -49,6 +49,9 @@ var (
 	errNotAPasskey = &gatehouse.Error{Code: gatehouse.EUnauthenticated,
 		Message: "assertion: this security key is registered as a second factor only; sign in with your password and use it as the second step",
 		Fields:  map[string]string{"assertion": "this security key is registered as a second factor only"}}
+	errUserNotVerified = &gatehouse.Error{Code: gatehouse.EUnauthenticated,
+		Message: "assertion: the authenticator did not verify the user (PIN or biometric); a passkey sign-in needs it",
+		Fields:  map[string]string{"assertion": "the authenticator did not verify the user"}}
 	// errPasskeyRefused is the one answer for a good passkey of an account that may not sign in
 	// now (locked, inactive, SSO-only): the audit event says which.
 	errPasskeyRefused = &gatehouse.Error{Code: gatehouse.EUnauthenticated,
@@ -162,6 +165,11 @@ func (s *Service) LoginPasskey(ctx context.Context, in PasskeyLoginInput) (*Toke
 	creds, err := s.store.WebAuthnCredentials(ctx, u.ID)
 	if err != nil {
 		return nil, err
+	}
+	if !parsed.Response.AuthenticatorData.Flags.HasUserVerified() {
+		// go-webauthn refuses it too; checked here to say why.
+		refused("user not verified", true)
+		return nil, errUserNotVerified
 	}
 	owner := webAuthnUser{u: u, creds: creds}
 	_, cred, err := rp.ValidatePasskeyLogin(func(_, _ []byte) (webauthn.User, error) { return owner, nil }, session, parsed)
