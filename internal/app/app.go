@@ -195,6 +195,7 @@ func (a *App) prepare(ctx context.Context) error {
 		DeviceKey: deviceKey, DeviceMaxAge: sec.DeviceTokenMaxAge, DeviceFailures: sec.DeviceTokenFailures,
 		TwoFactorRequired: sec.TwoFactorRequired, TwoFactorRememberFor: sec.TwoFactorRememberFor, TOTPKeys: totpKeys,
 		WebAuthnRPID: sec.WebAuthnRPID, WebAuthnRPName: cfg.BrandName, WebAuthnOrigins: sec.WebAuthnOrigins,
+		PasskeyFirstFactor: sec.WANAllowAsFirstFactor, AuthenticatorSignIn: sec.PasswordlessAuthenticator,
 		SSO:       auth.SSOOptions{DefaultRole: cfg.SSO.DefaultRole, Rules: cfg.SSO.RoleMapping},
 		Freshness: sec.Freshness, TokenKey: tokenKey,
 		TracerProvider: a.tp(),

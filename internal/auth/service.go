@@ -70,6 +70,12 @@ type Options struct {
 	WebAuthnRPID    string   // WEBAUTHN_RP_ID
 	WebAuthnRPName  string   // the name authenticators show
 	WebAuthnOrigins []string // WEBAUTHN_ORIGINS
+	// PasskeyFirstFactor is SECURITY_WAN_ALLOW_AS_FIRST_FACTOR: passkeys sign in on their own
+	// (see passkey.go).
+	PasskeyFirstFactor bool
+	// AuthenticatorSignIn is SECURITY_PASSWORDLESS_AUTHENTICATOR: an authenticator-app code may
+	// take the password's place as the first factor; a second step still follows.
+	AuthenticatorSignIn bool
 
 	// SSO holds the account rules of SSO sign-ins (see LoginExternal in sso.go).
 	SSO SSOOptions

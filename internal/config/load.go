@@ -59,6 +59,8 @@ func Defaults() *Config {
 			Freshness:               24 * time.Hour,
 			TwoFactorRequired:       "none",
 			TwoFactorRememberFor:    30 * 24 * time.Hour,
+
+			WANAllowAsFirstFactor: true,
 		},
 		Web:     Web{CookieSecure: "auto"},
 		JWT:     JWT{AccessTTL: 15 * time.Minute, SigningAlg: "EdDSA", Audience: "gatehouse", VerifyCacheSize: 10000},

@@ -65,6 +65,10 @@ func (w *Web) handlers() map[string]http.HandlerFunc {
 		"POST /profile/2fa/webauthn/options":     w.handleWebAuthnOptions,
 		"POST /profile/2fa/webauthn":             w.handleWebAuthnAdd,
 		"POST /profile/2fa/webauthn/{id}/remove": w.handleWebAuthnRemove,
+		"POST /login/passkey/options":            w.handlePasskeyLoginOptions,
+		"POST /login/passkey":                    w.handlePasskeyLogin,
+		"POST /profile/2fa/passkeys/options":     w.handlePasskeyRegisterOptions,
+		"POST /profile/2fa/passkeys":             w.handlePasskeyAdd,
 
 		"GET /invitations/accept":  w.handleInvitationForm,
 		"POST /invitations/accept": w.handleInvitationAccept,

@@ -79,7 +79,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 // The login page follows the standard to the letter: email (type email, autocomplete
-// username), masked password (current-password), remember me, the forgot link only with SMTP,
+// username, plus webauthn for passkey autofill), masked password (current-password), remember me, the forgot link only with SMTP,
 // and never a value in a credential field — not from the query, not after a failure.
 func TestLoginPage(t *testing.T) {
 	s := startSite(t, siteOptions{mail: true})
@@ -87,7 +87,7 @@ func TestLoginPage(t *testing.T) {
 	b := s.browser()
 	r := b.expect(b.get("/login?email=alice@example.com&password=secret&username=alice"), http.StatusOK, "")
 	for _, want := range []string{
-		`<input id="email" name="email" type="email" autocomplete="username"`,
+		`<input id="email" name="email" type="email" autocomplete="username webauthn"`, // passkeys in the autofill (issue #19)
 		`<input id="password" name="password" type="password" autocomplete="current-password"`,
 		`<input id="remember" name="remember" type="checkbox"`,
 		`<label for="remember">Remember me</label>`,
