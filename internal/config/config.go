@@ -104,6 +104,8 @@ type Security struct {
 	TokenHMACKey             string        // one-time code HMAC key; empty: generated and stored in the database
 	WebAuthnRPID             string        // WEBAUTHN_RP_ID; default: PublicURL's host
 	WebAuthnOrigins          []string      // WEBAUTHN_ORIGINS; default: PublicURL's origin
+	PasswordlessEmail        bool          // SECURITY_PASSWORDLESS_EMAIL: sign-in by emailed code or link
+	PasswordlessWithin       time.Duration // SECURITY_PASSWORDLESS_WITHIN
 }
 
 // Web holds the settings of the server-rendered pages (internal/web).
