@@ -36,6 +36,7 @@ func (s *server) routes() []Route {
 		routes = append(routes, s.twoFactorRoutes()...)
 		routes = append(routes, s.webAuthnRoutes()...)
 		routes = append(routes, s.emailChangeRoutes()...)
+		routes = append(routes, s.emailSignInRoutes()...)
 		if s.license != nil {
 			routes = append(routes, Route{Pattern: "GET /api/v1/license", Handler: s.handleLicense, Auth: Authenticated})
 		}
