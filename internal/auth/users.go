@@ -17,8 +17,10 @@ import (
 
 // NewUser is an account an administrator creates.
 type NewUser struct {
-	Email    string
-	Password string // checked against the password policy
+	Email string
+	// Password is checked against the password policy. It may be empty where accounts can
+	// sign in without one (PasswordlessSignIn): the account then has no password.
+	Password string
 	Roles    []gatehouse.Role
 	// Confirmed marks the address confirmed. When it is not and confirmation is on (SMTP
 	// configured), a confirmation email is sent as after self-registration.
@@ -36,15 +38,19 @@ func (s *Service) AdminCreateUser(ctx context.Context, p *gatehouse.Principal, i
 	if err != nil {
 		return nil, err
 	}
-	if in.Password == "" {
+	var hash, scheme string
+	switch {
+	case s.optionalPassword(in.Password):
+		// An account without a password (passwordless.go).
+	case in.Password == "":
 		return nil, gatehouse.FieldError("password", "is required")
-	}
-	if err := s.opts.Policy.CheckContext(ctx, "password", in.Password, email); err != nil {
-		return nil, err
-	}
-	hash, scheme, err := s.hasher.Hash(ctx, in.Password)
-	if err != nil {
-		return nil, err
+	default:
+		if err := s.opts.Policy.CheckContext(ctx, "password", in.Password, email); err != nil {
+			return nil, err
+		}
+		if hash, scheme, err = s.hasher.Hash(ctx, in.Password); err != nil {
+			return nil, err
+		}
 	}
 	u := &gatehouse.User{
 		Email: email, PasswordHash: hash, PasswordScheme: scheme, Active: true,

@@ -45,6 +45,7 @@ type userResource struct {
 	Active             bool       `json:"active"`
 	ConfirmedAt        *time.Time `json:"confirmed_at"`
 	MustChangePassword bool       `json:"must_change_password"`
+	PasswordSet        bool       `json:"password_set"` // false: the account has no password
 	LastLoginAt        *time.Time `json:"last_login_at"`
 	CurrentLoginAt     *time.Time `json:"current_login_at"`
 	LoginCount         int64      `json:"login_count"`
@@ -59,7 +60,7 @@ func userResourceOf(u *gatehouse.User) userResource {
 	}
 	return userResource{
 		ID: u.ID, Email: u.Email, Roles: roles, Active: u.Active, ConfirmedAt: u.ConfirmedAt,
-		MustChangePassword: u.MustChangePassword, LastLoginAt: u.LastLoginAt, CurrentLoginAt: u.CurrentLoginAt,
+		MustChangePassword: u.MustChangePassword, PasswordSet: u.PasswordSet(), LastLoginAt: u.LastLoginAt, CurrentLoginAt: u.CurrentLoginAt,
 		LoginCount: u.LoginCount, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 	}
 }
@@ -121,12 +122,14 @@ type createUserRequest struct {
 	MustChangePassword bool      `json:"must_change_password"`
 
 	roles []gatehouse.Role
+	// passwordOptional: accounts may be made without a password here (PasswordlessSignIn).
+	passwordOptional bool
 }
 
 func (req *createUserRequest) Validate() error {
 	var p Problems
 	p.Check(strings.TrimSpace(req.Email) != "", "email", "is required")
-	p.Check(req.Password != "", "password", "is required")
+	p.Check(req.Password != "" || req.passwordOptional, "password", "is required")
 	req.roles = []gatehouse.Role{gatehouse.RoleViewer}
 	if req.Roles != nil {
 		req.roles = parseGlobalRoles(&p, "roles", *req.Roles)
@@ -334,7 +337,7 @@ func (s *server) handleCreateUser(w http.ResponseWriter, r *http.Request) error 
 	if err := rbac.Decide(p, rbac.ActUsersCreate, ""); err != nil {
 		return err
 	}
-	var req createUserRequest
+	req := createUserRequest{passwordOptional: s.auth.PasswordlessSignIn()}
 	if err := Decode(r, &req); err != nil {
 		return err
 	}
