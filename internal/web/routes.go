@@ -53,6 +53,7 @@ func (w *Web) routes() {
 	m.HandleFunc("POST /profile/api-keys/{id}/revoke", w.form(w.fullAccount(w.handleAPIKeyRevoke)))
 	w.twoFactorRoutes()
 	w.emailChangeRoutes()
+	w.emailSignInRoutes()
 
 	// Team invitations: the mailed link opens this page.
 	m.HandleFunc("GET /invitations/accept", w.fullAccount(w.handleInvitationForm))
