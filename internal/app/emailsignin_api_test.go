@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -226,4 +227,67 @@ func keysOf(t *testing.T, raw []byte) string {
 	}
 	slices.Sort(keys)
 	return strings.Join(keys, ",")
+}
+
+// pageForm posts a form to a page, as a browser without cookies would.
+func (e *env) pageForm(path string, form url.Values) *response {
+	e.t.Helper()
+	return e.doWithHeader("POST", path, "", form.Encode(), "Content-Type", "application/x-www-form-urlencoded")
+}
+
+// The mailed link, for an API client: opened in a browser (which did not ask), its page
+// changes nothing on GET and cannot sign that browser in; confirmed there, the client that
+// asked finishes with its binding and no code. The approval is audited; a link works once.
+func TestEmailSignInLinkForAPIClient(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db config.DB) {
+		e := start(t, emailSignInConfig(db), true)
+		e.createUser("alice@example.com", strongPassword)
+		ticket := e.askEmailCode("alice@example.com")
+		_, tok := e.signInMail("alice@example.com")
+		link := "/login/email/link?token=" + tok
+
+		for range 2 { // a mail scanner opening the link uses nothing up
+			if r := e.do("GET", link, "", nil); r.Status != http.StatusOK || !strings.Contains(string(r.Raw), "email-link-approve") {
+				t.Fatalf("link page: %d\n%s", r.Status, r.Raw)
+			}
+		}
+		e.expect(e.verifyEmailCode("alice@example.com", ticket.Binding, ""), http.StatusForbidden, auth.ReasonEmailSignInPending)
+		// "Sign in" from the browser that did not ask: not signed in, asked to confirm instead.
+		r := e.pageForm("/login/email/link", url.Values{"token": {tok}})
+		if r.Status != http.StatusOK || !strings.Contains(string(r.Raw), "email-link-approve") {
+			t.Fatalf("the link signed in another browser: %d %v", r.Status, r.Header)
+		}
+		e.expect(e.verifyEmailCode("alice@example.com", ticket.Binding, ""), http.StatusForbidden, auth.ReasonEmailSignInPending)
+
+		r = e.pageForm("/login/email/link", url.Values{"token": {tok}, "action": {"approve"}})
+		if r.Status != http.StatusOK || !strings.Contains(string(r.Raw), "email-link-done") {
+			t.Fatalf("approve: %d\n%s", r.Status, r.Raw)
+		}
+		if n := e.auditCount("alice@example.com", "email_signin_approved"); n != 1 {
+			t.Fatalf("%d approval events", n)
+		}
+		// Another client's binding gets nothing from the approval, nor does another address.
+		stranger := e.askEmailCode("alice@example.com")
+		e.signInMail("alice@example.com")
+		e.expect(e.verifyEmailCode("alice@example.com", stranger.Binding, ""), http.StatusForbidden, auth.ReasonEmailSignInPending)
+		e.expect(e.verifyEmailCode("bob@example.com", ticket.Binding, ""), http.StatusForbidden, auth.ReasonEmailSignInPending)
+
+		e.signedInTokens(e.verifyEmailCode("alice@example.com", ticket.Binding, ""))
+		if !e.hasAudit("alice@example.com", "login_success", "email link") {
+			t.Fatal("the sign-in is not audited as by email link")
+		}
+		// Used: neither the binding nor the link works again.
+		e.expect(e.verifyEmailCode("alice@example.com", ticket.Binding, ""), http.StatusForbidden, auth.ReasonEmailSignInPending)
+		if r := e.do("GET", link, "", nil); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Raw), "email-link-invalid") {
+			t.Fatalf("a used link: %d\n%s", r.Status, r.Raw)
+		}
+		// A link expires with its code.
+		late := e.askEmailCode("alice@example.com")
+		_, tok = e.signInMail("alice@example.com")
+		e.clock.Advance(10*time.Minute + time.Second)
+		if r := e.pageForm("/login/email/link", url.Values{"token": {tok}, "action": {"approve"}}); r.Status != http.StatusBadRequest {
+			t.Fatalf("an expired link approved: %d", r.Status)
+		}
+		e.expect(e.verifyEmailCode("alice@example.com", late.Binding, ""), http.StatusForbidden, auth.ReasonEmailSignInPending)
+	})
 }
