@@ -19,30 +19,6 @@ const (
 // AllScopes lists every scope in canonical order.
 var AllScopes = []Scope{ScopeRead, ScopeWrite, ScopeAdmin}
 
-// ScopesFor returns the scopes a user's global roles allow: admin gets read, write and admin;
-// maintainer read and write; viewer read. A token never carries more than this.
-func ScopesFor(roles []Role) []Scope {
-	max := 0
-	for _, r := range roles {
-		switch r {
-		case RoleAdmin:
-			max = 3
-		case RoleMaintainer:
-			max = maxInt(max, 2)
-		case RoleViewer:
-			max = maxInt(max, 1)
-		}
-	}
-	return append([]Scope(nil), AllScopes[:max]...)
-}
-
-func maxInt(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
-}
-
 // FormatScopes joins scopes space-separated, as in the JWT scope claim (RFC 8693).
 func FormatScopes(s []Scope) string {
 	parts := make([]string, len(s))
@@ -106,6 +82,13 @@ type APIKey struct {
 	// ParentKeyID is the key that created this one, when an API key made it (possible before
 	// keys lost that right); nil when a signed-in session made it.
 	ParentKeyID *int64
+}
+
+// APIKeyPosition is where a page of an owner's API keys starts: after the key with this
+// creation time and id (keys are listed newest first).
+type APIKeyPosition struct {
+	CreatedAt time.Time
+	ID        int64
 }
 
 // Principal is the authenticated caller of a request.

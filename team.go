@@ -1,9 +1,6 @@
 package gatehouse
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
 // TeamRole is a role a user holds within one team. Its string is the lower-case wire name.
 type TeamRole string
@@ -40,16 +37,4 @@ type Membership struct {
 	UserID    int64
 	Role      TeamRole
 	CreatedAt time.Time
-}
-
-// TeamStore persists teams and memberships. Each method is one transaction.
-type TeamStore interface {
-	// CreateTeam inserts t and makes owner its TeamOwner, in one transaction.
-	CreateTeam(ctx context.Context, t *Team, owner int64) error
-	// TeamByID returns the team or ENotFound.
-	TeamByID(ctx context.Context, id int64) (*Team, error)
-	// SetMembership adds or changes a user's role in a team.
-	SetMembership(ctx context.Context, m *Membership) error
-	// Memberships lists a user's memberships.
-	Memberships(ctx context.Context, userID int64) ([]Membership, error)
 }

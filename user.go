@@ -1,7 +1,8 @@
 package gatehouse
 
 import (
-	"context"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -74,17 +75,32 @@ func (u *User) HasRole(r Role) bool {
 	return false
 }
 
-// UserStore persists users. Each method is one transaction.
-type UserStore interface {
-	// CreateUser inserts u (with its roles) and sets its ID and timestamps. An email that exists
-	// already, compared case-insensitively, is EConflict.
-	CreateUser(ctx context.Context, u *User) error
-	// UserByID returns the user or ENotFound.
-	UserByID(ctx context.Context, id int64) (*User, error)
-	// UserByEmail looks the email up case-insensitively; ENotFound when there is none.
-	UserByEmail(ctx context.Context, email string) (*User, error)
-	// EnsureAdmin creates u with the admin role unless some user already holds that role. It is
-	// safe when several instances call it at once: exactly one admin is created. It reports whether
-	// it created u.
-	EnsureAdmin(ctx context.Context, u *User) (bool, error)
+// FormatRoles lists roles in their canonical order (that of Roles), comma-separated, as audit
+// details show them; "(none)" for none.
+func FormatRoles(roles []Role) string {
+	var names []string
+	for _, r := range Roles {
+		if slices.Contains(roles, r) {
+			names = append(names, string(r))
+		}
+	}
+	if len(names) == 0 {
+		return "(none)"
+	}
+	return strings.Join(names, ",")
+}
+
+// Identity links an account to a person at an identity provider (single sign-on): once
+// linked, the provider's subject signs in as the account.
+type Identity struct {
+	ID     int64
+	UserID int64
+	// Provider is "oidc:<name>" or "saml".
+	Provider string
+	// Subject is the provider's stable id for the person (OIDC sub, SAML NameID), case-sensitive.
+	Subject string
+	// Email is the address the provider asserted at the last sign-in.
+	Email       string
+	CreatedAt   time.Time
+	LastLoginAt *time.Time
 }

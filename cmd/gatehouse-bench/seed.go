@@ -10,7 +10,6 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/app"
 	"github.com/gatehousehq/gatehouse/internal/auth"
 	"github.com/gatehousehq/gatehouse/internal/config"
-	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // seed migrates the database with app.New and inserts the data set through the store, with one
@@ -53,7 +52,7 @@ func seed(ctx context.Context, o options, env map[string]string) ([]int64, error
 		}
 		teams[j] = t.ID
 		for k := range o.seedProj {
-			p := &store.Project{TeamID: t.ID, Name: fmt.Sprintf("Project %d-%d", j, k), CreatedBy: &users[j%len(users)]}
+			p := &gatehouse.Project{TeamID: t.ID, Name: fmt.Sprintf("Project %d-%d", j, k), CreatedBy: &users[j%len(users)]}
 			if err := a.Store.CreateProject(ctx, p); err != nil {
 				return err
 			}

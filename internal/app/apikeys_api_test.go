@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -36,6 +37,10 @@ func (e *env) createKey(bearer string, body map[string]any) apiKey {
 	e.expect(r, http.StatusCreated, "")
 	var k apiKey
 	r.data(e.t, &k)
+	// A 201 names what it created: the key's address (DELETE revokes it), and its ETag.
+	if loc := r.Header.Get("Location"); loc != fmt.Sprintf("/api/v1/api-keys/%d", k.ID) || r.Header.Get("ETag") == "" {
+		e.t.Fatalf("created key %d: Location %q, ETag %q", k.ID, loc, r.Header.Get("ETag"))
+	}
 	return k
 }
 

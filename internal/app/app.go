@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,8 +24,11 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/mail"
 	"github.com/gatehousehq/gatehouse/internal/sso"
 	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/teams"
 	"github.com/gatehousehq/gatehouse/internal/token"
 	"github.com/gatehousehq/gatehouse/internal/tracing"
+	"github.com/gatehousehq/gatehouse/internal/transport"
+	"github.com/gatehousehq/gatehouse/internal/users"
 	"github.com/gatehousehq/gatehouse/internal/web"
 )
 
@@ -34,6 +37,8 @@ type App struct {
 	Config   *config.Config
 	Store    *store.Store
 	Auth     *auth.Service
+	Teams    *teams.Service
+	Users    *users.Service
 	Tokens   *token.Manager
 	License  *license.Client
 	SSO      *sso.Service
@@ -51,6 +56,8 @@ type App struct {
 
 	keyMu      sync.Mutex // serialises reloads on unknown kids
 	lastReload time.Time  // wall clock of the last such reload
+
+	hostRoutes []httpapi.Route // a host program's routes (AddRoutes)
 }
 
 // Options adjust the assembly.
@@ -61,6 +68,8 @@ type Options struct {
 	// SkipPrepare opens the database without migrating or creating the default admin (the
 	// migrate command).
 	SkipPrepare bool
+	// MigrationSets are a host program's schemas, migrated after Gatehouse's (app_resources.go).
+	MigrationSets []store.MigrationSet
 }
 
 // New connects to the database (waiting for it), migrates it when DB_AUTO_MIGRATE is on,
@@ -76,8 +85,13 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	if err := a.startTracing(ctx); err != nil {
 		return nil, err
 	}
+	if err := checkMigrationSets(o.MigrationSets); err != nil {
+		a.stopTracing()
+		return nil, err
+	}
 	o.Logger.Info("connecting to database", "type", cfg.DB.Type, "hosts", hostsForLog(cfg.DB), "pool_size", cfg.DB.PoolSize)
-	st, err := store.Open(ctx, cfg.DB, store.WithLogger(o.Logger), store.WithClock(o.Now), store.WithTracerProvider(a.tp()))
+	st, err := store.Open(ctx, cfg.DB, store.WithLogger(o.Logger), store.WithClock(o.Now), store.WithTracerProvider(a.tp()),
+		store.WithMigrationSets(o.MigrationSets...))
 	if err != nil {
 		a.stopTracing()
 		return nil, err
@@ -186,6 +200,12 @@ func (a *App) prepare(ctx context.Context) error {
 		Freshness: sec.Freshness, TokenKey: tokenKey,
 		TracerProvider: a.tp(),
 	}, a.log, a.now)
+	teamOpts := teams.Options{PublicURL: cfg.PublicURL, BrandName: cfg.BrandName, Now: a.now}
+	if a.dispatcher != nil { // a nil *mail.Dispatcher in the interface would not be a nil Mailer
+		teamOpts.Mailer = a.dispatcher
+	}
+	a.Teams = teams.New(a.Store, a.Auth, teamOpts)
+	a.Users = a.newUsers()
 	// SSO reads its files and key pair now; identity providers are contacted only when used.
 	if a.SSO, err = sso.New(ctx, sso.Options{
 		Config: cfg.SSO, PublicURL: cfg.PublicURL, BrandName: cfg.BrandName, Accounts: a.Auth, Store: a.Store,
@@ -265,26 +285,37 @@ func (a *App) Handler() http.Handler {
 		DBStats:        a.Store.DB().Stats,
 		Registry:       a.Registry,
 		Auth:           a.Auth,
-		Store:          a.Store,
+		Users:          a.Users,
+		Teams:          a.Teams,
 		License:        a.License,
 		TrustedProxies: a.Config.TrustedProxies,
-		PublicURL:      a.Config.PublicURL,
 		TracerProvider: a.tp(),
-	}
-	if a.dispatcher != nil { // a nil *mail.Dispatcher in the interface would not be a nil Mailer
-		deps.Mailer = a.dispatcher
 	}
 	var opts []httpapi.Option
 	if a.SSO != nil {
 		opts = append(opts, httpapi.WithRoutes(a.SSO.APIRoutes()...))
 	}
+	opts = append(opts, httpapi.WithRoutes(a.hostRoutes...))
 	api := httpapi.NewServer(deps, opts...)
 	pages, err := a.WebPages()
 	if err != nil { // New has built them already, so this cannot happen after a successful New
 		a.log.Error("web pages unavailable", "error", err)
 		return api
 	}
-	return withPages(api, tracing.Handler(a.tp(), "github.com/gatehousehq/gatehouse/internal/web", pages.Route, pages))
+	// Which paths go to the API and which to the pages is computed from the routes both serve
+	// (the route table, and the host's routes given to the API).
+	served := slices.Concat(api.Routes(), pages.Routes())
+	if missing := transport.Missing(served); len(missing) > 0 {
+		// A route of the table that nothing serves: a programming error, refused like a
+		// conflicting route pattern.
+		panic(fmt.Sprintf("app: routes of the route table that nothing serves: %v", missing))
+	}
+	h, err := transport.Dispatch(served, api,
+		tracing.Handler(a.tp(), "github.com/gatehousehq/gatehouse/internal/web", pages.Route, pages))
+	if err != nil {
+		panic(fmt.Sprintf("app: the routes served do not match the route table: %v", err))
+	}
+	return h
 }
 
 // WebPages builds the server-rendered pages (internal/web) once; SSO and tests reach them here.
@@ -293,7 +324,7 @@ func (a *App) WebPages() (*web.Web, error) {
 	a.webOnce.Do(func() {
 		cfg := a.Config
 		opts := web.Options{
-			Auth: a.Auth, Store: a.Store, Logger: a.log.With("component", "web"), Now: a.now,
+			Auth: a.Auth, Teams: a.Teams, Sessions: a.Store.WebSessions(), Logger: a.log.With("component", "web"), Now: a.now,
 			BrandName: cfg.BrandName, LogoPath: cfg.Web.LogoPath, CookieSecure: cfg.Web.CookieSecure,
 			TrustedProxies: cfg.TrustedProxies, RememberDuration: cfg.Security.RememberDuration,
 			Freshness: cfg.Security.Freshness, Mail: cfg.SMTP.Enabled(),
@@ -309,28 +340,6 @@ func (a *App) WebPages() (*web.Web, error) {
 		}
 	})
 	return a.web, a.webErr
-}
-
-// withPages sends API paths to the API handler (with its JSON envelope, including its 404 for
-// unknown /api/ paths) and every other path to the pages (HTML, including an HTML 404).
-func withPages(api, pages http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isAPIPath(r.URL.Path) {
-			api.ServeHTTP(w, r)
-			return
-		}
-		pages.ServeHTTP(w, r)
-	})
-}
-
-// isAPIPath reports whether the API serves path: /api/…, /.well-known/…, and the operations
-// endpoints.
-func isAPIPath(path string) bool {
-	switch path {
-	case "/api", "/healthz", "/readyz", "/metrics":
-		return true
-	}
-	return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/.well-known/")
 }
 
 // Run runs the background work until ctx ends: mail delivery and signing-key reloads.

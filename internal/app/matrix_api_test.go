@@ -15,7 +15,6 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/auth"
 	"github.com/gatehousehq/gatehouse/internal/config"
 	"github.com/gatehousehq/gatehouse/internal/rbac"
-	"github.com/gatehousehq/gatehouse/internal/store"
 	"github.com/gatehousehq/gatehouse/internal/testdb"
 )
 
@@ -483,7 +482,7 @@ func (m *mxT) setMember(team, user int64, tr gatehouse.TeamRole) {
 }
 
 func (m *mxT) newProject(team int64) int64 {
-	p := &store.Project{TeamID: team, Name: m.name("project")}
+	p := &gatehouse.Project{TeamID: team, Name: m.name("project")}
 	if err := m.e.app.Store.CreateProject(m.t.Context(), p); err != nil {
 		m.t.Fatal(err)
 	}
@@ -493,7 +492,7 @@ func (m *mxT) newProject(team int64) int64 {
 // newInvitation invites email to team as a member and returns the invitation and its link token.
 func (m *mxT) newInvitation(team int64, email string) (int64, string) {
 	tok, code := auth.NewOneTimeSecrets()
-	inv, err := m.e.app.Store.CreateInvitation(m.t.Context(), store.NewInvitation{
+	inv, err := m.e.app.Store.CreateInvitation(m.t.Context(), gatehouse.NewInvitation{
 		TeamID: team, Email: email, Role: gatehouse.TeamMember, InvitedBy: m.owner,
 		TokenHash: m.e.app.Auth.HashOneTimeSecret(tok), CodeHash: m.e.app.Auth.HashOneTimeSecret(code), ExpiresAt: m.e.clock.Now().Add(time.Hour),
 	})

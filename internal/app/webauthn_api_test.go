@@ -66,6 +66,10 @@ func (e *env) webAuthnRegister(bearer string, key *webauthntest.Authenticator, n
 		RecoveryCodes []string `json:"codes"`
 	}
 	r.data(e.t, &out)
+	// A 201 names what it created: the credential's address (PATCH renames, DELETE removes it).
+	if loc := r.Header.Get("Location"); loc != "/api/v1/me/2fa/webauthn/"+out.ID || out.ID == "" {
+		e.t.Fatalf("registered credential %q: Location %q", out.ID, loc)
+	}
 	return out.webAuthnCredential, out.RecoveryCodes
 }
 

@@ -14,7 +14,6 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/rbac"
-	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
 // APIKeyPrefix starts every API key secret. It is fixed and distinctive so that secret scanners
@@ -211,20 +210,14 @@ func (s *Service) APIKeyStatus(owner *gatehouse.User, k *gatehouse.APIKey) strin
 	return APIKeyActive
 }
 
-// APIKeys lists the caller's keys that have not been revoked, newest first: at most limit,
-// after the cursor (nil for the first page). more reports whether another page follows.
-func (s *Service) APIKeys(ctx context.Context, p *gatehouse.Principal, after *store.APIKeyCursor, limit int) (keys []*gatehouse.APIKey, more bool, err error) {
+// APIKeys lists the caller's keys that have not been revoked, newest first, after the position
+// after (nil for the first page): up to limit+1 of them, the one past the page telling the
+// transport that another page follows.
+func (s *Service) APIKeys(ctx context.Context, p *gatehouse.Principal, after *gatehouse.APIKeyPosition, limit int) ([]*gatehouse.APIKey, error) {
 	if err := rbac.Decide(p, rbac.ActAPIKeysList, ""); err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	keys, err = s.store.APIKeys(ctx, p.User.ID, after, limit+1)
-	if err != nil {
-		return nil, false, err
-	}
-	if len(keys) > limit {
-		return keys[:limit], true, nil
-	}
-	return keys, false, nil
+	return s.store.APIKeys(ctx, p.User.ID, after, limit+1)
 }
 
 // RevokeAPIKey revokes one of the caller's keys at once. Another user's key, or one revoked

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
 	"github.com/gatehousehq/gatehouse/internal/store"
 	"github.com/gatehousehq/gatehouse/internal/token"
 )
@@ -228,24 +229,21 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenPair, error) 
 	return pair, nil
 }
 
-// allowedScopes are the scopes the user's roles allow now: those of the global roles, plus read
-// and write for a member, admin or owner of any team (read for a team viewer), since team roles
-// grant writes within their team. Every account may read (its own profile at least).
+// allowedScopes are the scopes the user's roles allow now (rbac.ScopesFor). The memberships are
+// read only when the global roles leave something for the team roles to add.
 func (s *Service) allowedScopes(ctx context.Context, u *gatehouse.User) ([]gatehouse.Scope, error) {
-	allowed := gatehouse.ScopesFor(u.Roles)
-	if len(allowed) >= 2 {
-		return allowed, nil
+	if !rbac.NeedsTeamRoles(u.Roles) {
+		return rbac.ScopesFor(u.Roles, nil), nil
 	}
 	ms, err := s.store.Memberships(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range ms {
-		if m.Role != gatehouse.TeamViewer {
-			return []gatehouse.Scope{gatehouse.ScopeRead, gatehouse.ScopeWrite}, nil
-		}
+	teamRoles := make([]gatehouse.TeamRole, len(ms))
+	for i, m := range ms {
+		teamRoles[i] = m.Role
 	}
-	return []gatehouse.Scope{gatehouse.ScopeRead}, nil
+	return rbac.ScopesFor(u.Roles, teamRoles), nil
 }
 
 // capScopes returns the requested scopes the roles allow (all allowed when none requested).
@@ -472,11 +470,10 @@ func (s *Service) RevokeSession(ctx context.Context, p *gatehouse.Principal, id 
 	return nil
 }
 
-// Unlock lifts a lockout and the login backoff of an account (admin action).
+// Unlock lifts a lockout and the login backoff of an account (the command line's "user
+// unlock"; the API's is the users service).
 func (s *Service) Unlock(ctx context.Context, actor *int64, u *gatehouse.User, c Client) error {
-	if err := s.store.ClearThrottle(ctx, accountKey("login", u.Email), accountKey("change", u.Email)); err != nil {
-		return err
-	}
-	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditUnlock, SubjectID: idPtr(u.ID), ActorID: actor, Email: u.Email}, c)
-	return nil
+	// The event is written with the change, in one transaction.
+	return s.store.ClearThrottleAudited(ctx, s.LockoutKeys(u.Email),
+		gatehouse.AuditEvent{Event: gatehouse.AuditUnlock, SubjectID: idPtr(u.ID), ActorID: actor, Email: u.Email, IP: c.IP, UserAgent: c.UserAgent})
 }

@@ -204,11 +204,10 @@ func (s *Service) SetPassword(ctx context.Context, actor *int64, userID int64, p
 	return nil
 }
 
-// ResetAccess ends every session and token of a user (admin "reset access").
+// ResetAccess ends every session and token of a user (the command line's "user reset-access";
+// the API's is the users service).
 func (s *Service) ResetAccess(ctx context.Context, actor *int64, userID int64, c Client) error {
-	if err := s.store.ResetAccess(ctx, userID, store.NewSecurityStamp(), "reset_access"); err != nil {
-		return err
-	}
-	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditResetAccess, SubjectID: idPtr(userID), ActorID: actor}, c)
-	return nil
+	// The event is written with the change, in one transaction.
+	return s.store.ResetAccessAudited(ctx, userID, store.NewSecurityStamp(), "reset_access",
+		gatehouse.AuditEvent{Event: gatehouse.AuditResetAccess, SubjectID: idPtr(userID), ActorID: actor, IP: c.IP, UserAgent: c.UserAgent})
 }

@@ -207,7 +207,7 @@ func (s *Service) linkOrCreate(ctx context.Context, in ExternalLogin, email stri
 			err = s.store.CreateExternalUser(ctx, u, id)
 			if err == nil {
 				s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditUserCreated, SubjectID: idPtr(u.ID), Email: u.Email,
-					Detail: "just in time by SSO provider " + in.Provider + "; SSO-only; roles: " + formatRoles(u.Roles)}, in.Client)
+					Detail: "just in time by SSO provider " + in.Provider + "; SSO-only; roles: " + gatehouse.FormatRoles(u.Roles)}, in.Client)
 				return u, true, "", nil
 			}
 		}
@@ -257,7 +257,7 @@ func (s *Service) syncAccess(ctx context.Context, u *gatehouse.User, in External
 		return nil, err
 	}
 	why := " (SSO_ROLE_MAPPING, sign-in through " + in.Provider + ")"
-	if b, a := formatRoles(ch.RolesBefore), formatRoles(ch.RolesAfter); b != a {
+	if b, a := gatehouse.FormatRoles(ch.RolesBefore), gatehouse.FormatRoles(ch.RolesAfter); b != a {
 		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditRoleChange, SubjectID: idPtr(u.ID), Email: u.Email, Detail: "roles: " + b + " -> " + a + why}, in.Client)
 	}
 	if ch.KeptAdmin {
@@ -292,9 +292,6 @@ func (o SSOOptions) defaultRole() gatehouse.Role {
 	return gatehouse.RoleViewer
 }
 
-// teamRank orders team roles by power, for the strongest of several matching rules.
-var teamRank = map[gatehouse.TeamRole]int{gatehouse.TeamViewer: 1, gatehouse.TeamMember: 2, gatehouse.TeamAdmin: 3, gatehouse.TeamOwner: 4}
-
 // access evaluates the rules for a sign-in through provider by a member of groups (compared
 // case-insensitively). roles is nil when no role rule concerns the provider: the account's
 // roles are then left alone; otherwise it is the roles of the matching rules, or the default
@@ -323,8 +320,8 @@ func (o SSOOptions) access(provider string, groups []string) (roles *[]gatehouse
 				best[k] = ""
 				order = append(order, k)
 			}
-			if member(r.Group) && teamRank[r.TeamRole] > teamRank[best[k]] {
-				best[k] = r.TeamRole
+			if member(r.Group) {
+				best[k] = rbac.StrongerTeamRole(best[k], r.TeamRole) // the strongest of several matching rules
 			}
 			continue
 		}
@@ -354,7 +351,7 @@ func (s *Service) AuditSSOFailure(ctx context.Context, provider, detail string, 
 // SSOAccount is a user's SSO state as administrators see it.
 type SSOAccount struct {
 	SSOOnly    bool
-	Identities []store.Identity
+	Identities []gatehouse.Identity
 }
 
 // AdminSSOAccount returns the SSO state of user id.
@@ -362,6 +359,12 @@ func (s *Service) AdminSSOAccount(ctx context.Context, p *gatehouse.Principal, i
 	if err := rbac.Decide(p, rbac.ActUsersRead, ""); err != nil {
 		return nil, err
 	}
+	return s.ssoAccount(ctx, id)
+}
+
+// ssoAccount is AdminSSOAccount for callers that have decided already (a change answers with
+// the state after it, under its own decision).
+func (s *Service) ssoAccount(ctx context.Context, id int64) (*SSOAccount, error) {
 	u, err := s.store.UserByID(ctx, id)
 	if err != nil {
 		return nil, err
@@ -386,7 +389,7 @@ func (s *Service) AdminSetSSOOnly(ctx context.Context, p *gatehouse.Principal, i
 		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditUserUpdated, SubjectID: idPtr(id), ActorID: idPtr(p.User.ID), Email: before.Email,
 			Detail: fmt.Sprintf("sso_only: %t -> %t", before.SSOOnly, on)}, c)
 	}
-	return s.AdminSSOAccount(ctx, p, id)
+	return s.ssoAccount(ctx, id)
 }
 
 // AdminUnlinkIdentity removes one linked identity of user id: the provider's subject then signs

@@ -48,5 +48,5 @@ func (s *Service) AdminLinkIdentity(ctx context.Context, p *gatehouse.Principal,
 		s.log.Warn("SSO: an administrator linked an account that was never confirmed; its password, factors, sessions and API keys were removed",
 			"user_id", userID, "provider", in.Provider)
 	}
-	return s.AdminSSOAccount(ctx, p, userID)
+	return s.ssoAccount(ctx, userID)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
 	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
@@ -156,8 +157,12 @@ func (s *Service) methods(f factors) []string {
 	return out
 }
 
-// TwoFactorState returns the caller's second factors and what the policy asks of them.
+// TwoFactorState returns the caller's second factors and what the policy asks of them, when the
+// caller may read its own account.
 func (s *Service) TwoFactorState(ctx context.Context, p *gatehouse.Principal) (*TwoFactorState, error) {
+	if err := rbac.Decide(p, rbac.ActUserReadSelf, ""); err != nil {
+		return nil, err
+	}
 	tf, err := s.store.TwoFactorOf(ctx, p.User.ID)
 	if err != nil {
 		return nil, err

@@ -185,36 +185,6 @@ func (s *Service) DisableEmailTwoFactor(ctx context.Context, p *gatehouse.Princi
 	return s.factorRemoved(ctx, p, MethodEmail, c)
 }
 
-// AdminResetTwoFactor removes every second factor of a user (authenticator, email codes,
-// security keys, recovery codes, remembered devices), for an owner who lost them. It ends all
-// of the user's sessions. The caller (the HTTP layer, through rbac) has checked that p may.
-func (s *Service) AdminResetTwoFactor(ctx context.Context, p *gatehouse.Principal, userID int64, c Client) error {
-	u, err := s.store.UserByID(ctx, userID)
-	if err != nil {
-		return err
-	}
-	if err := s.store.ResetTwoFactor(ctx, userID); err != nil {
-		return err
-	}
-	n, err := s.store.DeleteUserWebAuthnCredentials(ctx, userID)
-	if err != nil {
-		return err
-	}
-	keep := ""
-	if p.User.ID == userID {
-		keep = p.SessionID // an admin resetting their own factors stays signed in here
-	}
-	if err := s.store.RevokeOtherSessions(ctx, userID, keep, "two_factor_reset"); err != nil {
-		return err
-	}
-	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditTwoFactorReset, SubjectID: idPtr(userID), ActorID: idPtr(p.User.ID), Email: u.Email,
-		Detail: fmt.Sprintf("every second factor removed by an administrator (%d security keys)", n)}, c)
-	if s.mailer != nil {
-		s.send(ctx, u.Email, mail.TwoFactorNotice{Method: "every second factor", ByAdmin: true, At: s.now(), Link: s.url("/profile")})
-	}
-	return nil
-}
-
 // newEmailCode returns a uniformly random 6-digit code.
 func newEmailCode() string {
 	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/rbac"
 	"github.com/gatehousehq/gatehouse/internal/store"
 )
 
@@ -167,6 +168,9 @@ func (s *Service) webAuthnCredentials(ctx context.Context, userID int64) ([]WebA
 
 // WebAuthnCredentials lists the caller's security keys and passkeys, oldest first.
 func (s *Service) WebAuthnCredentials(ctx context.Context, p *gatehouse.Principal) ([]WebAuthnCredentialInfo, error) {
+	if err := rbac.Decide(p, rbac.ActUserReadSelf, ""); err != nil { // as TwoFactorState
+		return nil, err
+	}
 	return s.webAuthnCredentials(ctx, p.User.ID)
 }
 

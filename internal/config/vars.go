@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehousehq/gatehouse"
-	"github.com/gatehousehq/gatehouse/internal/license"
+	"github.com/gatehousehq/gatehouse/internal/licensekey"
 )
 
 // Var documents one environment variable. The table below is the single source of truth for
@@ -195,7 +195,7 @@ var vars = concatVars([]Var{
 	{Name: "LICENSE_KEY", Doc: "Enterprise license key (`PENG-XXXX-XXXX-XXXX-XXXX-XXXX`). Empty: community tier, gated features (SSO) off, no call to any license server. Checked locally before it is ever sent.", File: true, Secret: true,
 		set: func(c *Config, v string) error {
 			v = strings.TrimSpace(v)
-			if err := license.CheckKeyFormat(v); err != nil {
+			if err := licensekey.CheckFormat(v); err != nil {
 				return accepts("a key of the form PENG-XXXX-XXXX-XXXX-XXXX-XXXX (letters A-Z and digits)")
 			}
 			c.License.Key = v

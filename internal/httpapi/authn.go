@@ -8,6 +8,19 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/auth"
 )
 
+// accessOf is how far a mode lets an account with a pending restriction go (auth.Gate): GET
+// /me, logout and the password change (the MayChangePassword modes) stay open to every
+// account, the /me/2fa routes also to one that must set up a second factor.
+func accessOf(m AuthMode) auth.Access {
+	switch m {
+	case Authenticated:
+		return auth.AccessFull
+	case AuthenticatedTwoFactorSetup:
+		return auth.AccessTwoFactorSetup
+	}
+	return auth.AccessAny
+}
+
 // requireAuth authenticates the bearer token and puts the principal in the request context.
 func (s *server) requireAuth(mode AuthMode, next HandlerFunc) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
@@ -29,13 +42,8 @@ func (s *server) requireAuth(mode AuthMode, next HandlerFunc) HandlerFunc {
 			}
 			return err
 		}
-		if p.User.MustChangePassword && (mode == Authenticated || mode == AuthenticatedTwoFactorSetup) {
-			return auth.ErrPasswordChangeRequired
-		}
-		// Like a password change, setting up the required second factor comes before anything
-		// else; GET /me, logout and the password change (the MayChangePassword routes) stay open.
-		if p.TwoFactorSetupRequired && mode == Authenticated {
-			return auth.ErrTwoFactorSetupRequired
+		if err := auth.Gate(p, accessOf(mode)); err != nil {
+			return err
 		}
 		if st := stateOf(r); st != nil {
 			st.userID = p.User.ID

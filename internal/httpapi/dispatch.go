@@ -25,9 +25,8 @@ func (s *server) dispatch(w http.ResponseWriter, r *http.Request) {
 	s.notFound(w, r)
 }
 
-// notFound answers paths that match no route. Paths outside /api/ get the envelope too for now;
-// when server-rendered pages arrive they will register a "/" route of their own and never reach
-// this, or this is the one place to hand them an HTML page instead.
+// notFound answers paths that match no route. In the assembled service only the API's side of the
+// URL surface comes here (transport.Dispatch sends the rest to the pages, with their HTML 404).
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, gatehouse.Errorf(gatehouse.ENotFound, "no such resource"))
 }

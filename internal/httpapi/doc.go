@@ -11,8 +11,9 @@
 //     {"status","data","error","meta"}, with meta.version, meta.timestamp and meta.request_id.
 //   - Request bodies are JSON only, size-limited, and strict: unknown fields, duplicate keys, NUL
 //     bytes and invalid UTF-8 are rejected with the offending field named.
-//   - The URL surface lives in routes.go; a host application adds its own routes with [WithRoutes]
-//     and gets the same treatment.
+//   - The URL surface is the route table of internal/transport (routes.go binds this package's
+//     handlers to it); a host application adds its own routes with [WithRoutes] and gets the
+//     same treatment.
 //
 // JSON is handled with encoding/json/v2 (enabled by default since Go 1.27): it matches member names
 // case-sensitively, rejects duplicate names and invalid UTF-8, and reports errors as JSON Pointers,

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/gatehousehq/gatehouse"
@@ -19,15 +18,3 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 // tooLarge is the error for a body over the limit.
 func tooLarge(limit int64) *gatehouse.Error { return rest.TooLarge(limit) }
-
-// panicError carries a recovered panic to the error writer so that the one log line about the
-// failed request has the stack as well as the request id.
-type panicError struct {
-	value any
-	stack []byte
-}
-
-func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
-
-// Stack implements rest.Stacker.
-func (e *panicError) Stack() []byte { return e.stack }

@@ -2,9 +2,9 @@ package httpapi
 
 import (
 	"crypto/rand"
-	"errors"
 	"net/http"
-	"runtime/debug"
+
+	"github.com/gatehousehq/gatehouse/internal/transport"
 )
 
 // HeaderRequestID is the header that carries the request id in both directions.
@@ -57,31 +57,13 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// recoverPanics turns a panic into a 500 envelope and one error log line with the stack, so a bug
-// in one handler neither kills the connection silently nor shows the client the panic text.
+// recoverPanics is the one panic recovery (transport.Recover) answering with the envelope: a 500
+// and one error log line with the stack and the request id.
 func (s *server) recoverPanics(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			v := recover()
-			if v == nil {
-				return
-			}
-			if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
-				// The deliberate way to abort a response: net/http handles it quietly.
-				panic(v)
-			}
-			st := stateOf(r)
-			started := st != nil && st.rw.wroteHeader
-			// writeError logs the panic and, if nothing was sent yet, answers the 500 envelope.
-			s.writeError(w, r, &panicError{value: v, stack: debug.Stack()})
-			if started {
-				// Part of a response went out before the panic. Aborting makes net/http cut the
-				// connection, so the client cannot take a truncated body for a complete one.
-				panic(http.ErrAbortHandler)
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
+	return transport.Recover(next, func(_ http.ResponseWriter, r *http.Request) bool {
+		st := stateOf(r)
+		return st != nil && st.rw.wroteHeader
+	}, s.writeError)
 }
 
 // limitBody caps the request body at the route's limit. A declared Content-Length over the limit is

@@ -1,67 +1,104 @@
 package httpapi
 
 import (
+	"maps"
+
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// routes is Gatehouse's whole URL surface. Each route says its body limit beside it when it needs
-// one other than the default; everything passes the same middleware chain (see NewServer).
-func (s *server) routes() []Route {
-	metrics := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry})
+// handlers binds the API routes of the route table (internal/transport/table.go, where each
+// route's authentication, body limit and authorization action are written) to the handlers of
+// this package. Single sign-on's API routes come from internal/sso, through WithRoutes.
+func (s *server) handlers() map[string]HandlerFunc {
+	h := map[string]HandlerFunc{
+		"GET /healthz":        s.handleHealth,
+		"GET /readyz":         s.handleReady,
+		"GET /metrics":        fromHTTPHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry})),
+		"GET /api/v1/health":  s.handleHealth,
+		"GET /api/v1/ready":   s.handleReady,
+		"GET /api/v1/version": s.handleVersion,
+	}
+	if s.auth == nil {
+		// Tests of the conventions alone: the account and resource routes are left out.
+		return h
+	}
+	maps.Copy(h, map[string]HandlerFunc{
+		"GET /.well-known/jwks.json": s.handleJWKS,
 
-	routes := []Route{
-		// Operations: unversioned, so load balancer and orchestrator probes never change.
-		// /metrics exposes no account data but does reveal traffic shape; keep it off the public
-		// listener or behind the proxy's access rules.
-		{Pattern: "GET /healthz", Handler: s.handleHealth},
-		{Pattern: "GET /readyz", Handler: s.handleReady},
-		{Pattern: "GET /metrics", Handler: fromHTTPHandler(metrics)},
+		"POST /api/v1/auth/register":                    s.handleRegister,
+		"POST /api/v1/auth/confirm":                     s.handleConfirm,
+		"POST /api/v1/auth/confirm/resend":              s.handleResendConfirmation,
+		"POST /api/v1/auth/login":                       s.handleLogin,
+		"POST /api/v1/auth/login/2fa":                   s.handleLoginTwoFactor,
+		"POST /api/v1/auth/login/2fa/email-code":        s.handleTwoFactorEmailCode,
+		"POST /api/v1/auth/login/2fa/webauthn/options":  s.handleTwoFactorWebAuthnOptions,
+		"POST /api/v1/auth/refresh":                     s.handleRefresh,
+		"POST /api/v1/auth/logout":                      s.handleLogout,
+		"POST /api/v1/auth/logout-all":                  s.handleLogoutAll,
+		"POST /api/v1/auth/reauth":                      s.handleReauth,
+		"POST /api/v1/auth/password/change":             s.handleChangePassword,
+		"POST /api/v1/auth/password/forgot":             s.handleForgotPassword,
+		"POST /api/v1/auth/password/reset":              s.handleResetPassword,
+		"POST /api/v1/auth/email/confirm":               s.handleConfirmEmailChange,
+		"GET /api/v1/auth/sessions":                     s.handleSessions,
+		"DELETE /api/v1/auth/sessions/{id}":             s.handleRevokeSession,
+		"GET /api/v1/me":                                s.handleGetMe,
+		"PATCH /api/v1/me":                              s.handleUpdateMe,
+		"POST /api/v1/me/email":                         s.handleRequestEmailChange,
+		"GET /api/v1/me/2fa":                            s.handleTwoFactorState,
+		"POST /api/v1/me/2fa/totp":                      s.handleBeginTOTP,
+		"POST /api/v1/me/2fa/totp/confirm":              s.handleConfirmTOTP,
+		"DELETE /api/v1/me/2fa/totp":                    s.handleDisableTOTP,
+		"POST /api/v1/me/2fa/recovery-codes":            s.handleRegenerateRecoveryCodes,
+		"POST /api/v1/me/2fa/email":                     s.handleEnableEmailTwoFactor,
+		"DELETE /api/v1/me/2fa/email":                   s.handleDisableEmailTwoFactor,
+		"POST /api/v1/me/2fa/webauthn/register/options": s.handleWebAuthnRegisterOptions,
+		"POST /api/v1/me/2fa/webauthn/register":         s.handleWebAuthnRegister,
+		"GET /api/v1/me/2fa/webauthn":                   s.handleWebAuthnCredentials,
+		"PATCH /api/v1/me/2fa/webauthn/{id}":            s.handleWebAuthnRename,
+		"DELETE /api/v1/me/2fa/webauthn/{id}":           s.handleWebAuthnRemove,
+		"POST /api/v1/api-keys":                         s.handleCreateAPIKey,
+		"GET /api/v1/api-keys":                          s.handleAPIKeys,
+		"DELETE /api/v1/api-keys/{id}":                  s.handleRevokeAPIKey,
 
-		// API v1.
-		{Pattern: "GET /api/v1/health", Handler: s.handleHealth},
-		{Pattern: "GET /api/v1/ready", Handler: s.handleReady},
-	}
-	if s.auth != nil {
-		// Anyone may ask; an admin's token adds the Go version and build details.
-		routes = append(routes, Route{Pattern: "GET /api/v1/version", Handler: s.handleVersion, Auth: OptionalAuthMayChangePassword})
-	} else {
-		routes = append(routes, Route{Pattern: "GET /api/v1/version", Handler: s.handleVersion})
-	}
-	if s.auth != nil {
-		routes = append(routes, s.authRoutes()...)
-		routes = append(routes, s.userRoutes()...)
-		routes = append(routes, s.apiKeyRoutes()...)
-		routes = append(routes, s.teamRoutes()...)
-		routes = append(routes, s.invitationRoutes()...)
-		routes = append(routes, s.twoFactorRoutes()...)
-		routes = append(routes, s.webAuthnRoutes()...)
-		routes = append(routes, s.emailChangeRoutes()...)
-		routes = append(routes, s.emailSignInRoutes()...)
-		if s.license != nil {
-			routes = append(routes, Route{Pattern: "GET /api/v1/license", Handler: s.handleLicense, Auth: Authenticated})
-		}
-	}
-	return routes
-}
+		// Sign-in by emailed code or link (v1_emailsignin.go).
+		"POST /api/v1/auth/login/email-code":        s.handleEmailCode,
+		"POST /api/v1/auth/login/email-code/verify": s.handleEmailCodeVerify,
 
-// authRoutes are the account endpoints (Flask-Security-Too's flows as a JSON API).
-func (s *server) authRoutes() []Route {
-	const small = 16 << 10 // credentials and tokens: nothing legitimate is bigger
-	return []Route{
-		{Pattern: "GET /.well-known/jwks.json", Handler: s.handleJWKS},
-		{Pattern: "POST /api/v1/auth/register", Handler: s.handleRegister, BodyLimit: small},
-		{Pattern: "POST /api/v1/auth/confirm", Handler: s.handleConfirm, BodyLimit: small},
-		{Pattern: "POST /api/v1/auth/confirm/resend", Handler: s.handleResendConfirmation, BodyLimit: small},
-		{Pattern: "POST /api/v1/auth/login", Handler: s.handleLogin, BodyLimit: small},
-		{Pattern: "POST /api/v1/auth/refresh", Handler: s.handleRefresh, BodyLimit: small},
-		{Pattern: "POST /api/v1/auth/logout", Handler: s.handleLogout, BodyLimit: small, Auth: OptionalAuthMayChangePassword},
-		{Pattern: "POST /api/v1/auth/logout-all", Handler: s.handleLogoutAll, BodyLimit: small, Auth: AuthenticatedMayChangePassword},
-		{Pattern: "POST /api/v1/auth/reauth", Handler: s.handleReauth, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "POST /api/v1/auth/password/change", Handler: s.handleChangePassword, BodyLimit: small, Auth: AuthenticatedMayChangePassword},
-		{Pattern: "POST /api/v1/auth/password/forgot", Handler: s.handleForgotPassword, BodyLimit: small},
-		{Pattern: "POST /api/v1/auth/password/reset", Handler: s.handleResetPassword, BodyLimit: small},
-		{Pattern: "GET /api/v1/me", Handler: s.handleGetMe, Auth: AuthenticatedMayChangePassword},
-		{Pattern: "GET /api/v1/auth/sessions", Handler: s.handleSessions, Auth: Authenticated},
-		{Pattern: "DELETE /api/v1/auth/sessions/{id}", Handler: s.handleRevokeSession, Auth: Authenticated},
+		"GET /api/v1/users":                         s.handleListUsers,
+		"POST /api/v1/users":                        s.handleCreateUser,
+		"GET /api/v1/users/{user_id}":               s.handleGetUser,
+		"PATCH /api/v1/users/{user_id}":             s.handleUpdateUser,
+		"DELETE /api/v1/users/{user_id}":            s.handleDeleteUser,
+		"POST /api/v1/users/{user_id}/reset-access": s.handleResetUserAccess,
+		"POST /api/v1/users/{user_id}/unlock":       s.handleUnlockUser,
+		"POST /api/v1/users/{user_id}/2fa/reset":    s.handleResetUserTwoFactor,
+		"GET /api/v1/admin/outbox":                  s.handleAdminOutbox,
+		"GET /api/v1/admin/audit":                   s.handleAdminAudit,
+
+		"POST /api/v1/teams":                                    s.handleTeamCreate,
+		"GET /api/v1/teams":                                     s.handleTeamList,
+		"GET /api/v1/teams/{id}":                                s.handleTeamGet,
+		"PATCH /api/v1/teams/{id}":                              s.handleTeamPatch,
+		"DELETE /api/v1/teams/{id}":                             s.handleTeamDelete,
+		"POST /api/v1/teams/{id}/leave":                         s.handleTeamLeave,
+		"GET /api/v1/teams/{id}/members":                        s.handleMembers,
+		"GET /api/v1/teams/{id}/members/{user_id}":              s.handleMemberGet,
+		"PUT /api/v1/teams/{id}/members/{user_id}":              s.handleMemberPut,
+		"DELETE /api/v1/teams/{id}/members/{user_id}":           s.handleMemberDelete,
+		"GET /api/v1/teams/{id}/projects":                       s.handleProjects,
+		"POST /api/v1/teams/{id}/projects":                      s.handleProjectCreate,
+		"GET /api/v1/teams/{id}/projects/{project_id}":          s.handleProjectGet,
+		"PATCH /api/v1/teams/{id}/projects/{project_id}":        s.handleProjectPatch,
+		"DELETE /api/v1/teams/{id}/projects/{project_id}":       s.handleProjectDelete,
+		"GET /api/v1/teams/{id}/invitations":                    s.handleInvitations,
+		"POST /api/v1/teams/{id}/invitations":                   s.handleInvitationCreate,
+		"GET /api/v1/teams/{id}/invitations/{invitation_id}":    s.handleInvitationGet,
+		"DELETE /api/v1/teams/{id}/invitations/{invitation_id}": s.handleInvitationRevoke,
+		"POST /api/v1/invitations/accept":                       s.handleInvitationAccept,
+	})
+	if s.license != nil {
+		h["GET /api/v1/license"] = s.handleLicense
 	}
+	return h
 }

@@ -16,9 +16,10 @@ import (
 
 	"github.com/gatehousehq/gatehouse/internal/auth"
 	"github.com/gatehousehq/gatehouse/internal/license"
-	"github.com/gatehousehq/gatehouse/internal/mail"
-	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/teams"
 	"github.com/gatehousehq/gatehouse/internal/tracing"
+	"github.com/gatehousehq/gatehouse/internal/transport"
+	"github.com/gatehousehq/gatehouse/internal/users"
 )
 
 // DefaultBodyLimit is the largest request body an API route accepts unless the route says
@@ -48,23 +49,16 @@ type Deps struct {
 	Auth *auth.Service
 	// TrustedProxies are the peers whose X-Forwarded-For is believed (TRUSTED_PROXIES).
 	TrustedProxies []netip.Prefix
-	// Store serves the resource endpoints (teams, members, projects, users). Required with Auth.
-	Store *store.Store
+	// Users is the user administration behind /api/v1/users, the admin views and the license
+	// view. Required with Auth.
+	Users *users.Service
 	// License reports the license state to admins (GET /api/v1/license). Nil: the route is left out.
 	License LicenseStatus
-	// Mailer queues the emails the resource endpoints send (team invitations). Nil when SMTP is
-	// off: creating an invitation then answers feature_disabled.
-	Mailer Mailer
-	// PublicURL is the base of the links in those emails (PUBLIC_URL); never taken from requests.
-	PublicURL string
+	// Teams serves the teams, members, invitations and projects endpoints. Required with Auth.
+	Teams *teams.Service
 	// TracerProvider, when not nil, makes a server span of every request (trace.go). Nil
 	// (tracing off) leaves the chain as it is.
 	TracerProvider trace.TracerProvider
-}
-
-// Mailer is what the HTTP layer needs of the mail dispatcher.
-type Mailer interface {
-	EnqueueTemplate(ctx context.Context, to string, c mail.Content) error
 }
 
 // LicenseStatus is what the HTTP layer needs of the license client.
@@ -80,8 +74,11 @@ type options struct {
 }
 
 // WithRoutes adds routes to the server, each with the same middleware, envelope and error handling
-// as Gatehouse's own. It is how a host application adds its resources next to Gatehouse's, and how
-// tests register probe handlers. Patterns under /api/ must name a version in the version table.
+// as Gatehouse's own. It is how a host application adds its resources next to Gatehouse's (they
+// join the URL surface: Server.Routes lists them, and the split between the API and the pages
+// follows), how single sign-on adds its API routes (which are in the route table, and must say
+// what it says), and how tests register probe handlers. Patterns under /api/ must name a version
+// in the version table.
 func WithRoutes(routes ...Route) Option {
 	return func(o *options) { o.routes = append(o.routes, routes...) }
 }
@@ -107,10 +104,9 @@ type server struct {
 	ready     func(ctx context.Context) error
 	registry  *prometheus.Registry
 	auth      *auth.Service
-	store     *store.Store
+	users     *users.Service
 	license   LicenseStatus
-	mailer    Mailer
-	publicURL string
+	teams     *teams.Service
 	trusted   []netip.Prefix
 	versions  Versions
 	bodyLimit int64
@@ -119,17 +115,28 @@ type server struct {
 
 	mux *http.ServeMux
 	// limits holds the body limit of each registered pattern that sets one.
-	limits  map[string]int64
+	limits map[string]int64
+	// served lists the registered routes, in order.
+	served  []transport.Route
 	handler http.Handler
 }
 
-// NewServer assembles Gatehouse's HTTP handler: every route in routes.go plus those given with
-// WithRoutes, behind one middleware chain. It registers the HTTP, build-info and (when
+// Server is the assembled API: an http.Handler that also says which routes it serves.
+type Server interface {
+	http.Handler
+	// Routes lists the routes served, Gatehouse's (as the route table has them) and those added
+	// with WithRoutes, in the order they were registered.
+	Routes() []transport.Route
+}
+
+// NewServer assembles Gatehouse's HTTP handler: the API routes of the route table
+// (internal/transport) this package serves, bound in routes.go, plus those given with WithRoutes,
+// behind one middleware chain. It registers the HTTP, build-info and (when
 // deps.DBStats is set) database pool collectors on deps.Registry.
 //
 // Like http.ServeMux.Handle, it panics on programming errors: an invalid or conflicting route
 // pattern, an invalid version table, or collectors already registered on the registry.
-func NewServer(deps Deps, opts ...Option) http.Handler {
+func NewServer(deps Deps, opts ...Option) Server {
 	o := options{versions: DefaultVersions(), bodyLimit: DefaultBodyLimit}
 	for _, opt := range opts {
 		opt(&o)
@@ -148,10 +155,9 @@ func NewServer(deps Deps, opts ...Option) http.Handler {
 		ready:     deps.Ready,
 		registry:  deps.Registry,
 		auth:      deps.Auth,
-		store:     deps.Store,
+		users:     deps.Users,
 		license:   deps.License,
-		mailer:    deps.Mailer,
-		publicURL: strings.TrimRight(deps.PublicURL, "/"),
+		teams:     deps.Teams,
 		trusted:   deps.TrustedProxies,
 		versions:  o.versions,
 		bodyLimit: o.bodyLimit,
@@ -173,7 +179,7 @@ func NewServer(deps Deps, opts ...Option) http.Handler {
 	}
 	s.metrics = newHTTPMetrics(s.registry, s.version, deps.DBStats)
 
-	for _, rt := range append(s.routes(), o.routes...) {
+	for _, rt := range append(transport.APIRoutes(s.handlers()), o.routes...) {
 		s.register(rt)
 	}
 
@@ -197,6 +203,9 @@ func NewServer(deps Deps, opts ...Option) http.Handler {
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
+
+// Routes implements Server.
+func (s *server) Routes() []transport.Route { return slices.Clone(s.served) }
 
 // register validates a route and adds it to the mux behind the error adapter.
 func (s *server) register(rt Route) {
@@ -226,12 +235,24 @@ func (s *server) register(rt Route) {
 			panic(fmt.Sprintf("httpapi: API route %q must not end with a slash", rt.Pattern))
 		}
 	}
+	served := transport.FromREST(rt)
+	if t, ok := transport.Lookup(rt.Pattern); ok && t != served {
+		// One of Gatehouse's routes, served by another package (single sign-on): the table
+		// decides what it is, so that the table stays the whole truth.
+		panic(fmt.Sprintf("httpapi: route %q is %+v, but the route table says %+v", rt.Pattern, served, t))
+	}
 	h := rt.Handler
-	if rt.Auth != Public {
+	switch {
+	case rt.Auth == Public:
+	case rt.Auth == OptionalAuthMayChangePassword && s.auth == nil:
+		// Without an account service there is no token to read (GET /api/v1/version of the
+		// tests of the conventions alone): the route is public.
+	default:
 		h = s.requireAuth(rt.Auth, h)
 	}
 	s.mux.Handle(rt.Pattern, s.adapt(h))
 	if rt.BodyLimit > 0 {
 		s.limits[rt.Pattern] = rt.BodyLimit
 	}
+	s.served = append(s.served, served)
 }

@@ -7,19 +7,8 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
-	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/rest"
 )
-
-// apiKeyRoutes are the caller's personal API keys. Every route needs an account that is not
-// required to change its password; the service asks rbac for the api_keys.* decision.
-func (s *server) apiKeyRoutes() []Route {
-	const small = 16 << 10
-	return []Route{
-		{Pattern: "POST /api/v1/api-keys", Handler: s.handleCreateAPIKey, BodyLimit: small, Auth: Authenticated},
-		{Pattern: "GET /api/v1/api-keys", Handler: s.handleAPIKeys, Auth: Authenticated},
-		{Pattern: "DELETE /api/v1/api-keys/{id}", Handler: s.handleRevokeAPIKey, Auth: Authenticated},
-	}
-}
 
 // Wire types of /api/v1/api-keys.
 
@@ -76,7 +65,15 @@ func (s *server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	return Respond(w, r, http.StatusCreated, apiKeyCreatedResponse{apiKeyResponse: s.apiKeyData(p.User, k), Secret: secret})
+	// The key's address is that of DELETE /api/v1/api-keys/{id}, which revokes it; it is listed
+	// (without its secret) by GET /api/v1/api-keys.
+	return rest.RespondCreated(w, r, "/api/v1/api-keys/"+strconv.FormatInt(k.ID, 10), apiKeyCreatedResponse{apiKeyResponse: s.apiKeyData(p.User, k), Secret: secret})
+}
+
+// apiKeyCursor is the position after the last key of a page.
+type apiKeyCursor struct {
+	CreatedAt time.Time `json:"c"`
+	ID        int64     `json:"i"`
 }
 
 func (s *server) handleAPIKeys(w http.ResponseWriter, r *http.Request) error {
@@ -84,26 +81,23 @@ func (s *server) handleAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var after *store.APIKeyCursor
+	var after *gatehouse.APIKeyPosition
 	if page.Cursor != nil {
-		after = new(store.APIKeyCursor)
-		if err := page.DecodeCursor(after); err != nil {
+		var c apiKeyCursor
+		if err := page.DecodeCursor(&c); err != nil {
 			return err
 		}
+		after = &gatehouse.APIKeyPosition{CreatedAt: c.CreatedAt, ID: c.ID}
 	}
 	p := gatehouse.PrincipalFrom(r.Context())
-	keys, more, err := s.auth.APIKeys(r.Context(), p, after, page.Limit)
+	keys, err := s.auth.APIKeys(r.Context(), p, after, page.Limit)
 	if err != nil {
 		return err
 	}
+	keys, next := rest.Paginate(keys, page.Limit, func(k *gatehouse.APIKey) any { return apiKeyCursor{CreatedAt: k.CreatedAt, ID: k.ID} })
 	out := make([]apiKeyResponse, len(keys))
 	for i, k := range keys {
 		out[i] = s.apiKeyData(p.User, k)
-	}
-	next := ""
-	if more && len(keys) > 0 {
-		last := keys[len(keys)-1]
-		next = EncodeCursor(store.APIKeyCursor{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
 	return RespondPage(w, r, out, page.Limit, next)
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
-	"github.com/gatehousehq/gatehouse/internal/rbac"
 )
 
 // Wire types of /api/v1/auth. Domain types never reach the wire directly.
@@ -217,15 +216,16 @@ type meResponse struct {
 
 // handleGetMe is GET /api/v1/me: the caller's own account, for a token with the read scope.
 func (s *server) handleGetMe(w http.ResponseWriter, r *http.Request) error {
-	if err := rbac.Decide(gatehouse.PrincipalFrom(r.Context()), rbac.ActUserReadSelf, ""); err != nil {
+	p, err := s.auth.Me(r.Context(), gatehouse.PrincipalFrom(r.Context()))
+	if err != nil {
 		return err
 	}
-	return s.handleMe(w, r)
+	return s.writeMe(w, r, p)
 }
 
-// handleMe writes the caller's own account; its callers have decided that the caller may see it.
-func (s *server) handleMe(w http.ResponseWriter, r *http.Request) error {
-	p := gatehouse.PrincipalFrom(r.Context())
+// writeMe writes the caller's own account; its callers have had the service decide that the
+// caller may see it.
+func (s *server) writeMe(w http.ResponseWriter, r *http.Request, p *gatehouse.Principal) error {
 	u := p.User
 	roles := make([]string, len(u.Roles))
 	for i, x := range u.Roles {

@@ -6,18 +6,6 @@ import (
 	"github.com/gatehousehq/gatehouse"
 )
 
-// emailChangeRoutes change the caller's email address: a request checked with the password,
-// then the link or code mailed to the new address.
-func (s *server) emailChangeRoutes() []Route {
-	const small = 16 << 10
-	return []Route{
-		{Pattern: "POST /api/v1/me/email", Handler: s.handleRequestEmailChange, BodyLimit: small, Auth: Authenticated},
-		// No bearer: the mailed token is the proof, and every session has ended by the time it
-		// is used on another device.
-		{Pattern: "POST /api/v1/auth/email/confirm", Handler: s.handleConfirmEmailChange, BodyLimit: small},
-	}
-}
-
 type emailChangeRequest struct {
 	NewEmail string `json:"new_email"`
 	Password string `json:"password"`

@@ -8,16 +8,6 @@ import (
 	"github.com/gatehousehq/gatehouse/rest"
 )
 
-// emailSignInRoutes are sign-in by email (SECURITY_PASSWORDLESS_EMAIL): ask for a code and
-// link, then finish with the code (or after the link was confirmed in another browser).
-func (s *server) emailSignInRoutes() []rest.Route {
-	const small = 16 << 10 // an address, a code and a few tokens
-	return []rest.Route{
-		{Pattern: "POST /api/v1/auth/login/email-code", Handler: s.handleEmailCode, BodyLimit: small},
-		{Pattern: "POST /api/v1/auth/login/email-code/verify", Handler: s.handleEmailCodeVerify, BodyLimit: small},
-	}
-}
-
 // emailCodeResponse answers every valid request alike, for addresses with and without an
 // account: Binding is what the client keeps (secret) and sends back to finish.
 type emailCodeResponse struct {

@@ -7,32 +7,9 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
-	"github.com/gatehousehq/gatehouse/internal/mail"
-	"github.com/gatehousehq/gatehouse/internal/rbac"
-	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/teams"
+	"github.com/gatehousehq/gatehouse/rest"
 )
-
-// InvitationValidity is how long an invitation's link and code work.
-const InvitationValidity = 7 * 24 * time.Hour
-
-// invitationAcceptPath is the page, under PUBLIC_URL, that the mailed link opens. Like the
-// confirmation and reset pages it only shows a button: the POST to /api/v1/invitations/accept
-// consumes the invitation, so a mail scanner following the link does no harm.
-const invitationAcceptPath = "/invitations/accept"
-
-// invitationRoutes are the team invitation endpoints: managing a team's invitations (rbac with
-// the caller's team role, like the members endpoints) and accepting one (any signed-in account,
-// for an invitation sent to its own address).
-func (s *server) invitationRoutes() []Route {
-	const small = 16 << 10 // an address and a role, or a token: nothing legitimate is bigger
-	return []Route{
-		{Pattern: "GET /api/v1/teams/{id}/invitations", Handler: s.handleInvitations, Auth: Authenticated},
-		{Pattern: "POST /api/v1/teams/{id}/invitations", Handler: s.handleInvitationCreate, BodyLimit: small, Auth: Authenticated},
-		{Pattern: "GET /api/v1/teams/{id}/invitations/{invitation_id}", Handler: s.handleInvitationGet, Auth: Authenticated},
-		{Pattern: "DELETE /api/v1/teams/{id}/invitations/{invitation_id}", Handler: s.handleInvitationRevoke, Auth: Authenticated},
-		{Pattern: "POST /api/v1/invitations/accept", Handler: s.handleInvitationAccept, BodyLimit: small, Auth: Authenticated},
-	}
-}
 
 // invitationResponse is an invitation on the wire. Its secrets are never part of it: they exist
 // only in the email.
@@ -47,17 +24,8 @@ type invitationResponse struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-func invitationData(inv *store.Invitation, now time.Time) invitationResponse {
-	status := "pending"
-	switch {
-	case inv.AcceptedAt != nil:
-		status = "accepted"
-	case inv.RevokedAt != nil:
-		status = "revoked"
-	case !inv.Pending(now):
-		status = "expired"
-	}
-	return invitationResponse{ID: inv.ID, TeamID: inv.TeamID, Email: inv.Email, Role: string(inv.Role), Status: status,
+func invitationData(inv *gatehouse.Invitation, now time.Time) invitationResponse {
+	return invitationResponse{ID: inv.ID, TeamID: inv.TeamID, Email: inv.Email, Role: string(inv.Role), Status: string(inv.Status(now)),
 		InvitedBy: inv.InvitedBy, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt}
 }
 
@@ -74,137 +42,79 @@ func (req *invitationRequest) Validate() error {
 		p.Add("email", gatehouse.ErrorFields(err)["email"])
 	}
 	req.Email = email
-	switch role := gatehouse.TeamRole(req.Role); {
-	case req.Role == "":
+	if req.Role == "" {
 		p.Add("role", "is required")
-	case !role.Valid():
-		msg := "must be owner, admin, member or viewer"
-		if gatehouse.Role(req.Role) == gatehouse.RoleMaintainer {
-			msg += " (maintainer is a global role, not a team role)"
-		}
-		p.Add("role", msg)
+	} else if problem := teamRoleProblem(req.Role); problem != "" {
+		p.Add("role", problem)
 	}
 	return p.Err()
 }
 
-// errInvitationsDisabled answers an invitation request on a server without SMTP: the secrets are
-// never returned, so an invitation that cannot be mailed could never be accepted.
-var errInvitationsDisabled = gatehouse.Errorf(gatehouse.EForbidden,
-	"invitations are sent by email, and email is not configured on this server (SMTP_HOST); add the member directly instead").
-	WithReason("feature_disabled")
+// invitationInput is the body of an invitation request, read when the service asks for it.
+func invitationInput(r *http.Request) teams.Input[teams.InvitationInput] {
+	return func() (teams.InvitationInput, error) {
+		var req invitationRequest
+		if err := rest.Decode(r, &req); err != nil {
+			return teams.InvitationInput{}, err
+		}
+		return teams.InvitationInput{Email: req.Email, Role: gatehouse.TeamRole(req.Role)}, nil
+	}
+}
 
 func (s *server) handleInvitations(w http.ResponseWriter, r *http.Request) error {
-	_, teamID, _, err := s.teamAccess(r, rbac.ActInvitationsList)
+	id, err := pathTeamID(r)
 	if err != nil {
 		return err
 	}
-	page, after, err := IDPage(r)
-	if err != nil {
-		return err
-	}
-	invs, err := s.store.PendingInvitations(r.Context(), teamID, after, page.Limit)
+	pg := &idPage{r: r}
+	invs, err := s.teams.Invitations(r.Context(), gatehouse.PrincipalFrom(r.Context()), id, pg.read)
 	if err != nil {
 		return err
 	}
 	now := s.now()
-	out := make([]invitationResponse, len(invs))
-	for i, inv := range invs {
-		out[i] = invitationData(inv, now)
-	}
-	next := ""
-	if len(invs) > 0 {
-		next = NextIDCursor(len(invs), page.Limit, invs[len(invs)-1].ID)
-	}
-	return RespondPage(w, r, out, page.Limit, next)
+	return respondIDPage(w, r, invs, pg, func(inv *gatehouse.Invitation) int64 { return inv.ID },
+		func(inv *gatehouse.Invitation) invitationResponse { return invitationData(inv, now) })
 }
 
 func (s *server) handleInvitationCreate(w http.ResponseWriter, r *http.Request) error {
-	// Inviting as member or viewer is the lesser right: without it the caller learns nothing
-	// more (404 outside the team, 403 inside); the role asked for is checked once it is known,
-	// and the scope with it (see teamRolesAccess).
-	p, teamID, callerRole, err := s.teamRolesAccess(r, rbac.ActInvitationCreate)
+	id, err := pathTeamID(r)
 	if err != nil {
 		return err
 	}
-	if s.mailer == nil {
-		return errInvitationsDisabled
-	}
-	var req invitationRequest
-	if err := Decode(r, &req); err != nil {
-		return err
-	}
-	role := gatehouse.TeamRole(req.Role)
-	if err := rbac.Decide(p, rbac.InvitationCreateAction(role), callerRole); err != nil {
-		return err
-	}
-	team, err := s.store.TeamByID(r.Context(), teamID)
+	inv, err := s.teams.CreateInvitation(r.Context(), gatehouse.PrincipalFrom(r.Context()), s.teamsClient(r), id, invitationInput(r))
 	if err != nil {
 		return err
 	}
-	tok, code := auth.NewOneTimeSecrets()
-	inv, err := s.store.CreateInvitation(r.Context(), store.NewInvitation{
-		TeamID: teamID, Email: req.Email, Role: role, InvitedBy: p.User.ID,
-		TokenHash: s.auth.HashOneTimeSecret(tok), CodeHash: s.auth.HashOneTimeSecret(code), ExpiresAt: s.now().Add(InvitationValidity),
-	})
-	if err != nil {
-		return err
-	}
-	content := mail.Invitation{
-		Team: team.Name, Role: string(role), InvitedBy: p.User.Email,
-		Link: s.publicURL + invitationAcceptPath + "?token=" + tok, Code: code, ValidFor: InvitationValidity,
-	}
-	if err := s.mailer.EnqueueTemplate(r.Context(), inv.Email, content); err != nil {
-		// Without its email the invitation can never be accepted: take it back, so that the
-		// address is not blocked by a pending invitation nobody received, and say so.
-		if _, rerr := s.store.RevokeInvitation(r.Context(), teamID, inv.ID); rerr != nil {
-			s.logger.Error("unsent invitation not revoked", "invitation_id", inv.ID, "error", rerr)
-		}
-		if gatehouse.ErrorCode(err) == gatehouse.EUnavailable {
-			return err
-		}
-		return gatehouse.Wrap(gatehouse.EInternal, err, "the invitation email could not be queued")
-	}
-	s.audit(r.Context(), r, gatehouse.AuditEvent{Event: gatehouse.AuditInvitationCreated, Email: inv.Email,
-		Detail: "team " + strconv.FormatInt(teamID, 10) + ": invitation " + strconv.FormatInt(inv.ID, 10) + " as " + string(role)})
-	return RespondResource(w, r, http.StatusCreated, invitationData(inv, s.now()))
+	return rest.RespondCreated(w, r, teamPath(id)+"/invitations/"+strconv.FormatInt(inv.ID, 10), invitationData(inv, s.now()))
 }
 
 func (s *server) handleInvitationGet(w http.ResponseWriter, r *http.Request) error {
-	_, teamID, _, err := s.teamAccess(r, rbac.ActInvitationRead)
+	id, err := pathTeamID(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "invitation_id", "invitation")
+	inv, err := s.teams.Invitation(r.Context(), gatehouse.PrincipalFrom(r.Context()), id, innerID(r, "invitation_id"))
 	if err != nil {
 		return err
 	}
-	inv, err := s.store.InvitationByID(r.Context(), teamID, id)
-	if err != nil {
-		return err
-	}
-	return RespondResource(w, r, http.StatusOK, invitationData(inv, s.now()))
+	return rest.RespondResource(w, r, http.StatusOK, invitationData(inv, s.now()))
 }
 
 func (s *server) handleInvitationRevoke(w http.ResponseWriter, r *http.Request) error {
-	_, teamID, _, err := s.teamAccess(r, rbac.ActInvitationRevoke)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "invitation_id", "invitation")
+	id, err := pathTeamID(r)
 	if err != nil {
 		return err
 	}
 	// If-Match is compared with the invitation as the transaction sees it (its status included,
 	// so one that expired since it was read no longer matches).
-	inv, err := s.store.RevokeInvitationIf(r.Context(), teamID, id, func(cur *store.Invitation) error {
-		return CheckIfMatch(r, ETag(invitationData(cur, s.now())))
-	})
+	inv, err := s.teams.RevokeInvitation(r.Context(), gatehouse.PrincipalFrom(r.Context()), s.teamsClient(r), id, innerID(r, "invitation_id"),
+		func(cur *gatehouse.Invitation) error {
+			return rest.CheckIfMatch(r, rest.ETag(invitationData(cur, s.now())))
+		})
 	if err != nil {
 		return err
 	}
-	s.audit(r.Context(), r, gatehouse.AuditEvent{Event: gatehouse.AuditInvitationRevoked, Email: inv.Email,
-		Detail: "team " + strconv.FormatInt(teamID, 10) + ": invitation " + strconv.FormatInt(id, 10) + " as " + string(inv.Role)})
-	return RespondResource(w, r, http.StatusOK, invitationData(inv, s.now()))
+	return rest.RespondResource(w, r, http.StatusOK, invitationData(inv, s.now()))
 }
 
 type acceptInvitationRequest struct {
@@ -213,29 +123,18 @@ type acceptInvitationRequest struct {
 }
 
 func (s *server) handleInvitationAccept(w http.ResponseWriter, r *http.Request) error {
-	p := gatehouse.PrincipalFrom(r.Context())
-	if err := rbac.Decide(p, rbac.ActInvitationAccept, ""); err != nil {
-		return err
-	}
-	var req acceptInvitationRequest
-	if err := Decode(r, &req); err != nil {
-		return err
-	}
-	if req.Token == "" {
-		return gatehouse.FieldError("token", "is required")
-	}
-	// The lookup is bound to the caller's own address, so guessing codes can only ever find
-	// invitations sent to the caller: there is nothing to gain, and nothing to throttle.
-	inv, err := s.store.AcceptInvitation(r.Context(), s.auth.HashOneTimeSecret(req.Token), p.User.ID)
+	inv, team, err := s.teams.AcceptInvitation(r.Context(), gatehouse.PrincipalFrom(r.Context()), s.teamsClient(r), func() (string, error) {
+		var req acceptInvitationRequest
+		if err := rest.Decode(r, &req); err != nil {
+			return "", err
+		}
+		if req.Token == "" {
+			return "", gatehouse.FieldError("token", "is required")
+		}
+		return req.Token, nil
+	})
 	if err != nil {
 		return err
 	}
-	uid := p.User.ID
-	s.audit(r.Context(), r, gatehouse.AuditEvent{Event: gatehouse.AuditInvitationAccepted, SubjectID: &uid, Email: inv.Email,
-		Detail: "team " + strconv.FormatInt(inv.TeamID, 10) + ": invitation " + strconv.FormatInt(inv.ID, 10) + ", joined as " + string(inv.Role)})
-	team, err := s.store.TeamByID(r.Context(), inv.TeamID)
-	if err != nil {
-		return err
-	}
-	return Respond(w, r, http.StatusOK, teamData(team, inv.Role))
+	return rest.Respond(w, r, http.StatusOK, teamData(team, inv.Role))
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/license"
-	"github.com/gatehousehq/gatehouse/internal/rbac"
 )
 
 type licenseFeature struct {
@@ -65,8 +64,9 @@ func licenseData(st license.Status) licenseResponse {
 }
 
 func (s *server) handleLicense(w http.ResponseWriter, r *http.Request) error {
-	if err := rbac.Decide(gatehouse.PrincipalFrom(r.Context()), rbac.ActLicenseRead, ""); err != nil {
+	st, err := s.users.License(r.Context(), gatehouse.PrincipalFrom(r.Context()))
+	if err != nil {
 		return err
 	}
-	return Respond(w, r, http.StatusOK, licenseData(s.license.Status()))
+	return Respond(w, r, http.StatusOK, licenseData(st))
 }

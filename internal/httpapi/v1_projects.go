@@ -2,15 +2,17 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
-	"github.com/gatehousehq/gatehouse/internal/rbac"
-	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/teams"
+	"github.com/gatehousehq/gatehouse/rest"
 )
 
 // The projects endpoints are the example of an application resource owned by a team: decode,
-// ask rbac with the caller's team role, call the store, answer with a wire type. See
-// docs/extending.md.
+// call the teams service (which asks rbac with the caller's team role and uses the store),
+// answer with a wire type. See docs/extending.md. Routes in teamRoutes.
 
 type projectResponse struct {
 	ID          int64     `json:"id"`
@@ -22,7 +24,7 @@ type projectResponse struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-func projectData(p *store.Project) projectResponse {
+func projectData(p *gatehouse.Project) projectResponse {
 	return projectResponse{ID: p.ID, TeamID: p.TeamID, Name: p.Name, Description: p.Description, CreatedBy: p.CreatedBy,
 		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
@@ -32,105 +34,76 @@ type projectRequest struct {
 	Description *string `json:"description"`
 }
 
+// projectPatch is the body of a project request, read when the service asks for it.
+func projectPatch(r *http.Request) teams.Input[gatehouse.ProjectPatch] {
+	return func() (gatehouse.ProjectPatch, error) {
+		var req projectRequest
+		err := rest.Decode(r, &req)
+		return gatehouse.ProjectPatch{Name: req.Name, Description: req.Description}, err
+	}
+}
+
 func (s *server) handleProjects(w http.ResponseWriter, r *http.Request) error {
-	_, teamID, _, err := s.teamAccess(r, rbac.ActProjectsList)
+	teamID, err := pathTeamID(r)
 	if err != nil {
 		return err
 	}
-	page, after, err := IDPage(r)
+	pg := &idPage{r: r}
+	ps, err := s.teams.Projects(r.Context(), gatehouse.PrincipalFrom(r.Context()), teamID, pg.read)
 	if err != nil {
 		return err
 	}
-	ps, err := s.store.Projects(r.Context(), teamID, after, page.Limit)
-	if err != nil {
-		return err
-	}
-	out := make([]projectResponse, len(ps))
-	for i, p := range ps {
-		out[i] = projectData(p)
-	}
-	next := ""
-	if len(ps) > 0 {
-		next = NextIDCursor(len(ps), page.Limit, ps[len(ps)-1].ID)
-	}
-	return RespondPage(w, r, out, page.Limit, next)
+	return respondIDPage(w, r, ps, pg, func(p *gatehouse.Project) int64 { return p.ID }, projectData)
 }
 
 func (s *server) handleProjectCreate(w http.ResponseWriter, r *http.Request) error {
-	p, teamID, _, err := s.teamAccess(r, rbac.ActProjectCreate)
+	teamID, err := pathTeamID(r)
 	if err != nil {
 		return err
 	}
-	var req projectRequest
-	if err := Decode(r, &req); err != nil {
+	pr, err := s.teams.CreateProject(r.Context(), gatehouse.PrincipalFrom(r.Context()), teamID, projectPatch(r))
+	if err != nil {
 		return err
 	}
-	uid := p.User.ID
-	pr := &store.Project{TeamID: teamID, CreatedBy: &uid}
-	if req.Name != nil {
-		pr.Name = *req.Name
-	}
-	if req.Description != nil {
-		pr.Description = *req.Description
-	}
-	if err := s.store.CreateProject(r.Context(), pr); err != nil {
-		return err
-	}
-	return RespondResource(w, r, http.StatusCreated, projectData(pr))
+	return rest.RespondCreated(w, r, teamPath(teamID)+"/projects/"+strconv.FormatInt(pr.ID, 10), projectData(pr))
 }
 
 func (s *server) handleProjectGet(w http.ResponseWriter, r *http.Request) error {
-	_, teamID, _, err := s.teamAccess(r, rbac.ActProjectRead)
+	teamID, err := pathTeamID(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "project_id", "project")
+	pr, err := s.teams.Project(r.Context(), gatehouse.PrincipalFrom(r.Context()), teamID, innerID(r, "project_id"))
 	if err != nil {
 		return err
 	}
-	pr, err := s.store.ProjectByID(r.Context(), teamID, id)
-	if err != nil {
-		return err
-	}
-	return RespondResource(w, r, http.StatusOK, projectData(pr))
+	return rest.RespondResource(w, r, http.StatusOK, projectData(pr))
 }
 
-// ifMatch checks If-Match against the resource as the transaction sees it.
-func ifMatch(r *http.Request) func(*store.Project) error {
-	return func(cur *store.Project) error { return CheckIfMatch(r, ETag(projectData(cur))) }
+// projectIfMatch checks If-Match against the project as the transaction sees it.
+func projectIfMatch(r *http.Request) teams.Precondition[gatehouse.Project] {
+	return func(cur *gatehouse.Project) error { return rest.CheckIfMatch(r, rest.ETag(projectData(cur))) }
 }
 
 func (s *server) handleProjectPatch(w http.ResponseWriter, r *http.Request) error {
-	_, teamID, _, err := s.teamAccess(r, rbac.ActProjectUpdate)
+	teamID, err := pathTeamID(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "project_id", "project")
+	pr, err := s.teams.UpdateProject(r.Context(), gatehouse.PrincipalFrom(r.Context()), teamID, innerID(r, "project_id"), projectPatch(r), projectIfMatch(r))
 	if err != nil {
 		return err
 	}
-	var req projectRequest
-	if err := Decode(r, &req); err != nil {
-		return err
-	}
-	pr, err := s.store.UpdateProject(r.Context(), teamID, id, req.Name, req.Description, ifMatch(r))
-	if err != nil {
-		return err
-	}
-	return RespondResource(w, r, http.StatusOK, projectData(pr))
+	return rest.RespondResource(w, r, http.StatusOK, projectData(pr))
 }
 
 func (s *server) handleProjectDelete(w http.ResponseWriter, r *http.Request) error {
-	_, teamID, _, err := s.teamAccess(r, rbac.ActProjectDelete)
+	teamID, err := pathTeamID(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "project_id", "project")
-	if err != nil {
+	if err := s.teams.DeleteProject(r.Context(), gatehouse.PrincipalFrom(r.Context()), teamID, innerID(r, "project_id"), projectIfMatch(r)); err != nil {
 		return err
 	}
-	if err := s.store.DeleteProject(r.Context(), teamID, id, ifMatch(r)); err != nil {
-		return err
-	}
-	return Respond(w, r, http.StatusOK, messageResponse{Message: "project deleted"})
+	return rest.Respond(w, r, http.StatusOK, messageResponse{Message: "project deleted"})
 }

@@ -7,33 +7,7 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
-	"github.com/gatehousehq/gatehouse/internal/rbac"
 )
-
-// twoFactorRoutes are the caller's second factors (authenticator app, email codes, recovery
-// codes; security keys are in webAuthnRoutes), the second login step and the admin reset.
-// The /me/2fa routes stay open to accounts that must set up a second factor first.
-func (s *server) twoFactorRoutes() []Route {
-	const (
-		small    = 16 << 10
-		ceremony = 64 << 10 // a WebAuthn assertion carries signatures and client data
-	)
-	return []Route{
-		{Pattern: "GET /api/v1/me/2fa", Handler: s.handleTwoFactorState, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "POST /api/v1/me/2fa/totp", Handler: s.handleBeginTOTP, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "POST /api/v1/me/2fa/totp/confirm", Handler: s.handleConfirmTOTP, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "DELETE /api/v1/me/2fa/totp", Handler: s.handleDisableTOTP, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "POST /api/v1/me/2fa/recovery-codes", Handler: s.handleRegenerateRecoveryCodes, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "POST /api/v1/me/2fa/email", Handler: s.handleEnableEmailTwoFactor, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "DELETE /api/v1/me/2fa/email", Handler: s.handleDisableEmailTwoFactor, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-
-		{Pattern: "POST /api/v1/auth/login/2fa", Handler: s.handleLoginTwoFactor, BodyLimit: ceremony},
-		{Pattern: "POST /api/v1/auth/login/2fa/email-code", Handler: s.handleTwoFactorEmailCode, BodyLimit: small},
-		{Pattern: "POST /api/v1/auth/login/2fa/webauthn/options", Handler: s.handleTwoFactorWebAuthnOptions, BodyLimit: small},
-
-		{Pattern: "POST /api/v1/users/{user_id}/2fa/reset", Handler: s.handleResetUserTwoFactor, BodyLimit: small, Auth: Authenticated},
-	}
-}
 
 // Wire types of the second factors.
 
@@ -100,11 +74,7 @@ type recoveryCodesResponse struct {
 }
 
 func (s *server) handleTwoFactorState(w http.ResponseWriter, r *http.Request) error {
-	p := gatehouse.PrincipalFrom(r.Context())
-	if err := rbac.Decide(p, rbac.ActUserReadSelf, ""); err != nil {
-		return err
-	}
-	st, err := s.auth.TwoFactorState(r.Context(), p)
+	st, err := s.auth.TwoFactorState(r.Context(), gatehouse.PrincipalFrom(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -249,15 +219,7 @@ func (s *server) handleTwoFactorWebAuthnOptions(w http.ResponseWriter, r *http.R
 }
 
 func (s *server) handleResetUserTwoFactor(w http.ResponseWriter, r *http.Request) error {
-	p := gatehouse.PrincipalFrom(r.Context())
-	if err := rbac.Decide(p, rbac.ActUsersResetTwoFactor, ""); err != nil {
-		return err
-	}
-	id, err := userIDParam(r)
-	if err != nil {
-		return err
-	}
-	if err := s.auth.AdminResetTwoFactor(r.Context(), p, id, s.client(r)); err != nil {
+	if err := s.users.ResetTwoFactor(r.Context(), gatehouse.PrincipalFrom(r.Context()), userID(r), s.client(r)); err != nil {
 		return err
 	}
 	return Respond(w, r, http.StatusOK, messageResponse{Message: "every second factor of the user was removed and their sessions ended"})

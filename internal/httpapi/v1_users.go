@@ -7,34 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gatehousehq/gatehouse"
-	"github.com/gatehousehq/gatehouse/internal/auth"
-	"github.com/gatehousehq/gatehouse/internal/rbac"
-	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/users"
+	"github.com/gatehousehq/gatehouse/rest"
 )
-
-// userRoutes are the caller's own profile (PATCH; GET is in authRoutes), user administration and
-// the admin views of the outbox and the audit trail. Each handler asks rbac before it reads the
-// body or the database, so a caller who may not act learns nothing, not even whether an id exists.
-func (s *server) userRoutes() []Route {
-	const small = 16 << 10 // a user is a handful of short fields
-	return []Route{
-		{Pattern: "PATCH /api/v1/me", Handler: s.handleUpdateMe, BodyLimit: small, Auth: Authenticated},
-
-		{Pattern: "GET /api/v1/users", Handler: s.handleListUsers, Auth: Authenticated},
-		{Pattern: "POST /api/v1/users", Handler: s.handleCreateUser, BodyLimit: small, Auth: Authenticated},
-		{Pattern: "GET /api/v1/users/{user_id}", Handler: s.handleGetUser, Auth: Authenticated},
-		{Pattern: "PATCH /api/v1/users/{user_id}", Handler: s.handleUpdateUser, BodyLimit: small, Auth: Authenticated},
-		{Pattern: "DELETE /api/v1/users/{user_id}", Handler: s.handleDeleteUser, Auth: Authenticated},
-		{Pattern: "POST /api/v1/users/{user_id}/reset-access", Handler: s.handleResetUserAccess, BodyLimit: small, Auth: Authenticated},
-		{Pattern: "POST /api/v1/users/{user_id}/unlock", Handler: s.handleUnlockUser, BodyLimit: small, Auth: Authenticated},
-
-		{Pattern: "GET /api/v1/admin/outbox", Handler: s.handleAdminOutbox, Auth: Authenticated},
-		{Pattern: "GET /api/v1/admin/audit", Handler: s.handleAdminAudit, Auth: Authenticated},
-	}
-}
 
 // userResource is a user as administrators see it. The password hash, its scheme, the security
 // stamp and the login addresses never leave the server.
@@ -68,21 +45,25 @@ func userResourceOf(u *gatehouse.User) userResource {
 // userIfMatch is the precondition of a change to a user: If-Match, when sent, must name the
 // ETag of the user as it is inside the changing transaction, so a change made between a
 // client's read and its write is never overwritten.
-func userIfMatch(r *http.Request) store.Precondition {
+func userIfMatch(r *http.Request) gatehouse.Precondition {
 	if h := r.Header.Get("If-Match"); h == "" || h == "*" {
 		return nil
 	}
 	return func(u *gatehouse.User) error { return CheckIfMatch(r, ETag(userResourceOf(u))) }
 }
 
-// userIDParam reads {user_id}; anything but a positive integer names no user.
-func userIDParam(r *http.Request) (int64, error) {
+// userID reads {user_id}; anything but a positive integer is 0, which names no user (the
+// service answers it as not found once it has decided that the caller may ask).
+func userID(r *http.Request) int64 {
 	id, err := strconv.ParseInt(r.PathValue("user_id"), 10, 64)
 	if err != nil || id < 1 {
-		return 0, gatehouse.Errorf(gatehouse.ENotFound, "user not found")
+		return 0
 	}
-	return id, nil
+	return id
 }
+
+// userLocation is the address of a user, for the Location of a 201.
+func userLocation(id int64) string { return "/api/v1/users/" + strconv.FormatInt(id, 10) }
 
 // parseGlobalRole turns a wire role name into a global role, explaining the usual mistakes.
 func parseGlobalRole(name string) (gatehouse.Role, string) {
@@ -145,12 +126,12 @@ type updateUserRequest struct {
 	Confirmed          *bool     `json:"confirmed"`
 	MustChangePassword *bool     `json:"must_change_password"`
 
-	change store.UserChange
+	change gatehouse.UserChange
 }
 
 func (req *updateUserRequest) Validate() error {
 	var p Problems
-	req.change = store.UserChange{Email: req.Email, Active: req.Active, Confirmed: req.Confirmed, MustChangePassword: req.MustChangePassword}
+	req.change = gatehouse.UserChange{Email: req.Email, Active: req.Active, Confirmed: req.Confirmed, MustChangePassword: req.MustChangePassword}
 	if req.Roles != nil {
 		roles := parseGlobalRoles(&p, "roles", *req.Roles)
 		req.change.Roles = &roles
@@ -205,163 +186,29 @@ func (req *updateMeRequest) Validate() error {
 
 func (s *server) handleUpdateMe(w http.ResponseWriter, r *http.Request) error {
 	p := gatehouse.PrincipalFrom(r.Context())
-	if err := rbac.Decide(p, rbac.ActUserUpdateSelf, ""); err != nil {
-		return err
-	}
 	var req updateMeRequest
-	if err := Decode(r, &req); err != nil {
+	if _, err := s.auth.UpdateMe(r.Context(), p, Decode(r, &req)); err != nil {
 		return err
 	}
-	if _, err := s.auth.UpdateMe(r.Context(), p); err != nil {
-		return err
-	}
-	return s.handleMe(w, r)
-}
-
-// userCursor is the position after the last user of a page: the sort it was made for, the sort
-// key of that user and its id (the tie-breaker).
-type userCursor struct {
-	Sort      string    `json:"s"`
-	ID        int64     `json:"id"`
-	Email     string    `json:"e,omitzero"`
-	CreatedAt time.Time `json:"t,omitzero"`
-}
-
-// userListQuery reads the filters, sort and page of GET /api/v1/users.
-func userListQuery(r *http.Request) (store.UserQuery, Page, error) {
-	page, err := ParsePage(r, "email", "role", "active", "sort")
-	if err != nil {
-		return store.UserQuery{}, page, err
-	}
-	q := store.UserQuery{Limit: page.Limit, Sort: store.DefaultUserSort}
-	var p Problems
-	v, err := singleParams(r, "email", "role", "active", "sort")
-	if err != nil {
-		return q, page, err
-	}
-	q.EmailContains = v["email"]
-	p.Check(utf8.RuneCountInString(q.EmailContains) <= 320, "email", "must be at most 320 characters")
-	if name := v["role"]; name != "" {
-		role, problem := parseGlobalRole(name)
-		p.Check(problem == "", "role", problem)
-		q.Role = role
-	}
-	switch v["active"] {
-	case "":
-	case "true", "false":
-		active := v["active"] == "true"
-		q.Active = &active
-	default:
-		p.Add("active", "must be true or false")
-	}
-	if sort := v["sort"]; sort != "" {
-		q.Sort = store.UserSort(sort)
-		if !q.Sort.Valid() {
-			names := make([]string, len(store.UserSorts))
-			for i, x := range store.UserSorts {
-				names[i] = string(x)
-			}
-			p.Add("sort", "must be one of "+strings.Join(names, ", "))
-		}
-	}
-	if err := p.Err(); err != nil {
-		return q, page, err
-	}
-	if page.Cursor != nil {
-		var c userCursor
-		if err := page.DecodeCursor(&c); err != nil {
-			return q, page, err
-		}
-		if c.ID < 1 {
-			return q, page, gatehouse.FieldError("cursor", "is not a cursor this API returned")
-		}
-		if c.Sort != string(q.Sort) {
-			return q, page, gatehouse.FieldError("cursor", fmt.Sprintf("was made for sort=%s; keep the sort while paging, or start again without a cursor", c.Sort))
-		}
-		q.After = &store.UserPosition{ID: c.ID, Email: c.Email, CreatedAt: c.CreatedAt}
-	}
-	return q, page, nil
-}
-
-// singleParams returns the values of the named query parameters, refusing any given twice: it
-// is unclear which one the client meant.
-func singleParams(r *http.Request, names ...string) (map[string]string, error) {
-	q := r.URL.Query()
-	out := make(map[string]string, len(names))
-	for _, n := range names {
-		vs := q[n]
-		if len(vs) > 1 {
-			return nil, gatehouse.FieldError(n, "must be given at most once")
-		}
-		if len(vs) == 1 {
-			out[n] = strings.TrimSpace(vs[0])
-		}
-	}
-	return out, nil
-}
-
-func (s *server) handleListUsers(w http.ResponseWriter, r *http.Request) error {
-	p := gatehouse.PrincipalFrom(r.Context())
-	if err := rbac.Decide(p, rbac.ActUsersList, ""); err != nil {
-		return err
-	}
-	q, page, err := userListQuery(r)
-	if err != nil {
-		return err
-	}
-	users, more, err := s.auth.AdminListUsers(r.Context(), p, q)
-	if err != nil {
-		return err
-	}
-	out := make([]userResource, len(users))
-	for i, u := range users {
-		out[i] = userResourceOf(u)
-	}
-	next := ""
-	if more && len(users) > 0 {
-		last := users[len(users)-1]
-		c := userCursor{Sort: string(q.Sort), ID: last.ID}
-		switch q.Sort {
-		case store.SortEmailAsc, store.SortEmailDesc:
-			c.Email = store.NormalizeEmail(last.Email)
-		case store.SortCreatedAsc, store.SortCreatedDesc:
-			c.CreatedAt = last.CreatedAt
-		}
-		next = EncodeCursor(c)
-	}
-	return RespondPage(w, r, out, page.Limit, next)
+	return s.writeMe(w, r, p)
 }
 
 func (s *server) handleCreateUser(w http.ResponseWriter, r *http.Request) error {
-	p := gatehouse.PrincipalFrom(r.Context())
-	if err := rbac.Decide(p, rbac.ActUsersCreate, ""); err != nil {
-		return err
-	}
 	req := createUserRequest{passwordOptional: s.auth.PasswordlessSignIn()}
-	if err := Decode(r, &req); err != nil {
-		return err
+	in := users.NewUser{Invalid: Decode(r, &req)}
+	if in.Invalid == nil {
+		in.Email, in.Password, in.Roles = req.Email, req.Password, req.roles
+		in.Confirmed, in.MustChangePassword = req.Confirmed, req.MustChangePassword
 	}
-	u, err := s.auth.AdminCreateUser(r.Context(), p, auth.NewUser{
-		Email: req.Email, Password: req.Password, Roles: req.roles, Confirmed: req.Confirmed,
-		MustChangePassword: req.MustChangePassword,
-	}, s.client(r))
+	u, err := s.users.Create(r.Context(), gatehouse.PrincipalFrom(r.Context()), in, s.client(r))
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/api/v1/users/"+strconv.FormatInt(u.ID, 10))
-	return RespondResource(w, r, http.StatusCreated, userResourceOf(u))
+	return rest.RespondCreated(w, r, userLocation(u.ID), userResourceOf(u))
 }
 
 func (s *server) handleGetUser(w http.ResponseWriter, r *http.Request) error {
-	p := gatehouse.PrincipalFrom(r.Context())
-	if err := rbac.Decide(p, rbac.ActUsersRead, ""); err != nil {
-		return err
-	}
-	id, err := userIDParam(r)
-	if err != nil {
-		return err
-	}
-	u, err := s.auth.AdminUser(r.Context(), p, id)
+	u, err := s.users.Get(r.Context(), gatehouse.PrincipalFrom(r.Context()), userID(r))
 	if err != nil {
 		return err
 	}
@@ -369,19 +216,12 @@ func (s *server) handleGetUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error {
-	p := gatehouse.PrincipalFrom(r.Context())
-	if err := rbac.Decide(p, rbac.ActUsersUpdate, ""); err != nil {
-		return err
-	}
-	id, err := userIDParam(r)
-	if err != nil {
-		return err
-	}
 	var req updateUserRequest
-	if err := Decode(r, &req); err != nil {
-		return err
+	ch := users.Change{Invalid: Decode(r, &req), IfMatch: userIfMatch(r)}
+	if ch.Invalid == nil {
+		ch.UserChange = req.change
 	}
-	u, err := s.auth.AdminUpdateUser(r.Context(), p, id, req.change, userIfMatch(r), s.client(r))
+	u, err := s.users.Update(r.Context(), gatehouse.PrincipalFrom(r.Context()), userID(r), ch, s.client(r))
 	if err != nil {
 		return err
 	}
@@ -389,176 +229,22 @@ func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *server) handleDeleteUser(w http.ResponseWriter, r *http.Request) error {
-	p := gatehouse.PrincipalFrom(r.Context())
-	if err := rbac.Decide(p, rbac.ActUsersDelete, ""); err != nil {
-		return err
-	}
-	id, err := userIDParam(r)
-	if err != nil {
-		return err
-	}
-	if err := s.auth.AdminDeleteUser(r.Context(), p, id, userIfMatch(r), s.client(r)); err != nil {
+	if err := s.users.Delete(r.Context(), gatehouse.PrincipalFrom(r.Context()), userID(r), userIfMatch(r), s.client(r)); err != nil {
 		return err
 	}
 	return Respond(w, r, http.StatusOK, messageResponse{Message: "user deleted"})
 }
 
 func (s *server) handleResetUserAccess(w http.ResponseWriter, r *http.Request) error {
-	p := gatehouse.PrincipalFrom(r.Context())
-	if err := rbac.Decide(p, rbac.ActUsersResetAccess, ""); err != nil {
-		return err
-	}
-	id, err := userIDParam(r)
-	if err != nil {
-		return err
-	}
-	if err := s.auth.AdminResetAccess(r.Context(), p, id, s.client(r)); err != nil {
+	if err := s.users.ResetAccess(r.Context(), gatehouse.PrincipalFrom(r.Context()), userID(r), s.client(r)); err != nil {
 		return err
 	}
 	return Respond(w, r, http.StatusOK, messageResponse{Message: "every session and token of the user has ended"})
 }
 
 func (s *server) handleUnlockUser(w http.ResponseWriter, r *http.Request) error {
-	p := gatehouse.PrincipalFrom(r.Context())
-	if err := rbac.Decide(p, rbac.ActUsersUnlock, ""); err != nil {
-		return err
-	}
-	id, err := userIDParam(r)
-	if err != nil {
-		return err
-	}
-	if err := s.auth.AdminUnlock(r.Context(), p, id, s.client(r)); err != nil {
+	if err := s.users.Unlock(r.Context(), gatehouse.PrincipalFrom(r.Context()), userID(r), s.client(r)); err != nil {
 		return err
 	}
 	return Respond(w, r, http.StatusOK, messageResponse{Message: "the account is unlocked"})
-}
-
-// adminViewCursor is the position of the id-ordered admin views: the id of the last item returned.
-type adminViewCursor struct {
-	ID int64 `json:"id"`
-}
-
-func adminViewBefore(page Page) (int64, error) {
-	if page.Cursor == nil {
-		return 0, nil
-	}
-	var c adminViewCursor
-	if err := page.DecodeCursor(&c); err != nil {
-		return 0, err
-	}
-	if c.ID < 1 {
-		return 0, gatehouse.FieldError("cursor", "is not a cursor this API returned")
-	}
-	return c.ID, nil
-}
-
-// outboxItem is an outbox message in the admin view. The bodies are left out: they hold
-// confirmation and password reset links, which would let whoever reads the view act as the
-// recipient.
-type outboxItem struct {
-	ID            int64      `json:"id"`
-	To            string     `json:"to"`
-	Subject       string     `json:"subject"`
-	Status        string     `json:"status"`
-	Attempts      int        `json:"attempts"`
-	NextAttemptAt time.Time  `json:"next_attempt_at"`
-	LockedUntil   *time.Time `json:"locked_until"`
-	LastError     string     `json:"last_error"`
-	CreatedAt     time.Time  `json:"created_at"`
-	SentAt        *time.Time `json:"sent_at"`
-}
-
-func (s *server) handleAdminOutbox(w http.ResponseWriter, r *http.Request) error {
-	p := gatehouse.PrincipalFrom(r.Context())
-	if err := rbac.Decide(p, rbac.ActOutboxRead, ""); err != nil {
-		return err
-	}
-	page, err := ParsePage(r, "status")
-	if err != nil {
-		return err
-	}
-	v, err := singleParams(r, "status")
-	if err != nil {
-		return err
-	}
-	q := store.MailQuery{Status: gatehouse.MailStatus(v["status"]), Limit: page.Limit}
-	if q.Status != "" && !q.Status.Valid() {
-		return gatehouse.FieldError("status", "must be pending, sent or failed")
-	}
-	if q.BeforeID, err = adminViewBefore(page); err != nil {
-		return err
-	}
-	ms, more, err := s.auth.AdminOutbox(r.Context(), p, q)
-	if err != nil {
-		return err
-	}
-	out := make([]outboxItem, len(ms))
-	for i, m := range ms {
-		out[i] = outboxItem{
-			ID: m.ID, To: m.To, Subject: m.Subject, Status: string(m.Status), Attempts: m.Attempts,
-			NextAttemptAt: m.NextAttemptAt, LockedUntil: m.LockedUntil, LastError: m.LastError,
-			CreatedAt: m.CreatedAt, SentAt: m.SentAt,
-		}
-	}
-	next := ""
-	if more && len(ms) > 0 {
-		next = EncodeCursor(adminViewCursor{ID: ms[len(ms)-1].ID})
-	}
-	return RespondPage(w, r, out, page.Limit, next)
-}
-
-// auditItem is an audit event in the admin view.
-type auditItem struct {
-	ID        int64     `json:"id"`
-	At        time.Time `json:"at"`
-	Event     string    `json:"event"`
-	ActorID   *int64    `json:"actor_id"`
-	SubjectID *int64    `json:"subject_id"`
-	Email     string    `json:"email"`
-	IP        string    `json:"ip"`
-	UserAgent string    `json:"user_agent"`
-	Detail    string    `json:"detail"`
-}
-
-func (s *server) handleAdminAudit(w http.ResponseWriter, r *http.Request) error {
-	p := gatehouse.PrincipalFrom(r.Context())
-	if err := rbac.Decide(p, rbac.ActAuditRead, ""); err != nil {
-		return err
-	}
-	page, err := ParsePage(r, "subject_id", "event")
-	if err != nil {
-		return err
-	}
-	v, err := singleParams(r, "subject_id", "event")
-	if err != nil {
-		return err
-	}
-	q := store.AuditQuery{Event: v["event"], Limit: page.Limit}
-	var problems Problems
-	if sid := v["subject_id"]; sid != "" {
-		id, err := strconv.ParseInt(sid, 10, 64)
-		problems.Check(err == nil && id > 0, "subject_id", "must be a user id (a positive integer)")
-		q.SubjectID = id
-	}
-	problems.Check(len(q.Event) <= 64, "event", "must be at most 64 characters")
-	if err := problems.Err(); err != nil {
-		return err
-	}
-	if q.BeforeID, err = adminViewBefore(page); err != nil {
-		return err
-	}
-	evs, more, err := s.auth.AdminAudit(r.Context(), p, q)
-	if err != nil {
-		return err
-	}
-	out := make([]auditItem, len(evs))
-	for i, e := range evs {
-		out[i] = auditItem{ID: e.ID, At: e.At, Event: e.Event, ActorID: e.ActorID, SubjectID: e.SubjectID,
-			Email: e.Email, IP: e.IP, UserAgent: e.UserAgent, Detail: e.Detail}
-	}
-	next := ""
-	if more && len(evs) > 0 {
-		next = EncodeCursor(adminViewCursor{ID: evs[len(evs)-1].ID})
-	}
-	return RespondPage(w, r, out, page.Limit, next)
 }

@@ -3,30 +3,13 @@ package httpapi
 import (
 	"encoding/json/jsontext"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
-	"github.com/gatehousehq/gatehouse/internal/rbac"
+	"github.com/gatehousehq/gatehouse/rest"
 )
-
-// webAuthnRoutes are the caller's security keys and passkeys (second factors), open like the
-// other /me/2fa routes to accounts that must set up a second factor first. The ceremony
-// bodies carry public keys and signatures: 64 KiB is far more than any real authenticator
-// sends and still bounds what an attacker can make the server parse.
-func (s *server) webAuthnRoutes() []Route {
-	const (
-		small    = 16 << 10
-		ceremony = 64 << 10
-	)
-	return []Route{
-		{Pattern: "POST /api/v1/me/2fa/webauthn/register/options", Handler: s.handleWebAuthnRegisterOptions, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "POST /api/v1/me/2fa/webauthn/register", Handler: s.handleWebAuthnRegister, BodyLimit: ceremony, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "GET /api/v1/me/2fa/webauthn", Handler: s.handleWebAuthnCredentials, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "PATCH /api/v1/me/2fa/webauthn/{id}", Handler: s.handleWebAuthnRename, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-		{Pattern: "DELETE /api/v1/me/2fa/webauthn/{id}", Handler: s.handleWebAuthnRemove, BodyLimit: small, Auth: AuthenticatedTwoFactorSetup},
-	}
-}
 
 // Wire types of /api/v1/me/2fa/webauthn.
 
@@ -100,17 +83,13 @@ func (s *server) handleWebAuthnRegister(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	return Respond(w, r, http.StatusCreated, webAuthnRegisteredResponse{
+	return rest.RespondCreated(w, r, "/api/v1/me/2fa/webauthn/"+url.PathEscape(info.ID), webAuthnRegisteredResponse{
 		webAuthnCredentialResponse: webAuthnData(*info), recoveryCodesResponse: enabledAnswer("security key registered", codes),
 	})
 }
 
 func (s *server) handleWebAuthnCredentials(w http.ResponseWriter, r *http.Request) error {
-	p := gatehouse.PrincipalFrom(r.Context())
-	if err := rbac.Decide(p, rbac.ActUserReadSelf, ""); err != nil { // as GET /api/v1/me/2fa
-		return err
-	}
-	creds, err := s.auth.WebAuthnCredentials(r.Context(), p)
+	creds, err := s.auth.WebAuthnCredentials(r.Context(), gatehouse.PrincipalFrom(r.Context()))
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gatehousehq/gatehouse/internal/licensekey"
 )
 
 // idleWake bounds how long Run sleeps when no refresh, keepalive or time boundary is near, so
@@ -269,7 +271,7 @@ func (c *Client) scrub(msg string) string {
 	if c.key == "" {
 		return msg
 	}
-	return strings.ReplaceAll(msg, c.key, MaskKey(c.key))
+	return strings.ReplaceAll(msg, c.key, licensekey.Mask(c.key))
 }
 
 // observe logs the current state if it differs from the last one logged, and returns it. Each
@@ -291,7 +293,7 @@ func (c *Client) observe() State {
 	case StateCommunity:
 		c.log.Info("no license key (LICENSE_KEY): community tier, licensed features are off")
 	case StateLicensed:
-		attrs := []any{"tier", s.good.tier, "customer", s.good.customer, "features", entitled(s.good), "key", MaskKey(c.key)}
+		attrs := []any{"tier", s.good.tier, "customer", s.good.customer, "features", entitled(s.good), "key", licensekey.Mask(c.key)}
 		if !s.good.expiresAt.IsZero() {
 			attrs = append(attrs, "expires_at", s.good.expiresAt)
 		}
@@ -306,9 +308,9 @@ func (c *Client) observe() State {
 		}
 		c.log.Warn("license server unreachable and no license answer within the grace period: licensed features are off", attrs...)
 	case StateInvalid:
-		c.log.Warn("license invalid: licensed features are off", "key", MaskKey(c.key), "error", s.lastErr)
+		c.log.Warn("license invalid: licensed features are off", "key", licensekey.Mask(c.key), "error", s.lastErr)
 	case StateExpired:
-		attrs := []any{"key", MaskKey(c.key)}
+		attrs := []any{"key", licensekey.Mask(c.key)}
 		if s.good != nil {
 			attrs = append(attrs, "expires_at", s.good.expiresAt)
 		} else {

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/licensekey"
 	"github.com/gatehousehq/gatehouse/internal/tracing"
 )
 
@@ -121,7 +122,7 @@ func New(o Options) (*Client, error) {
 	problems := map[string]string{}
 	key := strings.TrimSpace(o.Key)
 	if key != "" {
-		if err := CheckKeyFormat(key); err != nil {
+		if err := licensekey.CheckFormat(key); err != nil {
 			problems["LICENSE_KEY"] = err.Error()
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/gatehousehq/gatehouse/internal/licensekey"
 )
 
 // State names where the license stands. Clients of the status endpoint may rely on these strings.
@@ -164,7 +166,7 @@ func (c *Client) Status() Status {
 	now := c.now()
 	st := c.state(s, now)
 	out := Status{
-		State: st, Valid: st.grants(), Tier: "community", Product: c.product, Key: MaskKey(c.key),
+		State: st, Valid: st.grants(), Tier: "community", Product: c.product, Key: licensekey.Mask(c.key),
 		LastCheck: s.lastCheck, LastSuccess: s.lastSuccess, LastError: s.lastErr,
 		LastKeepalive: s.lastKeepalive, LastKeepaliveError: s.keepaliveErr,
 	}

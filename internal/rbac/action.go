@@ -191,7 +191,8 @@ var rules = []Rule{
 	{Action: ActLicenseRead, Group: GroupOperations, Endpoint: "GET /api/v1/license", Summary: "read the license status", Scope: admin, Global: adminOnly},
 }
 
-// ruleIndex finds a rule by action. (A test checks that no action is listed twice.)
+// ruleIndex finds one of Gatehouse's own rules by action. (A test checks that no action is listed
+// twice.) The table in force, with the rules a host registered, is active().
 var ruleIndex = func() map[Action]int {
 	m := make(map[Action]int, len(rules))
 	for i, r := range rules {
@@ -200,16 +201,17 @@ var ruleIndex = func() map[Action]int {
 	return m
 }()
 
-// Valid reports whether a is one of the actions.
+// Valid reports whether a is one of the actions (Gatehouse's or a registered one).
 func (a Action) Valid() bool {
-	_, ok := ruleIndex[a]
+	_, ok := active().index[a]
 	return ok
 }
 
 // Actions lists every action in table order.
 func Actions() []Action {
-	out := make([]Action, len(rules))
-	for i, r := range rules {
+	t := active()
+	out := make([]Action, len(t.rules))
+	for i, r := range t.rules {
 		out[i] = r.Action
 	}
 	return out
@@ -217,8 +219,9 @@ func Actions() []Action {
 
 // Rules returns a copy of the authorization table, in order.
 func Rules() []Rule {
-	out := make([]Rule, len(rules))
-	for i, r := range rules {
+	t := active()
+	out := make([]Rule, len(t.rules))
+	for i, r := range t.rules {
 		out[i] = r.clone()
 	}
 	return out
@@ -226,11 +229,12 @@ func Rules() []Rule {
 
 // RuleFor returns the rule of a, and false when a is not an action.
 func RuleFor(a Action) (Rule, bool) {
-	i, ok := ruleIndex[a]
+	t := active()
+	i, ok := t.index[a]
 	if !ok {
 		return Rule{}, false
 	}
-	return rules[i].clone(), true
+	return t.rules[i].clone(), true
 }
 
 // clone keeps callers from changing the table through the slices.

@@ -30,11 +30,12 @@ func Decide(p *gatehouse.Principal, act Action, teamRole gatehouse.TeamRole) err
 	if p == nil || p.User == nil {
 		return gatehouse.Errorf(gatehouse.EUnauthenticated, "authentication required")
 	}
-	i, ok := ruleIndex[act]
+	t := active()
+	i, ok := t.index[act]
 	if !ok {
 		return gatehouse.Errorf(gatehouse.EInternal, "rbac: unknown action %q", act)
 	}
-	r := &rules[i]
+	r := &t.rules[i]
 	member := r.TeamScoped && teamRole.Valid()
 	granted := r.grantedByGlobal(p.User.Roles) || (member && slices.Contains(r.Team, teamRole))
 	if !granted {

@@ -52,7 +52,7 @@ type Case struct {
 // Decide and docs/authorization.md are checked against the same cells.
 func Matrix() []Case {
 	var out []Case
-	for _, r := range rules {
+	for _, r := range active().rules {
 		teams := TeamColumns
 		if !r.TeamScoped {
 			teams = []gatehouse.TeamRole{""}
@@ -133,17 +133,18 @@ func MatrixMarkdown() string {
 		"`403 insufficient_scope` when it does not; **✗** `403 forbidden` whatever the token's scopes; " +
 		"**404** `404 not_found` whatever the token's scopes (the caller cannot see the team). " +
 		"Each cell is what `Decide` answers for all eight sets of scopes.\n")
+	table := active().rules
 	var groups []Group
-	for _, r := range rules {
+	for _, r := range table {
 		if !slices.Contains(groups, r.Group) {
 			groups = append(groups, r.Group)
 		}
 	}
 	for _, g := range groups {
 		var inGroup []*Rule
-		for i := range rules {
-			if rules[i].Group == g {
-				inGroup = append(inGroup, &rules[i])
+		for i := range table {
+			if table[i].Group == g {
+				inGroup = append(inGroup, &table[i])
 			}
 		}
 		fmt.Fprintf(&b, "\n### %s\n\n", g)

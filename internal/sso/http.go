@@ -1,8 +1,6 @@
 package sso
 
 import (
-	"encoding/json"
-	"errors"
 	"html/template"
 	"log/slog"
 	"mime"
@@ -10,97 +8,16 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
-	"github.com/gatehousehq/gatehouse/internal/httpapi"
+	"github.com/gatehousehq/gatehouse/internal/transport"
+	"github.com/gatehousehq/gatehouse/rest"
 )
-
-// APIRoutes returns the JSON endpoints, served by httpapi (httpapi.WithRoutes) with the API's
-// middleware and envelope: the public list of sign-in providers and the administration of a
-// user's SSO state.
-func (s *Service) APIRoutes() []httpapi.Route {
-	h := &handlers{s: s}
-	return []httpapi.Route{
-		{Pattern: "GET /api/v1/sso/providers", Handler: h.providers},
-		// Administration of linked identities and the SSO-only flag: not license-gated, so that
-		// an administrator can let SSO-only users back in with a password when SSO is off.
-		{Pattern: "GET /api/v1/users/{user_id}/sso", Handler: h.adminGet, Auth: httpapi.Authenticated},
-		{Pattern: "PUT /api/v1/users/{user_id}/sso", Handler: h.adminPut, Auth: httpapi.Authenticated, BodyLimit: 4 << 10},
-		{Pattern: "POST /api/v1/users/{user_id}/sso/identities", Handler: h.adminLink, Auth: httpapi.Authenticated, BodyLimit: 4 << 10},
-		{Pattern: "DELETE /api/v1/users/{user_id}/sso/identities/{identity_id}", Handler: h.adminUnlink, Auth: httpapi.Authenticated},
-	}
-}
-
-// Mounter is where the browser endpoints are served: the web pages (*web.Web), whose middleware
-// (security headers, page session, panic recovery, cross-origin protection of POSTs) they run
-// behind.
-type Mounter interface {
-	Handle(pattern string, h http.Handler)
-	// HandleCrossSite serves a route that takes cross-site POSTs: the SAML assertion consumer
-	// receives the identity provider's form, and protects itself (signature, InResponseTo bound
-	// to the sign-in cookie, single use).
-	HandleCrossSite(pattern string, h http.Handler)
-}
-
-// Mount adds the browser endpoints (/sso/…) to m. sessions starts the browser session of a
-// completed sign-in (the web pages' EstablishSession).
-//
-// Their errors are small HTML pages with a link back to /login, or the JSON envelope for a
-// client that asks for JSON (Accept: application/json).
-func (s *Service) Mount(m Mounter, sessions SessionStarter) {
-	h := &handlers{s: s, sessions: sessions}
-	m.Handle("GET /sso/oidc/{provider}/login", h.serve(h.oidcLogin, 0))
-	m.Handle("GET /sso/oidc/{provider}/callback", h.serve(h.oidcCallback, 0))
-	m.Handle("GET /sso/saml/metadata", h.serve(h.samlMetadata, 0))
-	m.Handle("GET /sso/saml/login", h.serve(h.samlLogin, 0))
-	// A signed, possibly encrypted response with its attributes is a few kilobytes.
-	m.HandleCrossSite("POST /sso/saml/acs", h.serve(h.samlACS, 512<<10))
-}
-
-// serve adapts a browser endpoint: a body limit, and the JSON envelope for the error a handler
-// returns (handlers answer browsers themselves, through page).
-func (h *handlers) serve(fn func(w http.ResponseWriter, r *http.Request) error, bodyLimit int64) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if bodyLimit > 0 {
-			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit)
-		}
-		if err := fn(w, r); err != nil {
-			h.jsonError(w, r, err)
-		}
-	})
-}
-
-// jsonError writes err as the API's error envelope (for clients of /sso/… that ask for JSON).
-func (h *handlers) jsonError(w http.ResponseWriter, r *http.Request, err error) {
-	code := gatehouse.ErrorCode(err)
-	status := httpapi.StatusFor(code)
-	body := &httpapi.ErrorBody{Code: string(code), Message: gatehouse.ErrorMessage(err), Fields: gatehouse.ErrorFields(err)}
-	if de, ok := errors.AsType[*gatehouse.Error](err); ok && de.Reason != "" && status < 500 {
-		body.Code = de.Reason
-	}
-	if status >= 500 {
-		h.s.log.Error("SSO request failed", "path", r.URL.Path, "error", err.Error())
-		if code == gatehouse.EInternal || code == "" {
-			body = &httpapi.ErrorBody{Code: string(gatehouse.EInternal), Message: "an internal error occurred"}
-		}
-	}
-	b, merr := json.Marshal(httpapi.Envelope{Status: httpapi.StatusError, Error: body, Meta: httpapi.Meta{Version: 1, Timestamp: h.s.now().UTC().Format(time.RFC3339)}})
-	if merr != nil {
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		return
-	}
-	hd := w.Header()
-	hd.Set("Content-Type", httpapi.ContentTypeJSON)
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
-}
 
 type handlers struct {
 	s        *Service
+	pages    Pages
 	sessions SessionStarter
 }
 
@@ -121,7 +38,7 @@ func (h *handlers) providers(w http.ResponseWriter, r *http.Request) error {
 	for i, p := range ps {
 		out[i] = providerData(p)
 	}
-	return httpapi.Respond(w, r, http.StatusOK, map[string]any{"providers": out})
+	return rest.Respond(w, r, http.StatusOK, map[string]any{"providers": out})
 }
 
 // gate refuses a browser endpoint of a feature that is off or not configured.
@@ -169,14 +86,14 @@ func safeNext(next string) string {
 	return next
 }
 
-// page answers a browser endpoint's error: the envelope for a client that asks for JSON, an HTML
-// page otherwise. Internal errors show a generic message; their cause is logged.
+// page answers a browser endpoint's error: the envelope for a client that asks for JSON, the
+// pages' error page otherwise. Internal errors show a generic message; their cause is logged.
 func (h *handlers) page(w http.ResponseWriter, r *http.Request, err error) error {
 	if wantsJSON(r) {
 		return err
 	}
 	code := gatehouse.ErrorCode(err)
-	status := httpapi.StatusFor(code)
+	status := rest.StatusFor(code)
 	msg := gatehouse.ErrorMessage(err)
 	if status >= 500 {
 		level := slog.LevelError
@@ -190,9 +107,17 @@ func (h *handlers) page(w http.ResponseWriter, r *http.Request, err error) error
 			msg = "Something went wrong on our side. Please try again; if it keeps happening, tell an administrator (reference " + ref + ")."
 		}
 	}
-	h.html(w, status, errorPage, pageData{Brand: h.s.brand, Title: "Sign-in did not complete", Message: msg})
+	// Stricter than the pages' own headers: these URLs can carry codes (no referrer), and the
+	// page needs nothing but the pages' style sheet and logo.
+	hd := w.Header()
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Content-Security-Policy", errorPagePolicy)
+	h.pages.ErrorPage(w, r, status, "Sign-in did not complete", msg)
 	return nil
 }
+
+// errorPagePolicy is the Content-Security-Policy of the error pages of the SSO endpoints.
+const errorPagePolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 // wantsJSON reports whether the client asked for JSON rather than a page.
 func wantsJSON(r *http.Request) bool {
@@ -219,14 +144,9 @@ type pageData struct {
 	Nonce  string
 }
 
-var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}} – {{.Brand}}</title></head>
-<body><main><h1>{{.Title}}</h1><p>{{.Message}}</p><p><a href="/login">Back to sign-in</a></p></main></body></html>
-`))
-
-// html writes a page with the headers every SSO page carries: no caching, no framing, no
-// referrer (URLs here can carry codes), and a policy that allows no script but the page's own.
+// html writes a page of SSO's own (the bounce page) with the headers every SSO page carries: no
+// caching, no framing, no referrer (URLs here can carry codes), and a policy that allows no
+// script but the page's own.
 func (h *handlers) html(w http.ResponseWriter, status int, t *template.Template, d pageData) {
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
@@ -294,7 +214,7 @@ func (h *handlers) adminGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return httpapi.Respond(w, r, http.StatusOK, accountData(a))
+	return rest.Respond(w, r, http.StatusOK, accountData(a))
 }
 
 // ssoPut is the body of PUT /api/v1/users/{user_id}/sso.
@@ -302,7 +222,7 @@ type ssoPut struct {
 	SSOOnly *bool `json:"sso_only"`
 }
 
-// Validate implements httpapi.Validatable.
+// Validate implements rest.Validatable.
 func (p *ssoPut) Validate() error {
 	if p.SSOOnly == nil {
 		return gatehouse.FieldError("sso_only", "is required (true or false)")
@@ -316,14 +236,14 @@ func (h *handlers) adminPut(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in ssoPut
-	if err := httpapi.Decode(r, &in); err != nil {
+	if err := rest.Decode(r, &in); err != nil {
 		return err
 	}
 	a, err := h.s.accounts.AdminSetSSOOnly(r.Context(), gatehouse.PrincipalFrom(r.Context()), id, *in.SSOOnly, h.s.client(r))
 	if err != nil {
 		return err
 	}
-	return httpapi.Respond(w, r, http.StatusOK, accountData(a))
+	return rest.Respond(w, r, http.StatusOK, accountData(a))
 }
 
 // identityPost is the body of POST /api/v1/users/{user_id}/sso/identities.
@@ -334,7 +254,7 @@ type identityPost struct {
 	Subject string `json:"subject"`
 }
 
-// Validate implements httpapi.Validatable.
+// Validate implements rest.Validatable.
 func (p *identityPost) Validate() error {
 	switch {
 	case p.Provider == "":
@@ -372,13 +292,13 @@ func (h *handlers) adminLink(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in identityPost
-	invalid := httpapi.Decode(r, &in) // answered after the authorization
+	invalid := rest.Decode(r, &in) // answered after the authorization
 	link := auth.IdentityLink{Provider: in.Provider, Subject: in.Subject, Configured: h.s.configured(in.Provider), Invalid: invalid}
 	a, err := h.s.accounts.AdminLinkIdentity(r.Context(), gatehouse.PrincipalFrom(r.Context()), id, link, h.s.client(r))
 	if err != nil {
 		return err
 	}
-	return httpapi.Respond(w, r, http.StatusCreated, accountData(a))
+	return rest.Respond(w, r, http.StatusCreated, accountData(a))
 }
 
 func (h *handlers) adminUnlink(w http.ResponseWriter, r *http.Request) error {
@@ -398,8 +318,8 @@ func (h *handlers) adminUnlink(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return httpapi.Respond(w, r, http.StatusOK, accountData(a))
+	return rest.Respond(w, r, http.StatusOK, accountData(a))
 }
 
 // client describes the browser for audit and login tracking, as the API and the pages do.
-func (s *Service) client(r *http.Request) auth.Client { return httpapi.Client(r, s.trusted) }
+func (s *Service) client(r *http.Request) auth.Client { return transport.Client(r, s.trusted) }

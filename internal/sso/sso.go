@@ -25,7 +25,6 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/auth"
 	"github.com/gatehousehq/gatehouse/internal/config"
 	"github.com/gatehousehq/gatehouse/internal/license"
-	"github.com/gatehousehq/gatehouse/internal/web"
 )
 
 // Accounts is what SSO needs of the account service (*auth.Service).
@@ -219,17 +218,15 @@ func (s *Service) Providers(ctx context.Context) []Provider {
 	return out
 }
 
-// Buttons returns the login page's buttons (web.SSOButtons): the providers that are configured
-// and licensed now, none without a license.
-func (s *Service) Buttons(ctx context.Context) []web.SSOButton {
+// Buttons returns the login page's buttons (what the pages' SSOButtons asks for): the providers
+// that are configured and licensed now, none without a license.
+func (s *Service) Buttons(ctx context.Context) []gatehouse.SSOButton {
 	ps := s.Providers(ctx)
-	out := make([]web.SSOButton, len(ps))
+	out := make([]gatehouse.SSOButton, len(ps))
 	for i, p := range ps {
-		out[i] = web.SSOButton{Label: p.Label, URL: p.LoginURL}
+		out[i] = gatehouse.SSOButton{Label: p.Label, URL: p.LoginURL}
 	}
 	return out
 }
-
-var _ web.SSOButtons = (*Service)(nil)
 
 func (s *Service) url(path string) string { return s.publicURL + path }

@@ -38,11 +38,8 @@ func (r *apiKeyRow) toDomain() *gatehouse.APIKey {
 }
 
 // APIKeyCursor is the position after which a page of APIKeys starts: the created_at and id of
-// the last key of the previous page (keys are listed newest first).
-type APIKeyCursor struct {
-	CreatedAt time.Time `json:"c"`
-	ID        int64     `json:"i"`
-}
+// the last key of the previous page (keys are listed newest first). It is the domain's type.
+type APIKeyCursor = gatehouse.APIKeyPosition
 
 // CreateAPIKey stores k with the hash of its secret and fills in its ID and CreatedAt. The
 // caller chose the secret, its prefix, the scopes and the owner's current security stamp.

@@ -12,19 +12,8 @@ import (
 	"github.com/gatehousehq/gatehouse"
 )
 
-// Identity is an external (SSO) identity linked to an account: a subject of an identity provider.
-type Identity struct {
-	ID     int64
-	UserID int64
-	// Provider is "oidc:<name>" or "saml".
-	Provider string
-	// Subject is the provider's stable id for the person (OIDC sub, SAML NameID), case-sensitive.
-	Subject string
-	// Email is the address the provider asserted at the last sign-in.
-	Email       string
-	CreatedAt   time.Time
-	LastLoginAt *time.Time
-}
+// Identity is an account's link to an identity provider (the domain's gatehouse.Identity).
+type Identity = gatehouse.Identity
 
 type identityRow struct {
 	bun.BaseModel `bun:"table:user_identities,alias:ui"`

@@ -9,27 +9,6 @@ import (
 	"github.com/gatehousehq/gatehouse"
 )
 
-// Invitation is an offer of a team role to an email address. The secrets that accept it (a
-// link token and a short code) are never stored, only their hashes; an invitation is pending
-// until it is accepted, revoked or expires.
-type Invitation struct {
-	ID         int64
-	TeamID     int64
-	Email      string
-	Role       gatehouse.TeamRole
-	InvitedBy  *int64 // nil when the inviter's account was deleted
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
-	AcceptedAt *time.Time
-	AcceptedBy *int64
-	RevokedAt  *time.Time
-}
-
-// Pending reports whether the invitation can still be accepted at now.
-func (i *Invitation) Pending(now time.Time) bool {
-	return i.AcceptedAt == nil && i.RevokedAt == nil && now.Before(i.ExpiresAt)
-}
-
 type invitationRow struct {
 	bun.BaseModel `bun:"table:invitations,alias:inv"`
 
@@ -48,24 +27,12 @@ type invitationRow struct {
 	RevokedAt  *time.Time `bun:"revoked_at"`
 }
 
-func (r *invitationRow) toInvitation() *Invitation {
-	return &Invitation{
+func (r *invitationRow) toInvitation() *gatehouse.Invitation {
+	return &gatehouse.Invitation{
 		ID: r.ID, TeamID: r.TeamID, Email: r.Email, Role: gatehouse.TeamRole(r.Role), InvitedBy: r.InvitedBy,
 		CreatedAt: utc(r.CreatedAt), ExpiresAt: utc(r.ExpiresAt), AcceptedAt: utcPtr(r.AcceptedAt),
 		AcceptedBy: r.AcceptedBy, RevokedAt: utcPtr(r.RevokedAt),
 	}
-}
-
-// NewInvitation is what CreateInvitation stores. The caller makes the secrets and mails them;
-// the store sees only their hashes.
-type NewInvitation struct {
-	TeamID    int64
-	Email     string // already validated as an address by the caller
-	Role      gatehouse.TeamRole
-	InvitedBy int64
-	TokenHash string
-	CodeHash  string
-	ExpiresAt time.Time
 }
 
 // Conflicts of CreateInvitation and AcceptInvitation; the reason is the wire code.
@@ -81,7 +48,7 @@ var (
 // team, or (on accept) was sent to someone else: nobody learns about invitations not theirs.
 var errNoInvitation = gatehouse.Errorf(gatehouse.ENotFound, "invitation not found")
 
-func validateInvitation(in NewInvitation) error {
+func validateInvitation(in gatehouse.NewInvitation) error {
 	switch {
 	case in.Email == "" || NormalizeEmail(in.Email) == "":
 		return gatehouse.FieldError("email", "is required")
@@ -95,15 +62,24 @@ func validateInvitation(in NewInvitation) error {
 	return nil
 }
 
-// CreateInvitation stores a pending invitation. It is ENotFound for an unknown team, and
-// EConflict when the address already belongs to a member of the team (reason already_member) or
-// already has a pending invitation to it (reason already_invited). The team is locked first,
-// so that concurrent invitations of one address, and an invitation racing an acceptance, cannot
-// both pass the checks.
-func (s *Store) CreateInvitation(ctx context.Context, in NewInvitation) (inv *Invitation, err error) {
+// CreateInvitation stores a pending invitation, with its audit event and its email (in.Audit,
+// in.Mail) when given, in one transaction. It is ENotFound for an unknown team, and EConflict
+// when the address already belongs to a member of the team (reason already_member) or already
+// has a pending invitation to it (reason already_invited). The team is locked first, so that
+// concurrent invitations of one address, and an invitation racing an acceptance, cannot both
+// pass the checks.
+func (s *Store) CreateInvitation(ctx context.Context, in gatehouse.NewInvitation) (inv *gatehouse.Invitation, err error) {
 	defer wrapErr(&err, "store.CreateInvitation(team=%d, %q)", in.TeamID, in.Role)
 	if err := validateInvitation(in); err != nil {
 		return nil, err
+	}
+	var msg gatehouse.OutboxMail
+	if in.Mail != nil {
+		msg = *in.Mail
+		msg.To = in.Email
+		if err := validateMail(&msg); err != nil {
+			return nil, err
+		}
 	}
 	now := utc(s.now())
 	lower := NormalizeEmail(in.Email)
@@ -137,6 +113,15 @@ func (s *Store) CreateInvitation(ctx context.Context, in NewInvitation) (inv *In
 			return err
 		}
 		inv = row.toInvitation()
+		if in.Audit != nil {
+			if err := insertAuditAt(ctx, tx, in.Audit(inv), now); err != nil {
+				return err
+			}
+		}
+		if in.Mail != nil {
+			m := msg
+			return insertMail(ctx, tx, &m, now)
+		}
 		return nil
 	})
 	return inv, err
@@ -144,7 +129,7 @@ func (s *Store) CreateInvitation(ctx context.Context, in NewInvitation) (inv *In
 
 // PendingInvitations lists a team's pending invitations (not accepted, not revoked, not
 // expired) by id after the id after. An unknown team is ENotFound.
-func (s *Store) PendingInvitations(ctx context.Context, teamID, after int64, limit int) (out []*Invitation, err error) {
+func (s *Store) PendingInvitations(ctx context.Context, teamID, after int64, limit int) (out []*gatehouse.Invitation, err error) {
 	defer wrapErr(&err, "store.PendingInvitations(team=%d)", teamID)
 	now := utc(s.now())
 	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -161,7 +146,7 @@ func (s *Store) PendingInvitations(ctx context.Context, teamID, after int64, lim
 			OrderExpr("id").Limit(int64(limit)).Scan(ctx); err != nil {
 			return err
 		}
-		out = make([]*Invitation, len(rows))
+		out = make([]*gatehouse.Invitation, len(rows))
 		for i := range rows {
 			out[i] = rows[i].toInvitation()
 		}
@@ -174,14 +159,17 @@ func (s *Store) PendingInvitations(ctx context.Context, teamID, after int64, lim
 // does not exist, belongs to another team or is already revoked is ENotFound; one already accepted
 // is EConflict (the member is removed from the team instead). The UPDATE is conditional, so a
 // revocation racing an acceptance has exactly one winner.
-func (s *Store) RevokeInvitation(ctx context.Context, teamID, id int64) (inv *Invitation, err error) {
-	return s.RevokeInvitationIf(ctx, teamID, id, nil)
+func (s *Store) RevokeInvitation(ctx context.Context, teamID, id int64) (inv *gatehouse.Invitation, err error) {
+	return s.RevokeInvitationIf(ctx, teamID, id, nil, nil)
 }
 
 // RevokeInvitationIf is RevokeInvitation with check (may be nil), which runs on the invitation
-// as the transaction sees it before anything is written (the If-Match comparison). It may run
-// more than once when the transaction is retried, so it must not have side effects.
-func (s *Store) RevokeInvitationIf(ctx context.Context, teamID, id int64, check func(*Invitation) error) (inv *Invitation, err error) {
+// as the transaction sees it before anything is written (the If-Match comparison), and audit
+// (may be nil), which returns the audit event of the revocation, written in the same
+// transaction. Both may run more than once when the transaction is retried, so they must not
+// have side effects.
+func (s *Store) RevokeInvitationIf(ctx context.Context, teamID, id int64, check func(*gatehouse.Invitation) error,
+	audit func(*gatehouse.Invitation) gatehouse.AuditEvent) (inv *gatehouse.Invitation, err error) {
 	defer wrapErr(&err, "store.RevokeInvitation(team=%d, %d)", teamID, id)
 	now := utc(s.now())
 	err = s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -210,6 +198,9 @@ func (s *Store) RevokeInvitationIf(ctx context.Context, teamID, id int64, check 
 		}
 		row.RevokedAt = &now
 		inv = row.toInvitation()
+		if audit != nil {
+			return insertAuditAt(ctx, tx, audit(inv), now)
+		}
 		return nil
 	})
 	return inv, err
@@ -217,7 +208,7 @@ func (s *Store) RevokeInvitationIf(ctx context.Context, teamID, id int64, check 
 
 // InvitationByID returns the team's invitation id, whatever its state; one of another team is
 // ENotFound, like one that does not exist.
-func (s *Store) InvitationByID(ctx context.Context, teamID, id int64) (inv *Invitation, err error) {
+func (s *Store) InvitationByID(ctx context.Context, teamID, id int64) (inv *gatehouse.Invitation, err error) {
 	defer wrapErr(&err, "store.InvitationByID(team=%d, %d)", teamID, id)
 	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		row := new(invitationRow)
@@ -236,7 +227,16 @@ func (s *Store) InvitationByID(ctx context.Context, teamID, id int64) (inv *Invi
 // is ENotFound, like an unknown one. One of the user's own that was used, revoked or has expired
 // is ENotFound with a message saying which. When the user is a member of the team already, it is
 // EConflict (reason already_member) and the invitation stays unused.
-func (s *Store) AcceptInvitation(ctx context.Context, hash string, userID int64) (inv *Invitation, err error) {
+func (s *Store) AcceptInvitation(ctx context.Context, hash string, userID int64) (*gatehouse.Invitation, error) {
+	inv, _, err := s.AcceptInvitationAudited(ctx, hash, userID, nil)
+	return inv, err
+}
+
+// AcceptInvitationAudited is AcceptInvitation that also records the audit event audit returns
+// for the accepted invitation (nil: none) in the same transaction, and returns the team joined
+// as that transaction sees it.
+func (s *Store) AcceptInvitationAudited(ctx context.Context, hash string, userID int64,
+	audit func(*gatehouse.Invitation) gatehouse.AuditEvent) (inv *gatehouse.Invitation, team *gatehouse.Team, err error) {
 	defer wrapErr(&err, "store.AcceptInvitation(user=%d)", userID)
 	now := utc(s.now())
 	err = s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -288,7 +288,18 @@ func (s *Store) AcceptInvitation(ctx context.Context, hash string, userID int64)
 		}
 		row.AcceptedAt, row.AcceptedBy = &now, &userID
 		inv = row.toInvitation()
+		t := new(teamRow)
+		if err := tx.NewSelect().Model(t).Where("id = ?", row.TeamID).Scan(ctx); err != nil {
+			return notFound(err, "team not found")
+		}
+		team = t.toDomain()
+		if audit != nil {
+			return insertAuditAt(ctx, tx, audit(inv), now)
+		}
 		return nil
 	})
-	return inv, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return inv, team, nil
 }

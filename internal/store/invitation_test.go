@@ -40,9 +40,9 @@ func newInvFixture(t *testing.T, s *store.Store) *invFixture {
 }
 
 // invite stores an invitation whose token and code hashes are derived from name.
-func (f *invFixture) invite(t *testing.T, email string, role gatehouse.TeamRole, name string, expires time.Time) (*store.Invitation, error) {
+func (f *invFixture) invite(t *testing.T, email string, role gatehouse.TeamRole, name string, expires time.Time) (*gatehouse.Invitation, error) {
 	t.Helper()
-	return f.s.CreateInvitation(context.Background(), store.NewInvitation{
+	return f.s.CreateInvitation(context.Background(), gatehouse.NewInvitation{
 		TeamID: f.team.ID, Email: email, Role: role, InvitedBy: f.owner.ID,
 		TokenHash: "tok-" + name, CodeHash: "code-" + name, ExpiresAt: expires,
 	})
@@ -81,7 +81,7 @@ func TestInvitationLifecycle(t *testing.T) {
 				t.Errorf("%s: %v, want %s", name, err, tc.code)
 			}
 		}
-		if _, err := s.CreateInvitation(ctx, store.NewInvitation{TeamID: f.team.ID + 999, Email: "x@example.com", Role: gatehouse.TeamMember,
+		if _, err := s.CreateInvitation(ctx, gatehouse.NewInvitation{TeamID: f.team.ID + 999, Email: "x@example.com", Role: gatehouse.TeamMember,
 			InvitedBy: f.owner.ID, TokenHash: "t", CodeHash: "c", ExpiresAt: week}); gatehouse.ErrorCode(err) != gatehouse.ENotFound {
 			t.Fatalf("unknown team: %v", err)
 		}
@@ -167,7 +167,7 @@ func TestInvitationLifecycle(t *testing.T) {
 		}
 
 		// Deleting the team deletes its invitations.
-		if err := s.DeleteTeam(ctx, f.team.ID, nil); err != nil {
+		if err := s.DeleteTeam(ctx, f.team.ID, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		var left int
@@ -196,7 +196,7 @@ func TestInvitationRaces(t *testing.T) {
 		var wg sync.WaitGroup
 		for w := range workers {
 			wg.Go(func() {
-				_, err := stores[w%3].CreateInvitation(ctx, store.NewInvitation{
+				_, err := stores[w%3].CreateInvitation(ctx, gatehouse.NewInvitation{
 					TeamID: f.team.ID, Email: f.a.Email, Role: gatehouse.TeamMember, InvitedBy: f.owner.ID,
 					TokenHash: fmt.Sprintf("race-tok-%d", w), CodeHash: fmt.Sprintf("race-code-%d", w), ExpiresAt: week,
 				})

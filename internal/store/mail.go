@@ -111,6 +111,27 @@ func (s *Store) EnqueueMail(ctx context.Context, m *gatehouse.OutboxMail, now ti
 	return nil
 }
 
+// insertMail queues m in tx, due at now, for a change whose email must commit (or roll back)
+// with it, and fills in its ID, status and times. The caller has rendered m; it is validated here
+// like EnqueueMail's, so that a message the outbox could not hold fails the change instead of
+// being truncated.
+func insertMail(ctx context.Context, tx bun.Tx, m *gatehouse.OutboxMail, now time.Time) error {
+	if err := validateMail(m); err != nil {
+		return err
+	}
+	now = utc(now)
+	row := &mailRow{
+		Recipient: m.To, Subject: m.Subject, TextBody: m.Text, HTMLBody: m.HTML,
+		Status: string(gatehouse.MailPending), NextAttemptAt: now, CreatedAt: now,
+	}
+	if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
+		return err
+	}
+	m.ID, m.Status, m.Attempts, m.NextAttemptAt, m.CreatedAt = row.ID, gatehouse.MailPending, 0, now, now
+	m.LockedUntil, m.LastError, m.SentAt = nil, "", nil
+	return nil
+}
+
 // ClaimDueMail leases up to limit pending messages due at now (oldest due first) to the caller
 // until now+lease, counts an attempt on each, and returns them. A message leased by someone
 // else is skipped until that lease ends, so several dispatchers on one database never deliver

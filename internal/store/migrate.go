@@ -17,26 +17,40 @@ import (
 
 // MigrationStatus is the state of one migration.
 type MigrationStatus struct {
+	// Set is "" for Gatehouse's own migrations, else the name of the host's migration set.
+	Set       string
 	Version   int64
 	Name      string
 	Applied   bool
 	AppliedAt time.Time
 }
 
-// provider builds a goose provider for this store. Every instance that starts at the same
-// moment takes the same cluster-wide lock before migrating, so each migration runs once:
+// provider builds a goose provider for Gatehouse's own migrations. Every instance that starts at
+// the same moment takes the same cluster-wide lock before migrating, so each migration runs once:
 // PostgreSQL uses a session advisory lock; MySQL, MariaDB and Galera a lease row in a table
 // (GET_LOCK is node-local on Galera, LOCK TABLES is not replicated); SQLite a file lock beside
 // the database file.
 func (s *Store) provider() (*goose.Provider, error) {
-	fsys, err := Migrations(s.dialect.Family())
+	return s.setProvider(gatehouseSet, true)
+}
+
+// setProvider builds the goose provider of one migration set, taking the cluster-wide lock
+// itself when locked is true (false: the caller holds it, see withMigrationLock).
+func (s *Store) setProvider(set MigrationSet, locked bool) (*goose.Provider, error) {
+	fsys, err := set.family(s.dialect.Family())
 	if err != nil {
 		return nil, err
 	}
 	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	if t := set.versionTable(); t != defaultVersionTable {
+		opts = append(opts, goose.WithTableName(t))
+	}
+	if !locked {
+		return goose.NewProvider(s.dialect.Goose(), s.sqlDB, fsys, opts...)
+	}
 	switch s.dialect.Family() {
 	case "postgres":
-		l, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 600))
+		l, err := postgresLocker()
 		if err != nil {
 			return nil, err
 		}
@@ -48,10 +62,16 @@ func (s *Store) provider() (*goose.Provider, error) {
 		}
 		opts = append(opts, goose.WithLocker(l))
 	case "sqlite":
-		opts = append(opts, goose.WithLocker(&fileLocker{path: s.cfg.Path + ".migrate-lock"}))
+		opts = append(opts, goose.WithLocker(s.sqliteLocker()))
 	}
 	return goose.NewProvider(s.dialect.Goose(), s.sqlDB, fsys, opts...)
 }
+
+func postgresLocker() (lock.SessionLocker, error) {
+	return lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 600))
+}
+
+func (s *Store) sqliteLocker() *fileLocker { return &fileLocker{path: s.cfg.Path + ".migrate-lock"} }
 
 func (s *Store) mysqlLocker() (lock.Locker, error) {
 	return lock.NewMySQLTableLocker(
@@ -60,8 +80,8 @@ func (s *Store) mysqlLocker() (lock.Locker, error) {
 	)
 }
 
-// gooseTable is goose's version table for the MySQL family, as goose itself creates it.
-const gooseTable = `CREATE TABLE IF NOT EXISTS goose_db_version (
+// versionTableDDL is goose's version table for the MySQL family, as goose itself creates it.
+const versionTableDDL = `CREATE TABLE IF NOT EXISTS %s (
 	id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
 	version_id bigint NOT NULL,
 	is_applied boolean NOT NULL,
@@ -69,50 +89,68 @@ const gooseTable = `CREATE TABLE IF NOT EXISTS goose_db_version (
 	PRIMARY KEY(id)
 ) ENGINE=InnoDB`
 
-// ensureVersionTable creates goose's version table and its zero row on the MySQL family before
-// goose runs. goose creates them with CREATE TABLE and INSERT in one transaction, which MySQL
-// splits (DDL commits implicitly); on Galera the INSERT can then be aborted by a conflict while
-// the later COMMIT reports success, leaving an empty table ("missing zero version migration")
-// for every instance. Here the two steps run under the same cluster-wide lock goose uses, and
-// the zero row is read back until it is really there.
-func (s *Store) ensureVersionTable(ctx context.Context) error {
-	l, err := s.mysqlLocker()
-	if err != nil {
-		return err
-	}
-	if err := l.Lock(ctx, s.sqlDB); err != nil {
-		return fmt.Errorf("migration lock: %w", err)
-	}
-	defer func() { _ = l.Unlock(context.WithoutCancel(ctx), s.sqlDB) }()
-	if _, err := s.sqlDB.ExecContext(ctx, gooseTable); err != nil {
-		return fmt.Errorf("create goose_db_version: %w", err)
+// ensureVersionTable creates a goose version table and its zero row on the MySQL family before
+// goose runs; the caller holds the cluster-wide lock (withMigrationLock). goose creates them with
+// CREATE TABLE and INSERT in one transaction, which MySQL splits (DDL commits implicitly); on
+// Galera the INSERT can then be aborted by a conflict while the later COMMIT reports success,
+// leaving an empty table ("missing zero version migration") for every instance. Here the two
+// steps run under the same cluster-wide lock goose uses, and the zero row is read back until it
+// is really there.
+func (s *Store) ensureVersionTable(ctx context.Context, table string) error {
+	// table is gatehouse's own name or <resource>_schema_version, checked by validSetName.
+	if _, err := s.sqlDB.ExecContext(ctx, fmt.Sprintf(versionTableDDL, table)); err != nil {
+		return fmt.Errorf("create %s: %w", table, err)
 	}
 	for attempt := 1; ; attempt++ {
 		var n int
-		if err := s.sqlDB.QueryRowContext(ctx, "SELECT COUNT(*) FROM goose_db_version WHERE version_id = 0").Scan(&n); err != nil {
-			return fmt.Errorf("read goose_db_version: %w", err)
+		if err := s.sqlDB.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE version_id = 0").Scan(&n); err != nil { // #nosec G202 -- a checked identifier, not input
+			return fmt.Errorf("read %s: %w", table, err)
 		}
 		if n > 0 {
 			return nil
 		}
 		if attempt > 5 {
-			return errors.New("the zero row of goose_db_version does not stay written")
+			return fmt.Errorf("the zero row of %s does not stay written", table)
 		}
-		if _, err := s.sqlDB.ExecContext(ctx, "INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, TRUE)"); err != nil && !s.dialect.IsRetryable(err) {
+		if _, err := s.sqlDB.ExecContext(ctx, "INSERT INTO "+table+" (version_id, is_applied) VALUES (0, TRUE)"); err != nil && !s.dialect.IsRetryable(err) { // #nosec G202 -- a checked identifier, not input
 			return fmt.Errorf("insert the zero version: %w", err)
 		}
 	}
 }
 
-// Migrate applies every pending migration and returns the versions it applied.
+// Migrate applies every pending migration, Gatehouse's and then those of each migration set a
+// host registered (WithMigrationSets), all under one hold of the cluster-wide lock, and returns
+// the versions it applied.
 func (s *Store) Migrate(ctx context.Context) ([]int64, error) {
-	p, err := s.provider()
+	var applied []int64
+	err := s.withMigrationLock(ctx, func() error {
+		for _, set := range s.migrationSets() {
+			vs, err := s.migrateSet(ctx, set)
+			applied = append(applied, vs...)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("store: migrate: %w", err)
+		return applied, fmt.Errorf("store: migrate: %w", err)
+	}
+	if err := s.backfillEmailSkeletons(ctx); err != nil {
+		return applied, err
+	}
+	return applied, nil
+}
+
+// migrateSet applies the pending migrations of one set; the caller holds the lock.
+func (s *Store) migrateSet(ctx context.Context, set MigrationSet) ([]int64, error) {
+	p, err := s.setProvider(set, false)
+	if err != nil {
+		return nil, err
 	}
 	if s.dialect.Family() == "mysql" {
-		if err := s.ensureVersionTable(ctx); err != nil {
-			return nil, fmt.Errorf("store: migrate: %w", err)
+		if err := s.ensureVersionTable(ctx, set.versionTable()); err != nil {
+			return nil, err
 		}
 	}
 	res, err := p.Up(ctx)
@@ -120,14 +158,11 @@ func (s *Store) Migrate(ctx context.Context) ([]int64, error) {
 	for _, r := range res {
 		if r.Error == nil {
 			applied = append(applied, r.Source.Version)
-			s.log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration.String())
+			s.log.Info("migration applied", "set", set.label(), "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration.String())
 		}
 	}
 	if err != nil {
-		return applied, fmt.Errorf("store: migrate up: %w", err)
-	}
-	if err := s.backfillEmailSkeletons(ctx); err != nil {
-		return applied, err
+		return applied, fmt.Errorf("up (%s): %w", set.label(), err)
 	}
 	return applied, nil
 }
@@ -146,22 +181,25 @@ func (s *Store) MigrateDown(ctx context.Context) (int64, error) {
 	return r.Source.Version, nil
 }
 
-// MigrationStatus lists every known migration and whether it is applied.
+// MigrationStatus lists every known migration and whether it is applied: Gatehouse's, then
+// those of each registered migration set (MigrationStatus.Set names it).
 func (s *Store) MigrationStatus(ctx context.Context) ([]MigrationStatus, error) {
-	p, err := s.provider()
-	if err != nil {
-		return nil, fmt.Errorf("store: migrate: %w", err)
-	}
-	st, err := p.Status(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("store: migration status: %w", err)
-	}
-	out := make([]MigrationStatus, 0, len(st))
-	for _, m := range st {
-		out = append(out, MigrationStatus{
-			Version: m.Source.Version, Name: m.Source.Path,
-			Applied: m.State == goose.StateApplied, AppliedAt: m.AppliedAt,
-		})
+	var out []MigrationStatus
+	for _, set := range s.migrationSets() {
+		p, err := s.setProvider(set, true)
+		if err != nil {
+			return nil, fmt.Errorf("store: migrate: %w", err)
+		}
+		st, err := p.Status(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("store: migration status (%s): %w", set.label(), err)
+		}
+		for _, m := range st {
+			out = append(out, MigrationStatus{
+				Set: set.Name, Version: m.Source.Version, Name: m.Source.Path,
+				Applied: m.State == goose.StateApplied, AppliedAt: m.AppliedAt,
+			})
+		}
 	}
 	return out, nil
 }
@@ -178,7 +216,7 @@ func (s *Store) Ready(ctx context.Context) error {
 	}
 	for _, m := range st {
 		if !m.Applied {
-			return fmt.Errorf("store: migration %d (%s) is not applied", m.Version, m.Name)
+			return fmt.Errorf("store: migration %d (%s) of %s is not applied", m.Version, m.Name, MigrationSet{Name: m.Set}.label())
 		}
 	}
 	return nil

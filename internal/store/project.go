@@ -10,18 +10,6 @@ import (
 	"github.com/gatehousehq/gatehouse"
 )
 
-// Project is the example team-owned resource: how an application adds its own resources under
-// Gatehouse's rules (see docs/extending.md).
-type Project struct {
-	ID          int64
-	TeamID      int64
-	Name        string
-	Description string
-	CreatedBy   *int64
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-}
-
 type projectRow struct {
 	bun.BaseModel `bun:"table:projects,alias:p"`
 
@@ -34,12 +22,12 @@ type projectRow struct {
 	UpdatedAt   time.Time `bun:"updated_at"`
 }
 
-func (r *projectRow) toProject() *Project {
-	return &Project{ID: r.ID, TeamID: r.TeamID, Name: r.Name, Description: r.Description, CreatedBy: r.CreatedBy,
+func (r *projectRow) toProject() *gatehouse.Project {
+	return &gatehouse.Project{ID: r.ID, TeamID: r.TeamID, Name: r.Name, Description: r.Description, CreatedBy: r.CreatedBy,
 		CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt)}
 }
 
-func validateProject(p *Project) error {
+func validateProject(p *gatehouse.Project) error {
 	switch {
 	case strings.TrimSpace(p.Name) == "":
 		return gatehouse.FieldError("name", "is required")
@@ -58,7 +46,7 @@ func validateProject(p *Project) error {
 }
 
 // CreateProject inserts p in its team.
-func (s *Store) CreateProject(ctx context.Context, p *Project) (err error) {
+func (s *Store) CreateProject(ctx context.Context, p *gatehouse.Project) (err error) {
 	defer wrapErr(&err, "store.CreateProject(team=%d)", p.TeamID)
 	if err := validateProject(p); err != nil {
 		return err
@@ -75,14 +63,14 @@ func (s *Store) CreateProject(ctx context.Context, p *Project) (err error) {
 }
 
 // Projects lists a team's projects by id after the id after.
-func (s *Store) Projects(ctx context.Context, teamID, after int64, limit int) (out []*Project, err error) {
+func (s *Store) Projects(ctx context.Context, teamID, after int64, limit int) (out []*gatehouse.Project, err error) {
 	defer wrapErr(&err, "store.Projects(team=%d)", teamID)
 	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var rows []projectRow
 		if err := tx.NewSelect().Model(&rows).Where("team_id = ? AND id > ?", teamID, after).OrderExpr("id").Limit(int64(limit)).Scan(ctx); err != nil {
 			return err
 		}
-		out = make([]*Project, len(rows))
+		out = make([]*gatehouse.Project, len(rows))
 		for i := range rows {
 			out[i] = rows[i].toProject()
 		}
@@ -92,7 +80,7 @@ func (s *Store) Projects(ctx context.Context, teamID, after int64, limit int) (o
 }
 
 // ProjectByID returns the team's project, or ENotFound (also when it belongs to another team).
-func (s *Store) ProjectByID(ctx context.Context, teamID, id int64) (p *Project, err error) {
+func (s *Store) ProjectByID(ctx context.Context, teamID, id int64) (p *gatehouse.Project, err error) {
 	defer wrapErr(&err, "store.ProjectByID(team=%d, %d)", teamID, id)
 	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		row := new(projectRow)
@@ -105,9 +93,9 @@ func (s *Store) ProjectByID(ctx context.Context, teamID, id int64) (p *Project, 
 	return p, err
 }
 
-// UpdateProject changes a project; check runs on the current version inside the transaction
-// (the If-Match comparison) before anything is written.
-func (s *Store) UpdateProject(ctx context.Context, teamID, id int64, name, description *string, check func(*Project) error) (p *Project, err error) {
+// UpdateProject applies patch to a project; check runs on the current version inside the
+// transaction (the If-Match comparison) before anything is written.
+func (s *Store) UpdateProject(ctx context.Context, teamID, id int64, patch gatehouse.ProjectPatch, check func(*gatehouse.Project) error) (p *gatehouse.Project, err error) {
 	defer wrapErr(&err, "store.UpdateProject(team=%d, %d)", teamID, id)
 	now := utc(s.now())
 	err = s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -120,11 +108,11 @@ func (s *Store) UpdateProject(ctx context.Context, teamID, id int64, name, descr
 				return err
 			}
 		}
-		if name != nil {
-			row.Name = *name
+		if patch.Name != nil {
+			row.Name = *patch.Name
 		}
-		if description != nil {
-			row.Description = *description
+		if patch.Description != nil {
+			row.Description = *patch.Description
 		}
 		cand := row.toProject()
 		if err := validateProject(cand); err != nil {
@@ -141,7 +129,7 @@ func (s *Store) UpdateProject(ctx context.Context, teamID, id int64, name, descr
 }
 
 // DeleteProject deletes a team's project; check runs on it first, inside the transaction.
-func (s *Store) DeleteProject(ctx context.Context, teamID, id int64, check func(*Project) error) (err error) {
+func (s *Store) DeleteProject(ctx context.Context, teamID, id int64, check func(*gatehouse.Project) error) (err error) {
 	defer wrapErr(&err, "store.DeleteProject(team=%d, %d)", teamID, id)
 	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		row := new(projectRow)

@@ -43,6 +43,8 @@ type Store struct {
 	writeGate chan struct{}
 	// tracer records a span per transaction and prepared read; nil when tracing is off (trace.go).
 	tracer trace.Tracer
+	// sets are the host's migration sets, applied after Gatehouse's (ext_migrate.go).
+	sets []MigrationSet
 }
 
 // Option configures Open.

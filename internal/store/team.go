@@ -55,7 +55,13 @@ func validateTeam(t *gatehouse.Team) error {
 }
 
 // CreateTeam inserts t and makes owner its owner, in one transaction.
-func (s *Store) CreateTeam(ctx context.Context, t *gatehouse.Team, owner int64) (err error) {
+func (s *Store) CreateTeam(ctx context.Context, t *gatehouse.Team, owner int64) error {
+	return s.CreateTeamAudited(ctx, t, owner, nil)
+}
+
+// CreateTeamAudited is CreateTeam that also records the audit event audit returns for the new
+// team (nil: none), in the same transaction: a team is never created without its event.
+func (s *Store) CreateTeamAudited(ctx context.Context, t *gatehouse.Team, owner int64, audit func(*gatehouse.Team) gatehouse.AuditEvent) (err error) {
 	defer wrapErr(&err, "store.CreateTeam(%q, owner=%d)", t.Name, owner)
 	if err := validateTeam(t); err != nil {
 		return err
@@ -71,6 +77,9 @@ func (s *Store) CreateTeam(ctx context.Context, t *gatehouse.Team, owner int64) 
 			return err
 		}
 		t.ID, t.CreatedAt, t.UpdatedAt = row.ID, now, now
+		if audit != nil {
+			return insertAuditAt(ctx, tx, audit(t), now)
+		}
 		return nil
 	})
 }
@@ -95,7 +104,7 @@ func (s *Store) SetMembership(ctx context.Context, m *gatehouse.Membership) erro
 	if !m.Role.Valid() {
 		return gatehouse.FieldError("role", fmt.Sprintf("unknown team role %q", m.Role))
 	}
-	_, err := s.ChangeMember(ctx, MemberChange{TeamID: m.TeamID, UserID: m.UserID, Role: m.Role})
+	_, err := s.ChangeMember(ctx, gatehouse.MemberChange{TeamID: m.TeamID, UserID: m.UserID, Role: m.Role})
 	return err
 }
 
@@ -129,4 +138,13 @@ func (s *Store) Memberships(ctx context.Context, userID int64) (ms []gatehouse.M
 		return rows.Err()
 	})
 	return ms, err
+}
+
+// insertAuditAt is insertAudit (audit.go) for the events of team changes, whose At defaults to
+// now, the transaction's time.
+func insertAuditAt(ctx context.Context, tx bun.Tx, ev gatehouse.AuditEvent, now time.Time) error {
+	if ev.At.IsZero() {
+		ev.At = now
+	}
+	return insertAudit(ctx, tx, ev)
 }

@@ -10,18 +10,12 @@ import (
 	"github.com/gatehousehq/gatehouse"
 )
 
-// TeamWithRole is a team and the caller's role in it ("" when the caller is not a member).
-type TeamWithRole struct {
-	gatehouse.Team
-	Role gatehouse.TeamRole
-}
-
 // ListTeams lists teams ordered by id after the id after: the user's own teams, or every team
 // when all is set (a global admin). The user's own teams are read from its memberships, in
 // order, through the team_members (user_id, team_id) index, not by probing every team for a
 // membership: a member of three teams costs three rows, however many teams exist. Both shapes
 // are prepared single statements (see prepared.go).
-func (s *Store) ListTeams(ctx context.Context, userID int64, all bool, after int64, limit int) (out []TeamWithRole, err error) {
+func (s *Store) ListTeams(ctx context.Context, userID int64, all bool, after int64, limit int) (out []gatehouse.TeamWithRole, err error) {
 	defer wrapErr(&err, "store.ListTeams(user=%d, all=%v)", userID, all)
 	key, build := "teams.mine", func() string {
 		return "SELECT " + columnsOf[teamRow](s, "t") + `, tm.role
@@ -57,12 +51,12 @@ ORDER BY t.id LIMIT ?`
 			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
-			out = append(out, TeamWithRole{Team: *t.toDomain(), Role: gatehouse.TeamRole(role.String)})
+			out = append(out, gatehouse.TeamWithRole{Team: *t.toDomain(), Role: gatehouse.TeamRole(role.String)})
 		}
 		return rows.Err()
 	})
 	if out == nil && err == nil {
-		out = []TeamWithRole{}
+		out = []gatehouse.TeamWithRole{}
 	}
 	return out, err
 }
@@ -93,15 +87,9 @@ func (s *Store) TeamRole(ctx context.Context, teamID, userID int64) (role gateho
 	return role, err
 }
 
-// TeamPatch changes a team; nil fields stay.
-type TeamPatch struct {
-	Name        *string
-	Description *string
-}
-
 // UpdateTeam applies p and returns the team. check runs on the team as the transaction sees
 // it, before anything is written (the If-Match comparison); it may be nil.
-func (s *Store) UpdateTeam(ctx context.Context, id int64, p TeamPatch, check func(*gatehouse.Team) error) (t *gatehouse.Team, err error) {
+func (s *Store) UpdateTeam(ctx context.Context, id int64, p gatehouse.TeamPatch, check func(*gatehouse.Team) error) (t *gatehouse.Team, err error) {
 	defer wrapErr(&err, "store.UpdateTeam(%d)", id)
 	now := utc(s.now())
 	err = s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -134,16 +122,22 @@ func (s *Store) UpdateTeam(ctx context.Context, id int64, p TeamPatch, check fun
 }
 
 // DeleteTeam deletes the team with its memberships and resources; check (may be nil) runs on
-// the team first, inside the transaction.
-func (s *Store) DeleteTeam(ctx context.Context, id int64, check func(*gatehouse.Team) error) (err error) {
+// the team first, inside the transaction, and audit (may be nil) returns the audit event of the
+// deletion, written in the same transaction.
+func (s *Store) DeleteTeam(ctx context.Context, id int64, check func(*gatehouse.Team) error, audit func(*gatehouse.Team) gatehouse.AuditEvent) (err error) {
 	defer wrapErr(&err, "store.DeleteTeam(%d)", id)
+	now := utc(s.now())
 	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if check != nil {
+		var cur *gatehouse.Team
+		if check != nil || audit != nil {
 			row := new(teamRow)
 			if err := tx.NewSelect().Model(row).Where("id = ?", id).Scan(ctx); err != nil {
 				return notFound(err, "team not found")
 			}
-			if err := check(row.toDomain()); err != nil {
+			cur = row.toDomain()
+		}
+		if check != nil {
+			if err := check(cur); err != nil {
 				return err
 			}
 		}
@@ -151,20 +145,18 @@ func (s *Store) DeleteTeam(ctx context.Context, id int64, check func(*gatehouse.
 		if err != nil {
 			return err
 		}
-		return mustAffect(res, "team not found")
+		if err := mustAffect(res, "team not found"); err != nil {
+			return err
+		}
+		if audit != nil {
+			return insertAuditAt(ctx, tx, audit(cur), now)
+		}
+		return nil
 	})
 }
 
-// Member is a membership with the member's email, as the members list shows it.
-type Member struct {
-	UserID    int64
-	Email     string
-	Role      gatehouse.TeamRole
-	CreatedAt time.Time
-}
-
 // Members lists a team's members ordered by user id after the id after.
-func (s *Store) Members(ctx context.Context, teamID, after int64, limit int) (out []Member, err error) {
+func (s *Store) Members(ctx context.Context, teamID, after int64, limit int) (out []gatehouse.Member, err error) {
 	defer wrapErr(&err, "store.Members(%d)", teamID)
 	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var rows []struct {
@@ -179,9 +171,9 @@ func (s *Store) Members(ctx context.Context, teamID, after int64, limit int) (ou
 			Limit(int64(limit)).Scan(ctx, &rows); err != nil {
 			return err
 		}
-		out = make([]Member, len(rows))
+		out = make([]gatehouse.Member, len(rows))
 		for i, r := range rows {
-			out[i] = Member{UserID: r.UserID, Email: r.Email, Role: gatehouse.TeamRole(r.Role), CreatedAt: utc(r.CreatedAt)}
+			out[i] = gatehouse.Member{UserID: r.UserID, Email: r.Email, Role: gatehouse.TeamRole(r.Role), CreatedAt: utc(r.CreatedAt)}
 		}
 		return nil
 	})
@@ -189,7 +181,7 @@ func (s *Store) Members(ctx context.Context, teamID, after int64, limit int) (ou
 }
 
 // memberWhere reads one membership with the member's email; nil when the user is not a member.
-func memberWhere(ctx context.Context, tx bun.IDB, teamID, userID int64) (*Member, error) {
+func memberWhere(ctx context.Context, tx bun.IDB, teamID, userID int64) (*gatehouse.Member, error) {
 	var rows []struct {
 		UserID    int64     `bun:"user_id"`
 		Email     string    `bun:"email"`
@@ -205,11 +197,11 @@ func memberWhere(ctx context.Context, tx bun.IDB, teamID, userID int64) (*Member
 		return nil, nil
 	}
 	r := rows[0]
-	return &Member{UserID: r.UserID, Email: r.Email, Role: gatehouse.TeamRole(r.Role), CreatedAt: utc(r.CreatedAt)}, nil
+	return &gatehouse.Member{UserID: r.UserID, Email: r.Email, Role: gatehouse.TeamRole(r.Role), CreatedAt: utc(r.CreatedAt)}, nil
 }
 
 // Member returns one membership of the team; a user who is not a member is ENotFound.
-func (s *Store) Member(ctx context.Context, teamID, userID int64) (m *Member, err error) {
+func (s *Store) Member(ctx context.Context, teamID, userID int64) (m *gatehouse.Member, err error) {
 	defer wrapErr(&err, "store.Member(team=%d, user=%d)", teamID, userID)
 	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if m, err = memberWhere(ctx, tx, teamID, userID); err != nil {
@@ -251,26 +243,12 @@ func countOwners(ctx context.Context, tx bun.Tx, teamID int64) (int, error) {
 	return int(n), err
 }
 
-// MemberChange is a change of one membership, checked inside the transaction against the
-// member's current role: check receives it ("" when not a member) and may refuse.
-type MemberChange struct {
-	TeamID int64
-	UserID int64
-	Role   gatehouse.TeamRole // the new role; "" removes the member
-	Check  func(current gatehouse.TeamRole) error
-	// IfMatch, when set, runs after Check on the membership as the transaction sees it (nil when
-	// the user is not a member), before anything is written: the If-Match comparison. It may
-	// run more than once when the transaction is retried, so it must not have side effects.
-	IfMatch func(current *Member) error
-	// Result, when set, receives the membership as it is after the change (unchanged when the
-	// member was removed).
-	Result *Member
-}
-
-// ChangeMember adds, changes or removes a membership. A team always keeps at least one owner:
-// the check runs inside the transaction after the team is locked, so concurrent demotions and
-// removals of the last owners cannot both succeed. It returns the role the member had.
-func (s *Store) ChangeMember(ctx context.Context, c MemberChange) (previous gatehouse.TeamRole, err error) {
+// ChangeMember adds, changes or removes a membership, with the audit event c.Audit returns, in
+// one transaction (see gatehouse.MemberChange for the order of its callbacks). A team always
+// keeps at least one owner: the check runs inside the transaction after the team is locked, so
+// concurrent demotions and removals of the last owners cannot both succeed. It returns the role
+// the member had.
+func (s *Store) ChangeMember(ctx context.Context, c gatehouse.MemberChange) (previous gatehouse.TeamRole, err error) {
 	defer wrapErr(&err, "store.ChangeMember(team=%d, user=%d, %q)", c.TeamID, c.UserID, c.Role)
 	if c.Role != "" && !c.Role.Valid() {
 		return "", gatehouse.FieldError("role", "must be owner, admin, member or viewer")
@@ -322,8 +300,16 @@ func (s *Store) ChangeMember(ctx context.Context, c MemberChange) (previous gate
 			_, err = tx.NewUpdate().Model((*memberRow)(nil)).Set("role = ?", string(c.Role)).
 				Where("team_id = ? AND user_id = ?", c.TeamID, c.UserID).Exec(ctx)
 		}
-		if err != nil || c.Result == nil || c.Role == "" {
+		if err != nil {
 			return err
+		}
+		if c.Audit != nil {
+			if err := insertAuditAt(ctx, tx, c.Audit(cur), now); err != nil {
+				return err
+			}
+		}
+		if c.Result == nil || c.Role == "" {
+			return nil
 		}
 		m, err := memberWhere(ctx, tx, c.TeamID, c.UserID)
 		if err != nil {

@@ -55,7 +55,7 @@ type userRoleRow struct {
 }
 
 // NormalizeEmail is the form in which emails are compared: trimmed and lower-cased.
-func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+func NormalizeEmail(email string) string { return gatehouse.NormalizeEmail(email) }
 
 // NewSecurityStamp returns a fresh random security stamp.
 func NewSecurityStamp() string {

@@ -5,188 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
-	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/gatehousehq/gatehouse"
 )
 
-// User administration: the filtered, sorted, keyset-paginated list; changes to roles, the active
-// flag, confirmation and email; deletion. Every change that could leave the system without an
+// User administration: changes to roles, the active flag, confirmation and email; deletion (the
+// list is users_list.go, creation and the access resets users_access.go). Each writes its audit
+// events in its own transaction, so a change is never without its record. Every change that could leave the system without an
 // active admin is checked inside its transaction, against concurrent changes on every engine.
 
-// UserSort is the order of the user list: a column, descending when prefixed with "-". Ties are
-// broken by id in the same direction, so that the order is total and a cursor is stable.
-type UserSort string
-
-// The orders of the user list.
-const (
-	SortIDAsc         UserSort = "id"
-	SortIDDesc        UserSort = "-id"
-	SortEmailAsc      UserSort = "email"
-	SortEmailDesc     UserSort = "-email"
-	SortCreatedAsc    UserSort = "created_at"
-	SortCreatedDesc   UserSort = "-created_at"
-	DefaultUserSort            = SortIDAsc
-	maxUserListLimit           = 1000
-	maxEmailFilterLen          = 320
-)
-
-// UserSorts lists every order of the user list, for messages and documentation.
-var UserSorts = []UserSort{SortIDAsc, SortIDDesc, SortEmailAsc, SortEmailDesc, SortCreatedAsc, SortCreatedDesc}
-
-// Valid reports whether o is one of UserSorts.
-func (o UserSort) Valid() bool { return slices.Contains(UserSorts, o) }
-
-func (o UserSort) desc() bool { return strings.HasPrefix(string(o), "-") }
-
-func (o UserSort) column() string { return strings.TrimPrefix(string(o), "-") }
-
-// UserPosition is where a page of the user list starts: after the user with this id and sort key
-// (Email for the email orders, CreatedAt for the created_at orders; the other is ignored).
-type UserPosition struct {
-	ID        int64
-	Email     string // the normalised (lower-case) email, as NormalizeEmail returns it
-	CreatedAt time.Time
-}
-
-// UserQuery selects, orders and pages the user list.
-type UserQuery struct {
-	// EmailContains keeps users whose email contains it, compared case-insensitively. It is
-	// matched literally: % and _ are not wildcards.
-	EmailContains string
-	// Role keeps users who hold this global role; "" keeps all.
-	Role gatehouse.Role
-	// Active, when set, keeps only active (true) or only inactive (false) users.
-	Active *bool
-	// Sort is the order; "" means DefaultUserSort.
-	Sort UserSort
-	// After, when set, starts the page after this position in Sort's order.
-	After *UserPosition
-	// Limit is the page size, 1 to 1000.
-	Limit int
-}
-
-// likeEscape is the LIKE escape character. Not the backslash: MySQL would also read a backslash
-// as a string-literal escape, so the same pattern would mean different things on different engines.
-const likeEscape = "!"
-
-// likeLiteral makes s match literally inside a LIKE pattern.
-func likeLiteral(s string) string {
-	return strings.NewReplacer(likeEscape, likeEscape+likeEscape, "%", likeEscape+"%", "_", likeEscape+"_").Replace(s)
-}
-
-// ListUsersPage returns one page of users in q's order and whether more follow.
-func (s *Store) ListUsersPage(ctx context.Context, q UserQuery) (users []*gatehouse.User, more bool, err error) {
-	defer wrapErr(&err, "store.ListUsersPage(sort=%q)", q.Sort)
-	if q.Sort == "" {
-		q.Sort = DefaultUserSort
-	}
-	switch {
-	case !q.Sort.Valid():
-		return nil, false, gatehouse.FieldError("sort", "unknown order")
-	case q.Limit < 1 || q.Limit > maxUserListLimit:
-		return nil, false, gatehouse.FieldError("limit", "must be from 1 to 1000")
-	case q.Role != "" && !q.Role.Valid():
-		return nil, false, gatehouse.FieldError("role", fmt.Sprintf("unknown role %q", q.Role))
-	case len(q.EmailContains) > maxEmailFilterLen:
-		return nil, false, gatehouse.FieldError("email", "must be at most 320 characters")
-	}
-	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var rows []userRow
-		sel := tx.NewSelect().Model(&rows)
-		if f := NormalizeEmail(q.EmailContains); f != "" {
-			sel = sel.Where("u.email_lower LIKE ? ESCAPE '"+likeEscape+"'", "%"+likeLiteral(f)+"%")
-		}
-		if q.Role != "" {
-			sel = sel.Where("EXISTS (SELECT 1 FROM user_roles AS fr JOIN roles AS frr ON frr.id = fr.role_id WHERE fr.user_id = u.id AND frr.name = ?)", string(q.Role))
-		}
-		if q.Active != nil {
-			sel = sel.Where("u.active = ?", *q.Active)
-		}
-		cmp, dir := ">", "ASC"
-		if q.Sort.desc() {
-			cmp, dir = "<", "DESC"
-		}
-		switch q.Sort.column() {
-		case "id":
-			if q.After != nil {
-				sel = sel.Where("u.id "+cmp+" ?", q.After.ID)
-			}
-			sel = sel.OrderExpr("u.id " + dir)
-		case "email":
-			if q.After != nil {
-				sel = sel.Where("(u.email_lower "+cmp+" ? OR (u.email_lower = ? AND u.id "+cmp+" ?))", q.After.Email, q.After.Email, q.After.ID)
-			}
-			sel = sel.OrderExpr("u.email_lower " + dir + ", u.id " + dir)
-		case "created_at":
-			if q.After != nil {
-				at := utc(q.After.CreatedAt)
-				sel = sel.Where("(u.created_at "+cmp+" ? OR (u.created_at = ? AND u.id "+cmp+" ?))", at, at, q.After.ID)
-			}
-			sel = sel.OrderExpr("u.created_at " + dir + ", u.id " + dir)
-		}
-		if err := sel.Limit(int64(q.Limit + 1)).Scan(ctx); err != nil {
-			return err
-		}
-		more = len(rows) > q.Limit
-		rows = rows[:min(len(rows), q.Limit)]
-		roles, err := rolesOfMany(ctx, tx, rows)
-		if err != nil {
-			return err
-		}
-		users = make([]*gatehouse.User, len(rows))
-		for i := range rows {
-			users[i] = rows[i].toDomain(roles[rows[i].ID])
-		}
-		return nil
-	})
-	return users, more, err
-}
-
-// rolesOfMany loads the roles of every user in rows with one query, each user's in role id
-// order as rolesOf returns them. Every user gets a non-nil slice.
-func rolesOfMany(ctx context.Context, tx bun.IDB, rows []userRow) (map[int64][]gatehouse.Role, error) {
-	out := make(map[int64][]gatehouse.Role, len(rows))
-	if len(rows) == 0 {
-		return out, nil
-	}
-	ids := make([]int64, len(rows))
-	for i := range rows {
-		ids[i] = rows[i].ID
-		out[rows[i].ID] = []gatehouse.Role{}
-	}
-	var pairs []struct {
-		UserID int64  `bun:"user_id"`
-		Name   string `bun:"name"`
-	}
-	if err := tx.NewSelect().Model((*userRoleRow)(nil)).ColumnExpr("ur.user_id, r.name").
-		Join("JOIN roles AS r ON r.id = ur.role_id").Where("ur.user_id IN (?)", bun.List(ids)).
-		OrderExpr("ur.user_id, r.id").Scan(ctx, &pairs); err != nil {
-		return nil, err
-	}
-	for _, p := range pairs {
-		out[p.UserID] = append(out[p.UserID], gatehouse.Role(p.Name))
-	}
-	return out, nil
-}
-
-// UserChange is an administrator's change to a user; nil fields stay as they are.
-type UserChange struct {
-	Email *string
-	// Roles replaces the user's global roles (an empty slice removes them all).
-	Roles *[]gatehouse.Role
-	// Active false deactivates the user and ends every session; true reactivates.
-	Active *bool
-	// Confirmed true marks the email confirmed now (unless it is already); false unconfirms it.
-	Confirmed          *bool
-	MustChangePassword *bool
-}
+// UserChange is an administrator's change to a user (the domain's type).
+type UserChange = gatehouse.UserChange
 
 // mayRemoveAdmin reports whether the change could take the admin role or the active flag away.
-func (c UserChange) mayRemoveAdmin() bool { return c.Roles != nil || c.Active != nil }
+func mayRemoveAdmin(c UserChange) bool { return c.Roles != nil || c.Active != nil }
 
 // ErrLastAdmin is the cause of the EConflict a change gets when it would leave no active admin.
 var ErrLastAdmin = errors.New("the last active admin")
@@ -200,10 +34,9 @@ func lastAdmin(what string) error {
 	}
 }
 
-// Precondition inspects a user as it is inside the transaction that is about to change it, and
-// returns an error to refuse the change (If-Match: the ETag of this state). It may run more than
-// once when the transaction is retried, so it must not have side effects.
-type Precondition func(current *gatehouse.User) error
+// Precondition may refuse a change after seeing the user inside its transaction (the domain's
+// type).
+type Precondition = gatehouse.Precondition
 
 // guardAdmins starts a transaction that may remove an active admin. Its UPDATE of the admin role's
 // row makes every such transaction conflict with every other: PostgreSQL and MariaDB make the
@@ -241,6 +74,14 @@ func isActiveAdmin(u *gatehouse.User) bool { return u.Active && u.HasRole(gateho
 // demote or deactivate the last active admin is EConflict (with cause ErrLastAdmin); a taken
 // email is EConflict; deactivation ends every session of the user and revokes its API keys.
 func (s *Store) UpdateUser(ctx context.Context, id int64, ch UserChange, check Precondition) (before, after *gatehouse.User, err error) {
+	return s.AdminUpdateUser(ctx, id, ch, check, nil)
+}
+
+// AdminUpdateUser is UpdateUser that also records audit's events (nil: none) in the same
+// transaction. audit makes them from the user before and after the change; it is not called
+// when nothing changed, and may run more than once when the transaction is retried.
+func (s *Store) AdminUpdateUser(ctx context.Context, id int64, ch UserChange, check Precondition,
+	audit func(before, after *gatehouse.User) []gatehouse.AuditEvent) (before, after *gatehouse.User, err error) {
 	defer wrapErr(&err, "store.UpdateUser(%d)", id)
 	var roles []gatehouse.Role
 	if ch.Roles != nil {
@@ -256,7 +97,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch UserChange, check P
 	}
 	now := utc(s.now())
 	err = s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if ch.mayRemoveAdmin() {
+		if mayRemoveAdmin(ch) {
 			if err := guardAdmins(ctx, tx); err != nil {
 				return err
 			}
@@ -350,6 +191,11 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch UserChange, check P
 			return err
 		}
 		before = cur
+		if audit != nil {
+			if err := insertAudits(ctx, tx, now, audit(before, after)); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -362,6 +208,12 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch UserChange, check P
 // memberships) and returns the user as it was. Deleting the last active admin is EConflict
 // (with cause ErrLastAdmin). check, when set, may refuse the deletion after seeing the user.
 func (s *Store) DeleteUser(ctx context.Context, id int64, check Precondition) (deleted *gatehouse.User, err error) {
+	return s.AdminDeleteUser(ctx, id, check, nil)
+}
+
+// AdminDeleteUser is DeleteUser that also records audit's event about the deleted user (nil:
+// none) in the same transaction.
+func (s *Store) AdminDeleteUser(ctx context.Context, id int64, check Precondition, audit func(deleted *gatehouse.User) gatehouse.AuditEvent) (deleted *gatehouse.User, err error) {
 	defer wrapErr(&err, "store.DeleteUser(%d)", id)
 	err = s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := guardAdmins(ctx, tx); err != nil {
@@ -394,6 +246,11 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, check Precondition) (d
 		}
 		if err := mustAffect(res, "user not found"); err != nil {
 			return err
+		}
+		if audit != nil {
+			if err := insertAudits(ctx, tx, utc(s.now()), []gatehouse.AuditEvent{audit(cur)}); err != nil {
+				return err
+			}
 		}
 		deleted = cur
 		return nil
@@ -447,88 +304,6 @@ func sameRoles(a, b []gatehouse.Role) bool {
 		}
 	}
 	return true
-}
-
-// Admin views: the mail outbox and the audit trail, newest first, paged by id.
-
-// MailQuery selects a page of the outbox.
-type MailQuery struct {
-	Status   gatehouse.MailStatus // "" for every status
-	BeforeID int64                // > 0: only messages with a smaller id (the next page)
-	Limit    int                  // 1 to 1000
-}
-
-// ListMailPage returns one page of outbox messages, newest first, and whether more follow.
-func (s *Store) ListMailPage(ctx context.Context, q MailQuery) (ms []gatehouse.OutboxMail, more bool, err error) {
-	defer wrapErr(&err, "store.ListMailPage(%q, before=%d)", q.Status, q.BeforeID)
-	if q.Status != "" && !q.Status.Valid() {
-		return nil, false, gatehouse.FieldError("status", "must be pending, sent or failed")
-	}
-	if q.Limit < 1 || q.Limit > maxMailList {
-		return nil, false, gatehouse.FieldError("limit", "must be from 1 to 1000")
-	}
-	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var rows []mailRow
-		sel := tx.NewSelect().Model(&rows).OrderExpr("mo.id DESC").Limit(int64(q.Limit + 1))
-		if q.Status != "" {
-			sel = sel.Where("mo.status = ?", string(q.Status))
-		}
-		if q.BeforeID > 0 {
-			sel = sel.Where("mo.id < ?", q.BeforeID)
-		}
-		if err := sel.Scan(ctx); err != nil {
-			return err
-		}
-		more = len(rows) > q.Limit
-		rows = rows[:min(len(rows), q.Limit)]
-		ms = make([]gatehouse.OutboxMail, len(rows))
-		for i := range rows {
-			ms[i] = rows[i].toDomain()
-		}
-		return nil
-	})
-	return ms, more, err
-}
-
-// AuditQuery selects a page of the audit trail.
-type AuditQuery struct {
-	SubjectID int64  // > 0: only events about this user
-	Event     string // "": every kind
-	BeforeID  int64  // > 0: only events with a smaller id (the next page)
-	Limit     int    // 1 to 1000
-}
-
-// ListAuditPage returns one page of audit events, newest first, and whether more follow.
-func (s *Store) ListAuditPage(ctx context.Context, q AuditQuery) (evs []gatehouse.AuditEvent, more bool, err error) {
-	defer wrapErr(&err, "store.ListAuditPage(subject=%d, event=%q, before=%d)", q.SubjectID, q.Event, q.BeforeID)
-	if q.Limit < 1 || q.Limit > maxUserListLimit {
-		return nil, false, gatehouse.FieldError("limit", "must be from 1 to 1000")
-	}
-	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var rows []auditRow
-		sel := tx.NewSelect().Model(&rows).OrderExpr("ae.id DESC").Limit(int64(q.Limit + 1))
-		if q.SubjectID > 0 {
-			sel = sel.Where("ae.subject_id = ?", q.SubjectID)
-		}
-		if q.Event != "" {
-			sel = sel.Where("ae.event = ?", q.Event)
-		}
-		if q.BeforeID > 0 {
-			sel = sel.Where("ae.id < ?", q.BeforeID)
-		}
-		if err := sel.Scan(ctx); err != nil {
-			return err
-		}
-		more = len(rows) > q.Limit
-		rows = rows[:min(len(rows), q.Limit)]
-		evs = make([]gatehouse.AuditEvent, len(rows))
-		for i, r := range rows {
-			evs[i] = gatehouse.AuditEvent{ID: r.ID, At: utc(r.At), Event: r.Event, ActorID: r.ActorID, SubjectID: r.SubjectID,
-				Email: r.Email, IP: r.IP, UserAgent: r.UserAgent, Detail: r.Detail}
-		}
-		return nil
-	})
-	return evs, more, err
 }
 
 // guardOwnedTeams refuses to delete a user who is the only owner of a team: a team always keeps

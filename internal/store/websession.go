@@ -128,3 +128,38 @@ func (s *Store) DeleteExpiredWebSessions(ctx context.Context) (removed int64, er
 		}
 	}
 }
+
+// WebSessionStore is the web_sessions table as the pages' session manager (scs) wants it:
+// Find, Commit and Delete, with and without a context. Get it with (*Store).WebSessions.
+type WebSessionStore struct{ s *Store }
+
+// WebSessions returns the page-session store over this store.
+func (s *Store) WebSessions() WebSessionStore { return WebSessionStore{s: s} }
+
+// FindCtx returns the data of an unexpired session (scs.CtxStore).
+func (w WebSessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	return w.s.FindWebSession(ctx, token)
+}
+
+// CommitCtx stores a session's data and expiry (scs.CtxStore).
+func (w WebSessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	return w.s.CommitWebSession(ctx, token, b, expiry)
+}
+
+// DeleteCtx removes a session (scs.CtxStore).
+func (w WebSessionStore) DeleteCtx(ctx context.Context, token string) error {
+	return w.s.DeleteWebSession(ctx, token)
+}
+
+// Find is FindCtx without a context (scs.Store).
+func (w WebSessionStore) Find(token string) ([]byte, bool, error) {
+	return w.FindCtx(context.Background(), token)
+}
+
+// Commit is CommitCtx without a context (scs.Store).
+func (w WebSessionStore) Commit(token string, b []byte, expiry time.Time) error {
+	return w.CommitCtx(context.Background(), token, b, expiry)
+}
+
+// Delete is DeleteCtx without a context (scs.Store).
+func (w WebSessionStore) Delete(token string) error { return w.DeleteCtx(context.Background(), token) }

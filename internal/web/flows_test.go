@@ -295,7 +295,7 @@ func (b buttons) Buttons(context.Context) []web.SSOButton { return b }
 func TestSSOButtonsAndEstablishSession(t *testing.T) {
 	s := startSite(t, siteOptions{})
 	s.createUser("alice@example.com", strongPassword)
-	pages, err := web.New(web.Options{Auth: s.app.Auth, Store: s.app.Store, Now: s.clock.Now, BrandName: "Gatehouse",
+	pages, err := web.New(web.Options{Auth: s.app.Auth, Teams: s.app.Teams, Sessions: s.app.Store.WebSessions(), Now: s.clock.Now, BrandName: "Gatehouse",
 		SSO: buttons{{Label: "Sign in with Example <IdP>", URL: "/sso/example/start"}}})
 	if err != nil {
 		t.Fatal(err)

@@ -3,12 +3,10 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"runtime/debug"
 	"time"
 
-	"github.com/gatehousehq/gatehouse/internal/httpapi"
+	"github.com/gatehousehq/gatehouse/internal/transport"
 )
 
 // contentSecurityPolicy allows nothing but this origin's own files: no inline script (the one
@@ -90,7 +88,7 @@ func (w *Web) accessLog(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		attrs := []any{"method", r.Method, "path", httpapi.RedactedURI(r.URL), "status", status, "duration_ms", time.Since(start).Milliseconds()}
+		attrs := []any{"method", r.Method, "path", transport.RedactedURI(r.URL), "status", status, "duration_ms", time.Since(start).Milliseconds()}
 		if st.userID != 0 {
 			attrs = append(attrs, "user_id", st.userID)
 		}
@@ -105,39 +103,41 @@ func logUser(r *http.Request, id int64) {
 	}
 }
 
-// recoverPanics turns a panic into the error page and one log line with the stack.
+// recoverPanics is the one panic recovery (transport.Recover) answering with the error page: a
+// 500 and one error log line with the stack.
 func (w *Web) recoverPanics(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		defer func() {
-			v := recover()
-			if v == nil {
-				return
-			}
-			if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
-				panic(v)
-			}
-			w.log.Error("panic serving a page", "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			w.errorPage(rw, r, http.StatusInternalServerError, "Something went wrong",
-				"The page could not be shown. Please try again in a moment.")
-		}()
-		next.ServeHTTP(rw, r)
+	started := func(rw http.ResponseWriter, _ *http.Request) bool {
+		sw, ok := rw.(*statusWriter)
+		return ok && sw.status != 0
+	}
+	return transport.Recover(next, started, func(rw http.ResponseWriter, r *http.Request, err error) {
+		if started(rw, r) {
+			// Part of a page went out; a second one would corrupt it. The log line is all we
+			// can do, and Recover cuts the connection.
+			w.logFailure(r, err)
+			return
+		}
+		w.serverError(rw, r, err)
 	})
 }
 
-// maxFormBytes bounds the body of every form post of the pages. The largest form, a security
-// key's registration (its attestation JSON), is a few kilobytes.
+// maxFormBytes bounds the body of a form post of the pages whose route sets no limit. The
+// largest form, a security key's registration (its attestation JSON), is a few kilobytes.
 const maxFormBytes = 64 << 10
 
-// form reads a form post's body up front, at most maxFormBytes of it, so that a handler's
-// PostFormValue (which drops parse errors) never meets an unread or oversized body: a larger
-// body gets a 413 page and a malformed one a 400, before anything is changed.
-func (w *Web) form(h http.HandlerFunc) http.HandlerFunc {
+// form reads a form post's body up front, at most limit bytes of it (maxFormBytes when 0), so
+// that a handler's PostFormValue (which drops parse errors) never meets an unread or oversized
+// body: a larger body gets a 413 page and a malformed one a 400, before anything is changed.
+func (w *Web) form(h http.HandlerFunc, limit int64) http.HandlerFunc {
+	if limit <= 0 {
+		limit = maxFormBytes
+	}
 	return func(rw http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(rw, r.Body, maxFormBytes)
+		r.Body = http.MaxBytesReader(rw, r.Body, limit)
 		// ParseForm first: ParseMultipartForm would hide its error behind ErrNotMultipart.
 		err := r.ParseForm()
 		if err == nil {
-			if err = r.ParseMultipartForm(maxFormBytes); errors.Is(err, http.ErrNotMultipart) {
+			if err = r.ParseMultipartForm(limit); errors.Is(err, http.ErrNotMultipart) {
 				err = nil
 			}
 		}

@@ -3,8 +3,6 @@ package web
 import (
 	"net/http"
 	"strings"
-
-	"github.com/gatehousehq/gatehouse/internal/auth"
 )
 
 // Changing the account's email address: the profile's form asks (fresh sign-in and the
@@ -13,13 +11,6 @@ import (
 
 // emailChangeSection is the email part of the profile.
 const emailChangeSection = "/profile#email"
-
-func (w *Web) emailChangeRoutes() {
-	m := w.mux
-	m.HandleFunc("POST /profile/email", w.form(w.fullAccount(w.handleEmailChangeRequest)))
-	m.HandleFunc("GET "+auth.EmailChangePath, w.handleEmailChangeForm)
-	m.HandleFunc("POST "+auth.EmailChangePath, w.form(w.handleEmailChangeConfirm))
-}
 
 func (w *Web) handleEmailChangeRequest(rw http.ResponseWriter, r *http.Request) {
 	if !w.auth.EmailChangeEnabled() {

@@ -30,17 +30,6 @@ type emailSignIn struct {
 	Next      string    `json:"n"`
 }
 
-// emailSignInRoutes adds the pages of sign-in by email.
-func (w *Web) emailSignInRoutes() {
-	m := w.mux
-	m.HandleFunc("GET /login/email", w.emailSignInOn(w.handleEmailSignInForm))
-	m.HandleFunc("POST /login/email", w.form(w.emailSignInOn(w.handleEmailSignInRequest)))
-	m.HandleFunc("GET /login/email/code", w.emailSignInOn(w.handleEmailCodeForm))
-	m.HandleFunc("POST /login/email/code", w.form(w.emailSignInOn(w.handleEmailCode)))
-	m.HandleFunc("GET /login/email/link", w.emailSignInOn(w.handleEmailLinkForm))
-	m.HandleFunc("POST /login/email/link", w.form(w.emailSignInOn(w.handleEmailLink)))
-}
-
 // emailSignInOn serves the pages only while sign-in by email is on.
 func (w *Web) emailSignInOn(h http.HandlerFunc) http.HandlerFunc {
 	return func(rw http.ResponseWriter, r *http.Request) {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
-	"github.com/gatehousehq/gatehouse/internal/rbac"
 )
 
 // profileData is everything the profile page shows.
@@ -67,24 +66,22 @@ func (w *Web) renderProfile(rw http.ResponseWriter, r *http.Request, status int,
 	}
 	d.Roles = strings.Join(roles, ", ")
 	d.ChangePassword = w.auth.Options().Changeable && !pr.User.SSOOnly
-	d.ChangeEmail = w.auth.EmailChangeEnabled() && !pr.User.SSOOnly && !pr.TwoFactorSetupRequired && !pr.User.MustChangePassword
+	// An account that must change its password or set up a second factor first sees only that.
+	restricted := auth.Gate(pr, auth.AccessFull) != nil
+	d.ChangeEmail = w.auth.EmailChangeEnabled() && !pr.User.SSOOnly && !restricted
 	var err error
 	if d.TwoFactor, err = w.auth.TwoFactorState(ctx, pr); err != nil {
 		w.serverError(rw, r, err)
 		return
 	}
-	if !pr.TwoFactorSetupRequired && !pr.User.MustChangePassword {
-		ms, err := w.store.Memberships(ctx, pr.User.ID)
+	if !restricted {
+		teams, err := w.auth.MyTeams(ctx, pr)
 		if err != nil {
 			w.serverError(rw, r, err)
 			return
 		}
-		for _, m := range ms {
-			t, err := w.store.TeamByID(ctx, m.TeamID)
-			if err != nil {
-				continue // deleted meanwhile
-			}
-			d.Teams = append(d.Teams, teamItem{Name: t.Name, Role: string(m.Role)})
+		for _, t := range teams {
+			d.Teams = append(d.Teams, teamItem{Name: t.Team.Name, Role: string(t.Role)})
 		}
 		sessions, err := w.auth.Sessions(ctx, pr)
 		if err != nil {
@@ -95,17 +92,19 @@ func (w *Web) renderProfile(rw http.ResponseWriter, r *http.Request, status int,
 			d.Sessions = append(d.Sessions, sessionItem{ID: s.ID, Current: s.ID == pr.SessionID, Remember: s.Remember,
 				IP: s.IP, UserAgent: s.UserAgent, CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt})
 		}
-		keys, more, err := w.auth.APIKeys(ctx, pr, nil, profileKeysShown)
+		keys, err := w.auth.APIKeys(ctx, pr, nil, profileKeysShown)
 		if err != nil && gatehouse.ErrorCode(err) != gatehouse.EForbidden {
 			w.serverError(rw, r, err)
 			return
 		}
+		more := len(keys) > profileKeysShown
+		keys = keys[:min(len(keys), profileKeysShown)]
 		for _, k := range keys {
 			d.APIKeys = append(d.APIKeys, apiKeyItem{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: gatehouse.FormatScopes(k.Scopes),
 				Status: w.auth.APIKeyStatus(pr.User, k), CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, LastUsedAt: k.LastUsedAt})
 		}
 		d.MoreAPIKeys = more
-		d.CanCreateKeys = rbac.Decide(pr, rbac.ActAPIKeyCreate, "") == nil
+		d.CanCreateKeys = w.auth.MayCreateAPIKeys(pr)
 		for _, s := range pr.Scopes {
 			d.Scopes = append(d.Scopes, string(s))
 		}

@@ -11,21 +11,6 @@ import (
 	"github.com/gatehousehq/gatehouse"
 )
 
-// twoFactorRoutes are the second-factor parts of the profile. Setting up or changing a factor
-// needs a fresh sign-in (SECURITY_FRESHNESS); removing one asks for the password in its form.
-func (w *Web) twoFactorRoutes() {
-	m := w.mux
-	m.HandleFunc("GET /profile/2fa/totp", w.setupAccount(w.handleTOTPForm))
-	m.HandleFunc("POST /profile/2fa/totp", w.form(w.setupAccount(w.handleTOTPConfirm)))
-	m.HandleFunc("POST /profile/2fa/totp/disable", w.form(w.setupAccount(w.handleTOTPDisable)))
-	m.HandleFunc("POST /profile/2fa/recovery-codes", w.form(w.setupAccount(w.handleRecoveryCodes)))
-	m.HandleFunc("POST /profile/2fa/email/enable", w.form(w.setupAccount(w.handleEmailEnable)))
-	m.HandleFunc("POST /profile/2fa/email/disable", w.form(w.setupAccount(w.handleEmailDisable)))
-	m.HandleFunc("POST /profile/2fa/webauthn/options", w.form(w.setupAccount(w.handleWebAuthnOptions)))
-	m.HandleFunc("POST /profile/2fa/webauthn", w.form(w.setupAccount(w.handleWebAuthnAdd)))
-	m.HandleFunc("POST /profile/2fa/webauthn/{id}/remove", w.form(w.setupAccount(w.handleWebAuthnRemove)))
-}
-
 // twoFactorPath is the two-factor section of the profile.
 const twoFactorPath = "/profile#two-factor"
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/rest"
 )
 
 // page is what every template gets.
@@ -81,7 +82,7 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name s
 	}
 	if pr := principal(r); pr != nil {
 		p.User = pr.User
-		p.Restricted = pr.User.MustChangePassword || pr.TwoFactorSetupRequired
+		p.Restricted = auth.Gate(pr, auth.AccessFull) != nil // the one gate, as the pages and the API apply it
 	}
 	if manager(r) != nil {
 		p.Flashes = append(w.popFlashes(r), p.Flashes...)
@@ -107,9 +108,16 @@ func (w *Web) notFound(rw http.ResponseWriter, r *http.Request) {
 	w.errorPage(rw, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
 }
 
+// ErrorPage answers a request of the pages' chain with the error page: status, a title and a
+// message the person can act on. It is the one error page, for the pages and for the single
+// sign-on endpoints served behind them.
+func (w *Web) ErrorPage(rw http.ResponseWriter, r *http.Request, status int, title, message string) {
+	w.errorPage(rw, r, status, title, message)
+}
+
 // serverError logs the cause and shows a page that reveals nothing of it.
 func (w *Web) serverError(rw http.ResponseWriter, r *http.Request, err error) {
-	w.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	w.logFailure(r, err)
 	status := http.StatusInternalServerError
 	if gatehouse.ErrorCode(err) == gatehouse.EUnavailable {
 		status = http.StatusServiceUnavailable
@@ -125,6 +133,15 @@ func (w *Web) serverError(rw http.ResponseWriter, r *http.Request, err error) {
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 	rw.WriteHeader(status)
 	_, _ = rw.Write(b.Bytes())
+}
+
+// logFailure logs the cause of a failed page, with the stack of a recovered panic.
+func (w *Web) logFailure(r *http.Request, err error) {
+	attrs := []any{"method", r.Method, "path", r.URL.Path, "error", err}
+	if st, ok := errors.AsType[rest.Stacker](err); ok {
+		attrs = append(attrs, "stack", string(st.Stack()))
+	}
+	w.log.Error("page failed", attrs...)
 }
 
 // fail shows err on the form page: the client-safe message and the field errors of a domain

@@ -1,66 +1,136 @@
 package web
 
 import (
+	"fmt"
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
+
+	"github.com/gatehousehq/gatehouse/internal/auth"
+	"github.com/gatehousehq/gatehouse/internal/transport"
+	"github.com/gatehousehq/gatehouse/rest"
 )
 
-// routes is the whole page surface. API paths (/api/, /.well-known/, /healthz, /readyz,
-// /metrics) never reach this handler: internal/app sends them to the API. Every form post goes
-// through w.form, which bounds and parses its body.
-func (w *Web) routes() {
-	m := w.mux
+// handlers binds the page routes of the route table (internal/transport/table.go, where each
+// route's chain, gate and body limit are written) to the handlers of this package. Single
+// sign-on's browser routes come from internal/sso, through Handle. API paths never reach the
+// pages: the split between them is computed from the table (transport.Dispatch).
+func (w *Web) handlers() map[string]http.HandlerFunc {
 	static := w.filesOnly(http.FileServerFS(w.static))
-	m.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(static, "public, max-age=3600")))
-	m.HandleFunc("GET /logo", w.handleLogo)
-	m.HandleFunc("GET /logo/mark", w.handleLogoMark)
-	m.HandleFunc("GET /{$}", w.handleRoot)
+	return map[string]http.HandlerFunc{
+		"GET /static/":   http.StripPrefix("/static/", cacheFor(static, "public, max-age=3600")).ServeHTTP,
+		"GET /logo":      w.handleLogo,
+		"GET /logo/mark": w.handleLogoMark,
+		"GET /{$}":       w.handleRoot,
 
-	// Signing in and out.
-	m.HandleFunc("GET /login", w.handleLoginForm)
-	m.HandleFunc("POST /login", w.form(w.handleLogin))
-	m.HandleFunc("POST /logout", w.form(w.handleLogout))
-	m.HandleFunc("GET /login/2fa", w.handleTwoFactorForm)
-	m.HandleFunc("POST /login/2fa", w.form(w.handleTwoFactor))
-	m.HandleFunc("POST /login/2fa/email-code", w.form(w.handleTwoFactorEmailCode))
-	m.HandleFunc("POST /login/2fa/webauthn/options", w.form(w.handleTwoFactorWebAuthnOptions))
+		"GET /login":                       w.handleLoginForm,
+		"POST /login":                      w.handleLogin,
+		"POST /logout":                     w.handleLogout,
+		"GET /login/2fa":                   w.handleTwoFactorForm,
+		"POST /login/2fa":                  w.handleTwoFactor,
+		"POST /login/2fa/email-code":       w.handleTwoFactorEmailCode,
+		"POST /login/2fa/webauthn/options": w.handleTwoFactorWebAuthnOptions,
 
-	// Recovery, confirmation and registration: one-time tokens are only consumed by POST.
-	m.HandleFunc("GET /forgot-password", w.handleForgotForm)
-	m.HandleFunc("POST /forgot-password", w.form(w.handleForgot))
-	m.HandleFunc("GET /reset-password", w.handleResetForm)
-	m.HandleFunc("POST /reset-password", w.form(w.handleReset))
-	m.HandleFunc("GET /confirm", w.handleConfirmForm)
-	m.HandleFunc("POST /confirm", w.form(w.handleConfirm))
-	m.HandleFunc("POST /confirm/resend", w.form(w.handleConfirmResend))
-	m.HandleFunc("GET /register", w.handleRegisterForm)
-	m.HandleFunc("POST /register", w.form(w.handleRegister))
+		// Sign-in by emailed code or link (pages_emailsignin.go).
+		"GET /login/email":       w.emailSignInOn(w.handleEmailSignInForm),
+		"POST /login/email":      w.emailSignInOn(w.handleEmailSignInRequest),
+		"GET /login/email/code":  w.emailSignInOn(w.handleEmailCodeForm),
+		"POST /login/email/code": w.emailSignInOn(w.handleEmailCode),
+		"GET /login/email/link":  w.emailSignInOn(w.handleEmailLinkForm),
+		"POST /login/email/link": w.emailSignInOn(w.handleEmailLink),
 
-	// The signed-in account. Gates: anyAccount lets accounts that must change their password
-	// in; setupAccount also lets in accounts that must first set up a second factor, and
-	// fullAccount only accounts with neither restriction.
-	m.HandleFunc("GET /change-password", w.anyAccount(w.handleMustChangeForm))
-	m.HandleFunc("POST /change-password", w.form(w.anyAccount(w.handleMustChange)))
-	m.HandleFunc("GET /verify", w.setupAccount(w.handleVerifyForm))
-	m.HandleFunc("POST /verify", w.form(w.setupAccount(w.handleVerify)))
-	m.HandleFunc("GET /profile", w.setupAccount(w.handleProfile))
-	m.HandleFunc("POST /profile/password", w.form(w.setupAccount(w.handleProfilePassword)))
-	m.HandleFunc("POST /profile/sessions/{id}/revoke", w.form(w.fullAccount(w.handleSessionRevoke)))
-	m.HandleFunc("POST /profile/sessions/revoke-all", w.form(w.setupAccount(w.handleSessionsRevokeAll)))
-	m.HandleFunc("POST /profile/api-keys", w.form(w.fullAccount(w.handleAPIKeyCreate)))
-	m.HandleFunc("POST /profile/api-keys/{id}/revoke", w.form(w.fullAccount(w.handleAPIKeyRevoke)))
-	w.twoFactorRoutes()
-	w.emailChangeRoutes()
-	w.emailSignInRoutes()
+		"GET /forgot-password":  w.handleForgotForm,
+		"POST /forgot-password": w.handleForgot,
+		"GET /reset-password":   w.handleResetForm,
+		"POST /reset-password":  w.handleReset,
+		"GET /confirm":          w.handleConfirmForm,
+		"POST /confirm":         w.handleConfirm,
+		"POST /confirm/resend":  w.handleConfirmResend,
+		"GET /register":         w.handleRegisterForm,
+		"POST /register":        w.handleRegister,
+		"GET /confirm-email":    w.handleEmailChangeForm,
+		"POST /confirm-email":   w.handleEmailChangeConfirm,
 
-	// Team invitations: the mailed link opens this page.
-	m.HandleFunc("GET /invitations/accept", w.fullAccount(w.handleInvitationForm))
-	m.HandleFunc("POST /invitations/accept", w.form(w.fullAccount(w.handleInvitationAccept)))
+		"GET /change-password":                   w.handleMustChangeForm,
+		"POST /change-password":                  w.handleMustChange,
+		"GET /verify":                            w.handleVerifyForm,
+		"POST /verify":                           w.handleVerify,
+		"GET /profile":                           w.handleProfile,
+		"POST /profile/password":                 w.handleProfilePassword,
+		"POST /profile/email":                    w.handleEmailChangeRequest,
+		"POST /profile/sessions/{id}/revoke":     w.handleSessionRevoke,
+		"POST /profile/sessions/revoke-all":      w.handleSessionsRevokeAll,
+		"POST /profile/api-keys":                 w.handleAPIKeyCreate,
+		"POST /profile/api-keys/{id}/revoke":     w.handleAPIKeyRevoke,
+		"GET /profile/2fa/totp":                  w.handleTOTPForm,
+		"POST /profile/2fa/totp":                 w.handleTOTPConfirm,
+		"POST /profile/2fa/totp/disable":         w.handleTOTPDisable,
+		"POST /profile/2fa/recovery-codes":       w.handleRecoveryCodes,
+		"POST /profile/2fa/email/enable":         w.handleEmailEnable,
+		"POST /profile/2fa/email/disable":        w.handleEmailDisable,
+		"POST /profile/2fa/webauthn/options":     w.handleWebAuthnOptions,
+		"POST /profile/2fa/webauthn":             w.handleWebAuthnAdd,
+		"POST /profile/2fa/webauthn/{id}/remove": w.handleWebAuthnRemove,
 
-	m.HandleFunc("/", w.notFound)
+		"GET /invitations/accept":  w.handleInvitationForm,
+		"POST /invitations/accept": w.handleInvitationAccept,
+	}
 }
+
+// routes registers the pages' own routes, each behind its gate and (a form post) the form
+// reading, and the HTML 404 of every other path that reaches the pages.
+func (w *Web) routes() {
+	for _, b := range transport.Bind(w.handlers(), transport.Page, transport.Asset) {
+		h := b.Handler
+		if b.Auth != rest.Public {
+			h = w.account(gateFor(b.Route), h)
+		}
+		if b.Method() == http.MethodPost {
+			// Every form post of the pages is read up front, within the route's limit.
+			h = w.form(h, b.BodyLimit)
+		}
+		w.register(b.Route, h)
+	}
+	w.mux.HandleFunc("/", w.notFound)
+}
+
+// Handle serves a page route of the route table that another package provides (single sign-on)
+// behind the pages' chain: panic recovery, access log, security headers, cross-origin protection
+// of POSTs unless the table's chain is PageCrossSite, the page session and the principal, the
+// route's gate, and its body limit (the handler reads its own body). Call it before serving. It
+// panics when pattern is not a page route of the table.
+func (w *Web) Handle(pattern string, h http.Handler) {
+	b := transport.Bind(map[string]http.Handler{pattern: h}, transport.Page, transport.PageCrossSite)[0]
+	if b.BodyLimit > 0 {
+		next := h
+		h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			r.Body = http.MaxBytesReader(rw, r.Body, b.BodyLimit)
+			next.ServeHTTP(rw, r)
+		})
+	}
+	if b.Auth != rest.Public {
+		h = w.account(gateFor(b.Route), h.ServeHTTP)
+	}
+	w.register(b.Route, h)
+}
+
+// register adds a route to the mux with what its chain asks of the layers around the mux.
+func (w *Web) register(r transport.Route, h http.Handler) {
+	w.mux.Handle(r.Pattern, h)
+	switch r.Chain {
+	case transport.Asset:
+		w.assets[r.Pattern] = true
+	case transport.PageCrossSite:
+		w.csrf.AddInsecureBypassPattern(r.Pattern)
+	}
+	w.served = append(w.served, r)
+}
+
+// Routes lists the routes the pages serve, their own and those added with Handle, in the order
+// they were registered.
+func (w *Web) Routes() []transport.Route { return slices.Clone(w.served) }
 
 // filesOnly serves the static files and nothing else: a directory (including /static/ itself)
 // is the HTML 404, not http.FileServer's listing, so the set of assets cannot be enumerated.
@@ -98,17 +168,27 @@ func (w *Web) handleRoot(rw http.ResponseWriter, r *http.Request) {
 }
 
 // gate levels of the account pages.
-type gate int
+type gate = auth.Access
 
 const (
-	gateAny   gate = iota // any signed-in account, even one that must change its password
-	gateSetup             // also one that must set up a second factor first
-	gateFull              // only an account without either restriction
+	gateAny   = auth.AccessAny            // any signed-in account, even one that must change its password
+	gateSetup = auth.AccessTwoFactorSetup // also one that must set up a second factor first
+	gateFull  = auth.AccessFull           // only an account without either restriction
 )
 
-func (w *Web) anyAccount(h http.HandlerFunc) http.HandlerFunc   { return w.account(gateAny, h) }
-func (w *Web) setupAccount(h http.HandlerFunc) http.HandlerFunc { return w.account(gateSetup, h) }
-func (w *Web) fullAccount(h http.HandlerFunc) http.HandlerFunc  { return w.account(gateFull, h) }
+// gateFor is the gate of a route, from its authentication mode in the route table: the same
+// modes that refuse a caller on the API send a browser where it must go first.
+func gateFor(r transport.Route) gate {
+	switch r.Auth {
+	case rest.AuthenticatedMayChangePassword:
+		return gateAny
+	case rest.AuthenticatedTwoFactorSetup:
+		return gateSetup
+	case rest.Authenticated:
+		return gateFull
+	}
+	panic(fmt.Sprintf("web: route %q has an authentication mode pages do not have (%d)", r.Pattern, r.Auth))
+}
 
 // twoFactorSetupPath is where an account that must set up a second factor is sent.
 const twoFactorSetupPath = "/profile#two-factor"
@@ -127,11 +207,12 @@ func (w *Web) account(level gate, h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		noStore(rw)
-		if level > gateAny && p.User.MustChangePassword {
+		switch auth.Gate(p, level) {
+		case nil:
+		case auth.ErrPasswordChangeRequired:
 			http.Redirect(rw, r, "/change-password", http.StatusSeeOther)
 			return
-		}
-		if level > gateSetup && p.TwoFactorSetupRequired {
+		default: // auth.ErrTwoFactorSetupRequired
 			w.flash(r, flashInfo, "Set up a second factor to continue.")
 			http.Redirect(rw, r, twoFactorSetupPath, http.StatusSeeOther)
 			return

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net"
@@ -14,8 +13,7 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
-	"github.com/gatehousehq/gatehouse/internal/httpapi"
-	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/transport"
 )
 
 // Page session keys. The session holds no account data: only the auth session it belongs to,
@@ -28,34 +26,6 @@ const (
 )
 
 type managerKey struct{}
-
-// sessionStore keeps page sessions in the database (web_sessions), so every instance knows
-// every session. scs hands it the SHA-256 of the token (HashTokenInStore).
-type sessionStore struct{ store *store.Store }
-
-var _ scs.CtxStore = sessionStore{}
-
-func (s sessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
-	return s.store.FindWebSession(ctx, token)
-}
-
-func (s sessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
-	return s.store.CommitWebSession(ctx, token, b, expiry)
-}
-
-func (s sessionStore) DeleteCtx(ctx context.Context, token string) error {
-	return s.store.DeleteWebSession(ctx, token)
-}
-
-func (s sessionStore) Find(token string) ([]byte, bool, error) {
-	return s.FindCtx(context.Background(), token)
-}
-
-func (s sessionStore) Commit(token string, b []byte, expiry time.Time) error {
-	return s.CommitCtx(context.Background(), token, b, expiry)
-}
-
-func (s sessionStore) Delete(token string) error { return s.DeleteCtx(context.Background(), token) }
 
 // manager returns the session manager that loaded this request's session.
 func manager(r *http.Request) *scs.SessionManager {
@@ -256,7 +226,7 @@ func (w *Web) setPending(r *http.Request, p *pendingLogin) {
 }
 
 // client describes the browser for throttling, tracking and audit, exactly as the API does.
-func (w *Web) client(r *http.Request) auth.Client { return httpapi.Client(r, w.trusted) }
+func (w *Web) client(r *http.Request) auth.Client { return transport.Client(r, w.trusted) }
 
 // secureRequest decides COOKIE_SECURE for this request.
 func (w *Web) secureRequest(r *http.Request) bool {

@@ -24,25 +24,23 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
 
+	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
-	"github.com/gatehousehq/gatehouse/internal/store"
+	"github.com/gatehousehq/gatehouse/internal/teams"
+	"github.com/gatehousehq/gatehouse/internal/transport"
 )
 
 //go:embed templates static
 var assets embed.FS
 
-// SSOButton is one "Sign in with …" button of the login page. URL is a path of this server
-// that starts the provider's flow with a GET.
-type SSOButton struct {
-	Label string
-	URL   string
-}
+// SSOButton is one "Sign in with …" button of the login page (gatehouse.SSOButton, which the
+// single sign-on package makes without importing the pages).
+type SSOButton = gatehouse.SSOButton
 
 // SSOButtons lists the single sign-on buttons to show on the login page now (it may change
 // with the license and the configuration); an empty list shows none.
@@ -52,8 +50,11 @@ type SSOButtons interface {
 
 // Options are the dependencies and settings of the pages.
 type Options struct {
-	Auth  *auth.Service // required
-	Store *store.Store  // required: page sessions, invitations
+	Auth  *auth.Service  // required
+	Teams *teams.Service // required: invitations
+	// Sessions keeps the page sessions, shared by every instance (store.WebSessionStore over
+	// the web_sessions table). Required.
+	Sessions scs.CtxStore
 	// Logger receives the access log of the pages and the causes of their errors. Nil discards.
 	Logger *slog.Logger
 	// Now is the clock of sign-in times and freshness. Nil means time.Now.
@@ -85,7 +86,7 @@ type Options struct {
 // Web is the page handler. Create it with New.
 type Web struct {
 	auth      *auth.Service
-	store     *store.Store
+	teams     *teams.Service
 	log       *slog.Logger
 	now       func() time.Time
 	brand     string
@@ -103,9 +104,13 @@ type Web struct {
 	plainSessions  *scs.SessionManager
 	secureSessions *scs.SessionManager
 
-	pages   map[string]*template.Template
-	static  fs.FS
-	mux     *http.ServeMux
+	pages  map[string]*template.Template
+	static fs.FS
+	mux    *http.ServeMux
+	// assets are the patterns of the routes on the Asset chain, served without a session.
+	assets map[string]bool
+	// served lists the registered routes, in order.
+	served  []transport.Route
 	csrf    *http.CrossOriginProtection
 	handler http.Handler
 }
@@ -122,8 +127,8 @@ const (
 // New builds the page handler. It reads BRAND_LOGO_PATH now, so a missing or unreadable logo
 // stops the start-up instead of showing a broken image.
 func New(o Options) (*Web, error) {
-	if o.Auth == nil || o.Store == nil {
-		return nil, errors.New("web: Auth and Store are required")
+	if o.Auth == nil || o.Sessions == nil || o.Teams == nil {
+		return nil, errors.New("web: Auth, Sessions and Teams are required")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -144,9 +149,9 @@ func New(o Options) (*Web, error) {
 		o.Freshness = 24 * time.Hour
 	}
 	w := &Web{
-		auth: o.Auth, store: o.Store, log: o.Logger, now: o.Now, brand: o.BrandName, secure: o.CookieSecure,
+		auth: o.Auth, teams: o.Teams, log: o.Logger, now: o.Now, brand: o.BrandName, secure: o.CookieSecure,
 		trusted: o.TrustedProxies, remember: o.RememberDuration, freshness: o.Freshness, mail: o.Mail,
-		mux: http.NewServeMux(),
+		mux: http.NewServeMux(), assets: map[string]bool{},
 	}
 	if o.SSO != nil {
 		w.SetSSOButtons(o.SSO)
@@ -161,7 +166,7 @@ func New(o Options) (*Web, error) {
 	if w.static, err = fs.Sub(assets, "static"); err != nil {
 		return nil, err
 	}
-	st := sessionStore{store: o.Store}
+	st := o.Sessions
 	w.plainSessions = w.newSessionManager(st, sessionCookie, false)
 	w.secureSessions = w.newSessionManager(st, secureSessionCookie, true)
 
@@ -169,11 +174,13 @@ func New(o Options) (*Web, error) {
 	w.csrf.SetDenyHandler(http.HandlerFunc(w.crossOriginDenied))
 
 	w.routes()
-	w.handler = w.recoverPanics(w.accessLog(w.securityHeaders(w.csrf.Handler(http.HandlerFunc(w.serveSession)))))
+	// The recovery is inside the access log, so that a panic is logged as the 500 it is answered
+	// with.
+	w.handler = w.accessLog(w.recoverPanics(w.securityHeaders(w.csrf.Handler(http.HandlerFunc(w.serveSession)))))
 	return w, nil
 }
 
-func (w *Web) newSessionManager(st sessionStore, name string, secure bool) *scs.SessionManager {
+func (w *Web) newSessionManager(st scs.CtxStore, name string, secure bool) *scs.SessionManager {
 	m := scs.New()
 	m.Store = st
 	m.HashTokenInStore = true
@@ -194,18 +201,6 @@ func (w *Web) newSessionManager(st sessionStore, name string, secure bool) *scs.
 // ServeHTTP implements http.Handler.
 func (w *Web) ServeHTTP(rw http.ResponseWriter, r *http.Request) { w.handler.ServeHTTP(rw, r) }
 
-// Handle adds a route behind the pages' middleware (security headers, cross-origin protection
-// of POSTs, the page session and the principal), for pages other packages provide (single
-// sign-on). Call it before serving.
-func (w *Web) Handle(pattern string, h http.Handler) { w.mux.Handle(pattern, h) }
-
-// HandleCrossSite is Handle for a route that must accept cross-site POSTs (a SAML assertion
-// consumer service receives the identity provider's form post); it must protect itself.
-func (w *Web) HandleCrossSite(pattern string, h http.Handler) {
-	w.mux.Handle(pattern, h)
-	w.csrf.AddInsecureBypassPattern(pattern)
-}
-
 // SetSSOButtons sets (or, with nil, removes) the source of the login page's single sign-on
 // buttons, for wiring that creates the pages before the SSO service.
 func (w *Web) SetSSOButtons(b SSOButtons) {
@@ -225,11 +220,11 @@ func (w *Web) sessions(r *http.Request) *scs.SessionManager {
 	return w.plainSessions
 }
 
-// serveSession loads the page session and the principal, then routes. Static files and the
-// logo need neither: a page pulls several of them, and each would cost a session read and an
-// authentication.
+// serveSession loads the page session and the principal, then routes. The routes of the Asset
+// chain (static files, the logo) need neither: a page pulls several of them, and each would cost
+// a session read and an authentication.
 func (w *Web) serveSession(rw http.ResponseWriter, r *http.Request) {
-	if p := r.URL.Path; strings.HasPrefix(p, "/static/") || p == "/logo" || p == "/logo/mark" {
+	if _, pattern := w.mux.Handler(r); w.assets[pattern] {
 		w.mux.ServeHTTP(rw, r)
 		return
 	}

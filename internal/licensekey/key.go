@@ -1,4 +1,8 @@
-package license
+// Package licensekey is the format of a license key: the local check made before a key is ever
+// sent, and the masked form that may be shown or logged. It is apart from the license client so
+// that the configuration can check LICENSE_KEY without depending on the client (its HTTP,
+// caching and background work).
+package licensekey
 
 import (
 	"errors"
@@ -14,11 +18,11 @@ var keyPattern = regexp.MustCompile(`^PENG-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[
 // keyLen is the length of a well-formed key.
 const keyLen = len("PENG-XXXX-XXXX-XXXX-XXXX-XXXX")
 
-// CheckKeyFormat reports whether key has the license-key format
+// CheckFormat reports whether key has the license-key format
 // PENG-XXXX-XXXX-XXXX-XXXX-XXXX (A-Z and 0-9). It is a local check only: the checksum in the last
 // group is the server's to verify. The error describes the problem without repeating the key, so
 // it is safe to log and to show in configuration errors.
-func CheckKeyFormat(key string) error {
+func CheckFormat(key string) error {
 	if keyPattern.MatchString(key) {
 		return nil
 	}
@@ -36,10 +40,10 @@ func CheckKeyFormat(key string) error {
 	}
 }
 
-// MaskKey returns the key as admins may see it: the prefix and the last group only, such as
+// Mask returns the key as admins may see it: the prefix and the last group only, such as
 // PENG-XXXX-…-1A2B. It returns "" for an empty key and a fixed text for a malformed one, so the
 // result never reveals more than four characters of a secret.
-func MaskKey(key string) string {
+func Mask(key string) string {
 	switch {
 	case key == "":
 		return ""

@@ -1,4 +1,4 @@
-package httpapi
+package transport
 
 import (
 	"net/http"
@@ -17,13 +17,13 @@ func FuzzRedactedURI(f *testing.F) {
 	f.Fuzz(func(t *testing.T, rawQuery string) {
 		r := httptest.NewRequest(http.MethodGet, "/x", nil)
 		r.URL.RawQuery = rawQuery
-		out := redactedURI(r.URL)
+		out := RedactedURI(r.URL)
 		if rawQuery == "" {
 			return
 		}
 		in, got := strings.Split(rawQuery, "&"), strings.Split(strings.TrimPrefix(out, "/x?"), "&")
 		if len(in) != len(got) {
-			t.Fatalf("redactedURI(%q) = %q: parameters added or lost", rawQuery, out)
+			t.Fatalf("RedactedURI(%q) = %q: parameters added or lost", rawQuery, out)
 		}
 		for i, part := range in {
 			key, _, ok := strings.Cut(part, "=")
@@ -31,7 +31,7 @@ func FuzzRedactedURI(f *testing.F) {
 				key = name
 			}
 			if ok && isSecretParam(key) && !strings.HasSuffix(got[i], "=REDACTED") {
-				t.Fatalf("redactedURI(%q) = %q keeps the value of %q", rawQuery, out, key)
+				t.Fatalf("RedactedURI(%q) = %q keeps the value of %q", rawQuery, out, key)
 			}
 		}
 	})
