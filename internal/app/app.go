@@ -193,6 +193,7 @@ func (a *App) prepare(ctx context.Context) error {
 		Trackable: sec.Trackable, BackoffAfter: sec.LoginBackoffAfter, LockoutAfter: sec.LockoutAfter,
 		LockoutDuration: sec.LockoutDuration, Policy: policy,
 		DeviceKey: deviceKey, DeviceMaxAge: sec.DeviceTokenMaxAge, DeviceFailures: sec.DeviceTokenFailures,
+		Passwordless:      auth.PasswordlessOptions{Email: sec.PasswordlessEmail, Within: sec.PasswordlessWithin},
 		TwoFactorRequired: sec.TwoFactorRequired, TwoFactorRememberFor: sec.TwoFactorRememberFor, TOTPKeys: totpKeys,
 		WebAuthnRPID: sec.WebAuthnRPID, WebAuthnRPName: cfg.BrandName, WebAuthnOrigins: sec.WebAuthnOrigins,
 		PasskeyFirstFactor: sec.WANAllowAsFirstFactor, AuthenticatorSignIn: sec.PasswordlessAuthenticator,

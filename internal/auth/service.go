@@ -79,6 +79,8 @@ type Options struct {
 
 	// SSO holds the account rules of SSO sign-ins (see LoginExternal in sso.go).
 	SSO SSOOptions
+	// Passwordless holds the settings of sign-in by email (emailsignin.go).
+	Passwordless PasswordlessOptions
 
 	// Freshness is SECURITY_FRESHNESS: how recent the session's last password (or factor) proof
 	// must be for credential changes without giving the password again (see fresh.go). Zero

@@ -65,6 +65,9 @@ func (s *server) handlers() map[string]HandlerFunc {
 		"POST /api/v1/auth/login/passkey":                        s.handlePasskeyLogin,
 		"POST /api/v1/auth/login/authenticator":                  s.handleAuthenticatorLogin,
 		"POST /api/v1/me/2fa/webauthn/passkeys/register/options": s.handlePasskeyRegisterOptions,
+		// Sign-in by emailed code or link (v1_emailsignin.go).
+		"POST /api/v1/auth/login/email-code":        s.handleEmailCode,
+		"POST /api/v1/auth/login/email-code/verify": s.handleEmailCodeVerify,
 
 		"GET /api/v1/users":                         s.handleListUsers,
 		"POST /api/v1/users":                        s.handleCreateUser,

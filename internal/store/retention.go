@@ -33,6 +33,7 @@ func (s *Store) PurgeExpired(ctx context.Context, before time.Time) (report Purg
 		{"sessions", "id", "(expires_at < ? OR revoked_at < ?)", []any{before, before}},
 		{"action_tokens", "token_hash", "(expires_at < ? OR used_at < ?)", []any{before, before}},
 		{"two_factor_challenges", "id_hash", "(expires_at < ? OR used_at < ?)", []any{before, before}},
+		{"email_signins", "binding_hash", "(expires_at < ? OR used_at < ?)", []any{before, before}},
 		{"remembered_devices", "token_hash", "expires_at < ?", []any{before}},
 		{"webauthn_registrations", "user_id", "expires_at < ?", []any{before}},
 		{"passkey_logins", "id_hash", "expires_at < ?", []any{now}}, // unanswered options: nothing to investigate

@@ -64,6 +64,9 @@ var table = slices.Concat(
 		Route{Pattern: "POST /api/v1/auth/login/passkey/options", BodyLimit: credentials},
 		Route{Pattern: "POST /api/v1/auth/login/passkey", BodyLimit: ceremony},
 		Route{Pattern: "POST /api/v1/auth/login/authenticator", BodyLimit: credentials},
+		// Sign-in by emailed code or link (SECURITY_PASSWORDLESS_EMAIL).
+		Route{Pattern: "POST /api/v1/auth/login/email-code", BodyLimit: credentials},
+		Route{Pattern: "POST /api/v1/auth/login/email-code/verify", BodyLimit: credentials},
 		Route{Pattern: "POST /api/v1/auth/refresh", BodyLimit: credentials},
 		Route{Pattern: "POST /api/v1/auth/logout", BodyLimit: credentials, Auth: optional},
 		Route{Pattern: "POST /api/v1/auth/logout-all", BodyLimit: credentials, Auth: mayChangePassword},
@@ -168,6 +171,15 @@ var table = slices.Concat(
 		Route{Pattern: "POST /login/2fa/webauthn/options"},
 		Route{Pattern: "POST /login/passkey/options"},
 		Route{Pattern: "POST /login/passkey"},
+		// Sign-in by emailed code or link (SECURITY_PASSWORDLESS_EMAIL; 404 while off). The
+		// mailed link's GET only shows a button. A signed-in account may use them too, to prove
+		// itself again without a password.
+		Route{Pattern: "GET /login/email"},
+		Route{Pattern: "POST /login/email"},
+		Route{Pattern: "GET /login/email/code"},
+		Route{Pattern: "POST /login/email/code"},
+		Route{Pattern: "GET /login/email/link"},
+		Route{Pattern: "POST /login/email/link"},
 
 		// Recovery, confirmation and registration: one-time tokens are consumed by POST only,
 		// so that a mail scanner following the mailed link uses up nothing.
