@@ -47,7 +47,7 @@ func ExampleServer_Handler() {
 	mux := http.NewServeMux()
 	mux.Handle("/", srv.Handler()) // the API, the pages, /healthz …
 	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, _ *http.Request) { _, _ = fmt.Fprintln(w, "hello") })
-	log.Fatal(http.ListenAndServe(":8080", mux)) //nolint:gosec // an example
+	log.Fatal(http.ListenAndServe(":8080", mux))
 }
 
 // A resource owned by a team: one action, its rule, its route and its table. The route's action

@@ -44,7 +44,7 @@ var errNoOtherFactor = gatehouse.Errorf(gatehouse.EForbidden,
 
 // dummyTOTPSecret keeps the work of a sign-in for an unknown address or an account without an
 // app close to that of a real one.
-const dummyTOTPSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+const dummyTOTPSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" // #nosec G101 -- a public dummy, checked for unknown accounts so that they take the same time; it opens nothing
 
 // AuthenticatorSignInEnabled reports whether an authenticator code may replace the password.
 func (s *Service) AuthenticatorSignInEnabled() bool {

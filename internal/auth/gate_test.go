@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/gatehousehq/gatehouse"
@@ -29,7 +30,7 @@ func TestGate(t *testing.T) {
 		{both, auth.AccessTwoFactorSetup, auth.ErrPasswordChangeRequired},
 		{both, auth.AccessFull, auth.ErrPasswordChangeRequired},
 	} {
-		if got := auth.Gate(tc.p, tc.a); got != tc.want {
+		if got := auth.Gate(tc.p, tc.a); !errors.Is(got, tc.want) || (got == nil) != (tc.want == nil) {
 			t.Errorf("Gate(user %d, %d) = %v, want %v", tc.p.User.ID, tc.a, got, tc.want)
 		}
 	}

@@ -50,7 +50,7 @@ func (s *server) handlePasskeyLoginOptions(w http.ResponseWriter, r *http.Reques
 		return err
 	}
 	return rest.Respond(w, r, http.StatusOK, passkeyOptionsResponse{
-		Ceremony: start.Ceremony, PublicKey: jsontext.Value(start.Options), ExpiresAt: start.ExpiresAt,
+		Ceremony: start.Ceremony, PublicKey: start.Options, ExpiresAt: start.ExpiresAt,
 	})
 }
 
@@ -97,5 +97,5 @@ func (s *server) handlePasskeyRegisterOptions(w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
-	return rest.Respond(w, r, http.StatusOK, jsontext.Value(opts))
+	return rest.Respond(w, r, http.StatusOK, opts)
 }

@@ -56,7 +56,7 @@ func (t *ExtTx) ExecContext(ctx context.Context, query string, args ...any) (sql
 
 // QueryContext runs a query that returns rows; see ExecContext.
 func (t *ExtTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := t.tx.QueryContext(ctx, query, args...) //nolint:sqlclosecheck // the caller closes the rows it is given
+	rows, err := t.tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, t.s.mapErr(err)
 	}

@@ -92,7 +92,7 @@ func TestDecisionComesFirst(t *testing.T) {
 	}
 	// An allowed caller gets the verdict on its input, or not found for an id that names no user.
 	s := newService(newFakeStore(target()), &fakeAccounts{})
-	if _, err := s.Create(ctx, admin, users.NewUser{Invalid: bad}, client); err != bad {
+	if _, err := s.Create(ctx, admin, users.NewUser{Invalid: bad}, client); !errors.Is(err, bad) {
 		t.Errorf("create with a bad body as admin: %v", err)
 	}
 	for name, err := range map[string]error{
@@ -108,7 +108,7 @@ func TestDecisionComesFirst(t *testing.T) {
 		}
 	}
 	// The id is checked before the body, as the path comes before the body.
-	if _, err := s.Update(ctx, admin, 7, users.Change{Invalid: bad}, client); err != bad {
+	if _, err := s.Update(ctx, admin, 7, users.Change{Invalid: bad}, client); !errors.Is(err, bad) {
 		t.Errorf("update with a bad body as admin: %v", err)
 	}
 }

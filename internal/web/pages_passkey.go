@@ -17,7 +17,7 @@ func (w *Web) handlePasskeyLoginOptions(rw http.ResponseWriter, r *http.Request)
 		w.jsonError(rw, r, err)
 		return
 	}
-	writeJSON(rw, http.StatusOK, map[string]any{"publicKey": json.RawMessage(start.Options), "ceremony": start.Ceremony})
+	writeJSON(rw, http.StatusOK, map[string]any{"publicKey": start.Options, "ceremony": start.Ceremony})
 }
 
 func (w *Web) handlePasskeyLogin(rw http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -211,9 +212,9 @@ func (w *Web) account(level gate, h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		noStore(rw)
-		switch auth.Gate(p, level) {
-		case nil:
-		case auth.ErrPasswordChangeRequired:
+		switch err := auth.Gate(p, level); {
+		case err == nil:
+		case errors.Is(err, auth.ErrPasswordChangeRequired):
 			http.Redirect(rw, r, "/change-password", http.StatusSeeOther)
 			return
 		default: // auth.ErrTwoFactorSetupRequired
