@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/gatehousehq/gatehouse"
@@ -69,23 +68,11 @@ func (s *Service) LoginAuthenticator(ctx context.Context, in AuthenticatorLoginI
 	if !sixDigits(code) {
 		return nil, errCodeFormat
 	}
-	requested, bad := gatehouse.ParseScopes(in.Scope)
-	if len(bad) > 0 {
-		return nil, gatehouse.FieldError("scope", fmt.Sprintf("unknown scope %q (use read, write, admin)", bad[0]))
-	}
-	gate, err := s.openGate(ctx, email, in.Client, in.DeviceToken)
+	requested, err := parseRequestedScopes(in.Scope)
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.store.UserByEmail(ctx, email)
-	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENotFound {
-		return nil, err
-	}
-	if err != nil {
-		u = nil
-	}
-	gate.trust(u, s.now())
-	locked, err := s.verdict(gate)
+	gate, u, locked, err := s.signInStart(ctx, email, in.Client, in.DeviceToken)
 	if err != nil {
 		return nil, err
 	}

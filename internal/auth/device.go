@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -234,4 +235,37 @@ func (s *Service) passed(ctx context.Context, g *loginGate) {
 	if err := s.store.ClearThrottle(ctx, key); err != nil {
 		s.log.Error("throttle not cleared", "error", err)
 	}
+}
+
+// parseRequestedScopes reads the scope field every sign-in takes: empty asks for every scope the
+// account's roles allow.
+func parseRequestedScopes(scope string) ([]gatehouse.Scope, error) {
+	requested, bad := gatehouse.ParseScopes(scope)
+	if len(bad) > 0 {
+		return nil, gatehouse.FieldError("scope", fmt.Sprintf("unknown scope %q (use read, write, admin)", bad[0]))
+	}
+	return requested, nil
+}
+
+// signInStart is the part every first-factor sign-in by email (password, authenticator code,
+// emailed code) shares before it checks its own factor: the brute-force gate for the address and
+// client, the account (nil when the address has none), the device token's trust in it, and
+// whether the account is locked. The account is looked up before the counters are judged:
+// whether a device token is trusted depends on the account it names.
+func (s *Service) signInStart(ctx context.Context, email string, c Client, deviceTok string) (gate *loginGate, u *gatehouse.User, locked bool, err error) {
+	if gate, err = s.openGate(ctx, email, c, deviceTok); err != nil {
+		return nil, nil, false, err
+	}
+	u, err = s.store.UserByEmail(ctx, email)
+	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENotFound {
+		return nil, nil, false, err
+	}
+	if err != nil {
+		u = nil
+	}
+	gate.trust(u, s.now())
+	if locked, err = s.verdict(gate); err != nil {
+		return nil, nil, false, err
+	}
+	return gate, u, locked, nil
 }

@@ -154,24 +154,12 @@ func (s *Service) VerifyEmailSignIn(ctx context.Context, in EmailSignInInput) (*
 	if code != "" && !sixDigits(code) {
 		return nil, errCodeFormat
 	}
-	requested, bad := gatehouse.ParseScopes(in.Scope)
-	if len(bad) > 0 {
-		return nil, gatehouse.FieldError("scope", fmt.Sprintf("unknown scope %q (use read, write, admin)", bad[0]))
-	}
-	gate, err := s.openGate(ctx, email, in.Client, in.DeviceToken)
+	requested, err := parseRequestedScopes(in.Scope)
 	if err != nil {
 		return nil, err
 	}
-	// Looked up for the device token's trust (see Login) and the audit trail only.
-	u, err := s.store.UserByEmail(ctx, email)
-	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENotFound {
-		return nil, err
-	}
-	if err != nil {
-		u = nil
-	}
-	gate.trust(u, s.now())
-	locked, err := s.verdict(gate)
+	// The account is looked up for the device token's trust and the audit trail only.
+	gate, u, locked, err := s.signInStart(ctx, email, in.Client, in.DeviceToken)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"net/mail"
 	"strconv"
 	"strings"
@@ -150,25 +149,11 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenPair, error) 
 	if in.Password == "" {
 		return nil, gatehouse.FieldError("password", "is required")
 	}
-	requested, bad := gatehouse.ParseScopes(in.Scope)
-	if len(bad) > 0 {
-		return nil, gatehouse.FieldError("scope", fmt.Sprintf("unknown scope %q (use read, write, admin)", bad[0]))
-	}
-	gate, err := s.openGate(ctx, email, in.Client, in.DeviceToken)
+	requested, err := parseRequestedScopes(in.Scope)
 	if err != nil {
 		return nil, err
 	}
-	// The account is looked up before the counters are judged: whether a device token is
-	// trusted depends on the account it names.
-	u, err := s.store.UserByEmail(ctx, email)
-	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENotFound {
-		return nil, err
-	}
-	if err != nil {
-		u = nil
-	}
-	gate.trust(u, s.now())
-	locked, err := s.verdict(gate)
+	gate, u, locked, err := s.signInStart(ctx, email, in.Client, in.DeviceToken)
 	if err != nil {
 		return nil, err
 	}

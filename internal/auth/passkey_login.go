@@ -111,9 +111,9 @@ func (s *Service) LoginPasskey(ctx context.Context, in PasskeyLoginInput) (*Toke
 	case len(in.Assertion) == 0 || string(in.Assertion) == "null":
 		return nil, gatehouse.FieldError("assertion", "is required")
 	}
-	requested, bad := gatehouse.ParseScopes(in.Scope)
-	if len(bad) > 0 {
-		return nil, gatehouse.FieldError("scope", fmt.Sprintf("unknown scope %q (use read, write, admin)", bad[0]))
+	requested, err := parseRequestedScopes(in.Scope)
+	if err != nil {
+		return nil, err
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(in.Assertion)
 	if err != nil {
