@@ -294,6 +294,13 @@ func checkFSImport(t *testing.T, db config.DB, url string, users map[string]fsUs
 		t.Fatal(err)
 	}
 	e.expect(e.webAuthnSecondStep(challenge, assertion), http.StatusOK, "")
+	// Registered there for the "first" usage (Flask-Security's first factor), it is a passkey
+	// here: it signs in on its own, with Flask-Security's user handle.
+	if !c.Passkey {
+		t.Fatalf("a first-usage key was not imported as a passkey: %+v", c)
+	}
+	key.UserVerified = true
+	e.expect(e.passkeySignIn(key), http.StatusOK, "")
 	if evs, _ := e.app.Store.AuditEvents(ctx, wu.ID, gatehouse.AuditUserImported, 5); len(evs) != 1 {
 		t.Fatalf("audit events: %v", evs)
 	}

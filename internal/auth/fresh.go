@@ -107,6 +107,13 @@ func (s *Service) requirePasswordChange(ctx context.Context, p *gatehouse.Princi
 	if err := s.requireWriteSession(ctx, p, what); err != nil {
 		return err
 	}
+	if password == "" && !p.User.PasswordSet() {
+		// No password to ask for (passwordless.go): a recent sign-in is the proof there is.
+		if !s.fresh(p) {
+			return ErrReauthenticationRequired
+		}
+		return nil
+	}
 	if err := s.checkPassword(ctx, p.User, password, c); err != nil {
 		return err
 	}

@@ -135,6 +135,9 @@ type LoginInput struct {
 	// DeviceToken is the device token of an earlier sign-in (see device.go), if any.
 	DeviceToken string
 	Client      Client
+	// firstFactor is the method of a first step that was not the password (see
+	// authenticator_login.go): the second step must use another.
+	firstFactor string
 }
 
 // Login checks a password and opens a session. Unknown emails, wrong passwords, locked and

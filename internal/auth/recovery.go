@@ -13,10 +13,15 @@ var errSamePassword = gatehouse.FieldError("new_password", "must differ from the
 
 // ChangePassword sets a new password for the caller after checking the current one. Every
 // other session and token ends (the security stamp changes); the caller gets a fresh token pair
-// so it stays signed in. It needs no SMTP; a notice is mailed when SMTP is configured.
+// so it stays signed in. It needs no SMTP; a notice is mailed when SMTP is configured. An
+// account without a password sets its first one without current (see setFirstPassword).
 func (s *Service) ChangePassword(ctx context.Context, p *gatehouse.Principal, current, next string, c Client) (*TokenPair, error) {
 	if !s.opts.Changeable {
 		return nil, gatehouse.Errorf(gatehouse.EForbidden, "changing passwords is disabled").WithReason("feature_disabled")
+	}
+	if !p.User.PasswordSet() {
+		// No current password to check: the first one is set like any credential change.
+		return s.setFirstPassword(ctx, p, next, c)
 	}
 	problems := map[string]string{}
 	if current == "" {

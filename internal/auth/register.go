@@ -13,7 +13,8 @@ var errRegistrationDisabled = gatehouse.Errorf(gatehouse.EForbidden, "registrati
 
 // Register creates an account with the viewer role. Registering an address that already has an
 // account answers exactly like a new registration and mails the owner instead, so registration
-// cannot be used to find out who has an account.
+// cannot be used to find out who has an account. Where accounts can sign in without a password
+// (PasswordlessSignIn), an empty password registers an account without one.
 func (s *Service) Register(ctx context.Context, email, password string, c Client) error {
 	if !s.opts.Registerable {
 		return errRegistrationDisabled
@@ -22,8 +23,11 @@ func (s *Service) Register(ctx context.Context, email, password string, c Client
 	if err != nil {
 		return err
 	}
-	if err := s.opts.Policy.CheckContext(ctx, "password", password, email); err != nil {
-		return err
+	passwordless := s.optionalPassword(password) // an account without a password (passwordless.go)
+	if !passwordless {
+		if err := s.opts.Policy.CheckContext(ctx, "password", password, email); err != nil {
+			return err
+		}
 	}
 	if c.IP != "" {
 		if _, err := s.checkThrottle(ctx, ipKey("register", c.IP)); err != nil {
@@ -35,9 +39,11 @@ func (s *Service) Register(ctx context.Context, email, password string, c Client
 			s.log.Error("registration not counted", "error", err)
 		}
 	}
-	hash, scheme, err := s.hasher.Hash(ctx, password)
-	if err != nil {
-		return err
+	var hash, scheme string
+	if !passwordless {
+		if hash, scheme, err = s.hasher.Hash(ctx, password); err != nil {
+			return err
+		}
 	}
 	u := &gatehouse.User{Email: email, PasswordHash: hash, PasswordScheme: scheme, Active: true, Roles: []gatehouse.Role{gatehouse.RoleViewer}}
 	if !s.opts.Confirmable {

@@ -70,9 +70,17 @@ type Options struct {
 	WebAuthnRPID    string   // WEBAUTHN_RP_ID
 	WebAuthnRPName  string   // the name authenticators show
 	WebAuthnOrigins []string // WEBAUTHN_ORIGINS
+	// PasskeyFirstFactor is SECURITY_WAN_ALLOW_AS_FIRST_FACTOR: passkeys sign in on their own
+	// (see passkey.go).
+	PasskeyFirstFactor bool
+	// AuthenticatorSignIn is SECURITY_PASSWORDLESS_AUTHENTICATOR: an authenticator-app code may
+	// take the password's place as the first factor; a second step still follows.
+	AuthenticatorSignIn bool
 
 	// SSO holds the account rules of SSO sign-ins (see LoginExternal in sso.go).
 	SSO SSOOptions
+	// Passwordless holds the settings of sign-in by email (emailsignin.go).
+	Passwordless PasswordlessOptions
 
 	// Freshness is SECURITY_FRESHNESS: how recent the session's last password (or factor) proof
 	// must be for credential changes without giving the password again (see fresh.go). Zero

@@ -40,7 +40,11 @@ func (s *Service) secondStep(ctx context.Context, u *gatehouse.User, scopes []ga
 			return nil, nil
 		}
 	}
-	methods := s.methods(f)
+	methods := withoutMethod(s.methods(f), in.firstFactor)
+	if in.firstFactor != "" && len(withoutMethod(methods, MethodRecoveryCode)) == 0 {
+		// Recovery codes stand in for a lost factor; they are no routine second step.
+		return nil, errNoOtherFactor
+	}
 	if len(methods) == 0 {
 		// Email codes are the only factor and SMTP was turned off since: failing closed is the
 		// only safe answer; an administrator can reset the account's second factors.
@@ -49,14 +53,14 @@ func (s *Service) secondStep(ctx context.Context, u *gatehouse.User, scopes []ga
 	tok := randomToken(32)
 	ch := &store.Challenge{
 		IDHash: hashToken(tok), UserID: u.ID, Stamp: u.SecurityStamp, Scope: gatehouse.FormatScopes(scopes),
-		Remember: in.Remember, ExpiresAt: s.now().Add(challengeTTL),
+		Remember: in.Remember, ExpiresAt: s.now().Add(challengeTTL), FirstFactor: in.firstFactor,
 	}
 	if err := s.store.CreateChallenge(ctx, ch); err != nil {
 		return nil, err
 	}
 	// With email codes as the only way in (recovery codes aside), the code goes out at once;
 	// otherwise the client asks for one (SendTwoFactorEmailCode) if the user picks email.
-	if hasMethod(methods, MethodEmail) && !f.totp() && f.webAuthn == 0 {
+	if hasMethod(methods, MethodEmail) && !hasMethod(methods, MethodTOTP) && !hasMethod(methods, MethodWebAuthn) {
 		if err := s.sendEmailCode(ctx, ch.IDHash, u); err != nil {
 			return nil, err
 		}
@@ -214,7 +218,7 @@ func (s *Service) LoginTwoFactor(ctx context.Context, in TwoFactorInput) (*Token
 	if err != nil {
 		return nil, err
 	}
-	if !hasMethod(s.methods(f), in.Method) {
+	if !hasMethod(withoutMethod(s.methods(f), ch.FirstFactor), in.Method) {
 		return nil, gatehouse.FieldError("method", "is not available for this account")
 	}
 	switch in.Method {

@@ -47,12 +47,15 @@ type WebAuthnCredentialInfo struct {
 	// BackupEligible marks a passkey that can be synced between devices; BackupState that it is
 	// backed up now.
 	BackupEligible, BackupState bool
+	// Passkey marks a credential registered as a passkey: it also signs in on its own.
+	Passkey bool
 }
 
 func webAuthnInfo(c *store.WebAuthnCredential) WebAuthnCredentialInfo {
 	return WebAuthnCredentialInfo{
 		ID: base64.RawURLEncoding.EncodeToString(c.CredentialID), Name: c.Name, CreatedAt: c.CreatedAt,
 		LastUsedAt: c.LastUsedAt, BackupEligible: c.BackupEligible, BackupState: c.BackupState,
+		Passkey: c.Passkey,
 	}
 }
 
@@ -180,6 +183,20 @@ func (s *Service) WebAuthnCredentials(ctx context.Context, p *gatehouse.Principa
 // session data server-side for FinishWebAuthnRegistration. Asking again replaces the pending
 // ceremony.
 func (s *Service) BeginWebAuthnRegistration(ctx context.Context, p *gatehouse.Principal, currentPassword string, c Client) (json.RawMessage, error) {
+	return s.beginRegistration(ctx, p, currentPassword, c, false)
+}
+
+// registrationSession is what a pending registration keeps: go-webauthn's session data and
+// whether a passkey was asked for, which decides how the answer is stored whichever endpoint
+// completes it. The marker sits beside the library's fields, so older rows still decode.
+type registrationSession struct {
+	webauthn.SessionData
+	Passkey bool `json:"gatehouse_passkey,omitempty"`
+}
+
+// beginRegistration starts a registration; passkey asks for a discoverable credential with
+// user verification (see BeginPasskeyRegistration).
+func (s *Service) beginRegistration(ctx context.Context, p *gatehouse.Principal, currentPassword string, c Client, passkey bool) (json.RawMessage, error) {
 	if err := s.requireCredentialChange(ctx, p, "second factors", currentPassword, c); err != nil {
 		return nil, err
 	}
@@ -198,11 +215,15 @@ func (s *Service) BeginWebAuthnRegistration(ctx context.Context, p *gatehouse.Pr
 	// Excluding the registered credentials makes the browser refuse a key that is registered
 	// already, instead of creating a second credential on it.
 	exclude := webauthn.Credentials(user.WebAuthnCredentials()).CredentialDescriptors()
-	creation, session, err := rp.BeginRegistration(user, webauthn.WithExclusions(exclude))
+	opts := []webauthn.RegistrationOption{webauthn.WithExclusions(exclude)}
+	if passkey {
+		opts = append(opts, passkeyRegistration()...)
+	}
+	creation, session, err := rp.BeginRegistration(user, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("webauthn: begin registration: %w", err)
 	}
-	data, err := json.Marshal(session)
+	data, err := json.Marshal(registrationSession{SessionData: *session, Passkey: passkey})
 	if err != nil {
 		return nil, fmt.Errorf("webauthn: encode session: %w", err)
 	}
@@ -235,8 +256,7 @@ func (s *Service) FinishWebAuthnRegistration(ctx context.Context, p *gatehouse.P
 	if err := s.requireCredentialChange(ctx, p, "second factors", currentPassword, c); err != nil {
 		return nil, nil, err
 	}
-	name, err := webAuthnName(name)
-	if err != nil {
+	if _, err := webAuthnName(name); err != nil {
 		return nil, nil, err
 	}
 	if len(response) == 0 || string(response) == "null" {
@@ -256,9 +276,18 @@ func (s *Service) FinishWebAuthnRegistration(ctx context.Context, p *gatehouse.P
 	} else if err != nil {
 		return nil, nil, err
 	}
-	var session webauthn.SessionData
-	if err := json.Unmarshal([]byte(data), &session); err != nil {
+	var pending registrationSession
+	if err := json.Unmarshal([]byte(data), &pending); err != nil {
 		return nil, nil, fmt.Errorf("webauthn: decode session: %w", err)
+	}
+	session := pending.SessionData
+	if pending.Passkey {
+		if err := checkPasskeyCreated(parsed); err != nil {
+			return nil, nil, err
+		}
+		if strings.TrimSpace(name) == "" {
+			name = passkeyDefaultName
+		}
 	}
 	creds, err := s.store.WebAuthnCredentials(ctx, p.User.ID)
 	if err != nil {
@@ -267,6 +296,9 @@ func (s *Service) FinishWebAuthnRegistration(ctx context.Context, p *gatehouse.P
 	cred, err := rp.CreateCredential(webAuthnUser{u: p.User, creds: creds}, session, parsed)
 	if err != nil {
 		return nil, nil, webAuthnError(gatehouse.EInvalid, "credential", err)
+	}
+	if name, err = webAuthnName(name); err != nil {
+		return nil, nil, err
 	}
 	transports := make([]string, len(cred.Transport))
 	for i, t := range cred.Transport {
@@ -282,6 +314,7 @@ func (s *Service) FinishWebAuthnRegistration(ctx context.Context, p *gatehouse.P
 		AAGUID: aaguid, SignCount: cred.Authenticator.SignCount,
 		UserPresent: cred.Flags.UserPresent, UserVerified: cred.Flags.UserVerified,
 		BackupEligible: cred.Flags.BackupEligible, BackupState: cred.Flags.BackupState, Name: name,
+		Passkey: pending.Passkey,
 	}
 	if err := s.store.CompleteWebAuthnRegistration(ctx, session.Challenge, sc, webAuthnMaxCredentials); err != nil {
 		if gatehouse.ErrorCode(err) == gatehouse.ENotFound {

@@ -89,11 +89,19 @@ func (s *Service) finishWebAuthnLogin(ctx context.Context, u *gatehouse.User, se
 	if stored == nil { // ValidateLogin only accepts the user's own credentials
 		return webAuthnError(gatehouse.EUnauthenticated, "assertion", fmt.Errorf("webauthn: credential vanished"))
 	}
+	return s.recordAssertion(ctx, u, stored, cred, parsed)
+}
+
+// recordAssertion finishes a verified assertion with stored: a counter that did not go up
+// (stored counter > 0 and new ≤ stored) means a cloned authenticator or a replay, so it is
+// refused and audited; otherwise the new counter, flags and last use are recorded, under the
+// condition that the counter is still the one verified against.
+func (s *Service) recordAssertion(ctx context.Context, u *gatehouse.User, stored *store.WebAuthnCredential, cred *webauthn.Credential, parsed *protocol.ParsedCredentialAssertionData) error {
 	if cred.Authenticator.CloneWarning {
 		s.webAuthnCounterRegression(ctx, u, stored, parsed.Response.AuthenticatorData.Counter)
 		return errWebAuthnCounter
 	}
-	err = s.store.RecordWebAuthnUse(ctx, store.WebAuthnUse{
+	err := s.store.RecordWebAuthnUse(ctx, store.WebAuthnUse{
 		UserID: u.ID, CredentialID: cred.ID, PrevSignCount: stored.SignCount, SignCount: cred.Authenticator.SignCount,
 		UserPresent: cred.Flags.UserPresent, UserVerified: cred.Flags.UserVerified, BackupState: cred.Flags.BackupState,
 	})

@@ -104,6 +104,12 @@ type Security struct {
 	TokenHMACKey             string        // one-time code HMAC key; empty: generated and stored in the database
 	WebAuthnRPID             string        // WEBAUTHN_RP_ID; default: PublicURL's host
 	WebAuthnOrigins          []string      // WEBAUTHN_ORIGINS; default: PublicURL's origin
+
+	// Sign-in without a password (passkey_vars.go).
+	WANAllowAsFirstFactor     bool          // SECURITY_WAN_ALLOW_AS_FIRST_FACTOR: passkeys sign in on their own
+	PasswordlessAuthenticator bool          // SECURITY_PASSWORDLESS_AUTHENTICATOR: an authenticator code instead of the password
+	PasswordlessEmail         bool          // SECURITY_PASSWORDLESS_EMAIL: sign-in by emailed code or link
+	PasswordlessWithin        time.Duration // SECURITY_PASSWORDLESS_WITHIN
 }
 
 // Web holds the settings of the server-rendered pages (internal/web).

@@ -59,6 +59,9 @@ func Defaults() *Config {
 			Freshness:               24 * time.Hour,
 			TwoFactorRequired:       "none",
 			TwoFactorRememberFor:    30 * 24 * time.Hour,
+
+			WANAllowAsFirstFactor: true,
+			PasswordlessWithin:    DefaultPasswordlessWithin,
 		},
 		Web:     Web{CookieSecure: "auto"},
 		JWT:     JWT{AccessTTL: 15 * time.Minute, SigningAlg: "EdDSA", Audience: "gatehouse", VerifyCacheSize: 10000},
@@ -156,6 +159,7 @@ func (c *Config) finish() []Problem {
 	problems = append(problems, c.finishWebAuthn()...)
 	problems = append(problems, c.finishSSO()...)
 	problems = append(problems, c.finishTracing()...)
+	problems = append(problems, c.finishPasswordless()...)
 	if c.SMTP.User != "" && c.SMTP.TLS == "none" {
 		problems = append(problems, Problem{Var: "SMTP_TLS", Value: c.SMTP.TLS, Accepts: "starttls or tls when SMTP_USER is set (credentials are never sent in clear text)"})
 	}

@@ -153,7 +153,7 @@ var vars = concatVars([]Var{
 			c.TrustedProxies = out
 			return nil
 		}},
-}, securityVars, []Var{
+}, securityVars, passwordlessVars, []Var{
 	{Name: "WEBAUTHN_RP_ID", Default: "PUBLIC_URL's host", Doc: "WebAuthn relying party id of security keys and passkeys: a domain (no scheme or port) that is the host of every WEBAUTHN_ORIGINS entry or a parent of it. Credentials are bound to it: changing it later makes every registered key unusable.",
 		set: func(c *Config, v string) error {
 			v = strings.ToLower(strings.TrimSpace(v))
@@ -180,6 +180,7 @@ var vars = concatVars([]Var{
 			c.Security.WebAuthnOrigins = out
 			return nil
 		}},
+}, passkeyVars, []Var{
 	{Name: "JWT_ACCESS_TTL", Default: "15m", Doc: "Lifetime of access tokens.",
 		set: func(c *Config, v string) error { return flaskDuration(&c.JWT.AccessTTL, v, time.Minute, 24*time.Hour) }},
 	{Name: "JWT_SIGNING_KEY_FILE", Doc: "PEM file with one or more PKCS#8 private keys (Ed25519 or P-256): the first signs, all verify. Default: a key generated at first start and stored in the database, shared by every instance.",

@@ -211,7 +211,7 @@ func readUsers(ctx context.Context, db *sql.DB, sc *schema, after int64, limit i
 		return nil, fmt.Errorf("reading roles_users: %w", err)
 	}
 	if hasWebAuthn {
-		cols := []string{"user_id", "credential_id", "public_key", "sign_count", "transports", "backup_state", "device_type", "name", "create_datetime", "lastuse_datetime"}
+		cols := []string{"user_id", "credential_id", "public_key", "sign_count", "transports", "backup_state", "device_type", "name", "create_datetime", "lastuse_datetime", "usage"}
 		wuid, _ := sc.col("webauthn", "user_id")
 		wid, _ := sc.col("webauthn", "id")
 		q = "SELECT " + sc.selectList("webauthn", cols) + " FROM " + sc.table("webauthn") + " WHERE " + wuid + " IN " + in + " ORDER BY " + wid // #nosec G202
@@ -233,6 +233,9 @@ func readUsers(ctx context.Context, db *sql.DB, sc *schema, after int64, limit i
 				c.CreatedAt = *t
 			}
 			c.LastUsedAt = asTime(v[9])
+			// Flask-Security's "first" usage (SECURITY_WAN_ALLOW_AS_FIRST_FACTOR) is what Gatehouse
+			// calls a passkey: it may sign in on its own. "secondary" keys stay second factors.
+			c.Passkey = asString(v[10]) == "first"
 			u.webauthn = append(u.webauthn, c)
 		}); err != nil {
 			return nil, fmt.Errorf("reading WebAuthn credentials: %w", err)

@@ -61,6 +61,14 @@ func (s *server) handlers() map[string]HandlerFunc {
 		"GET /api/v1/api-keys":                          s.handleAPIKeys,
 		"DELETE /api/v1/api-keys/{id}":                  s.handleRevokeAPIKey,
 
+		"POST /api/v1/auth/login/passkey/options":                s.handlePasskeyLoginOptions,
+		"POST /api/v1/auth/login/passkey":                        s.handlePasskeyLogin,
+		"POST /api/v1/auth/login/authenticator":                  s.handleAuthenticatorLogin,
+		"POST /api/v1/me/2fa/webauthn/passkeys/register/options": s.handlePasskeyRegisterOptions,
+		// Sign-in by emailed code or link (v1_emailsignin.go).
+		"POST /api/v1/auth/login/email-code":        s.handleEmailCode,
+		"POST /api/v1/auth/login/email-code/verify": s.handleEmailCodeVerify,
+
 		"GET /api/v1/users":                         s.handleListUsers,
 		"POST /api/v1/users":                        s.handleCreateUser,
 		"GET /api/v1/users/{user_id}":               s.handleGetUser,

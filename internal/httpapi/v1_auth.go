@@ -201,6 +201,9 @@ type meResponse struct {
 	Active             bool       `json:"active"`
 	ConfirmedAt        *time.Time `json:"confirmed_at"`
 	MustChangePassword bool       `json:"must_change_password"`
+	// PasswordSet is false for an account without a password (it signs in by email code,
+	// passkey or SSO; POST /api/v1/auth/password/change sets a first one).
+	PasswordSet bool `json:"password_set"`
 	// TwoFactorSetupRequired: SECURITY_TWO_FACTOR_REQUIRED covers the account and it has no
 	// second factor yet; until it sets one up under /api/v1/me/2fa, little else is allowed.
 	TwoFactorSetupRequired bool       `json:"two_factor_setup_required"`
@@ -235,7 +238,7 @@ func (s *server) writeMe(w http.ResponseWriter, r *http.Request, p *gatehouse.Pr
 	// A pointer, so that the encoder need not copy the response to make it addressable.
 	return Respond(w, r, http.StatusOK, &meResponse{
 		ID: u.ID, Email: u.Email, Roles: roles, Scopes: scopes, Active: u.Active, ConfirmedAt: u.ConfirmedAt,
-		MustChangePassword: u.MustChangePassword, TwoFactorSetupRequired: p.TwoFactorSetupRequired, LastLoginAt: u.LastLoginAt, LastLoginIP: u.LastLoginIP,
+		MustChangePassword: u.MustChangePassword, PasswordSet: u.PasswordSet(), TwoFactorSetupRequired: p.TwoFactorSetupRequired, LastLoginAt: u.LastLoginAt, LastLoginIP: u.LastLoginIP,
 		CurrentLoginAt: u.CurrentLoginAt, LoginCount: u.LoginCount, CreatedAt: u.CreatedAt,
 	})
 }

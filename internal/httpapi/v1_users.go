@@ -22,6 +22,7 @@ type userResource struct {
 	Active             bool       `json:"active"`
 	ConfirmedAt        *time.Time `json:"confirmed_at"`
 	MustChangePassword bool       `json:"must_change_password"`
+	PasswordSet        bool       `json:"password_set"` // false: the account has no password
 	LastLoginAt        *time.Time `json:"last_login_at"`
 	CurrentLoginAt     *time.Time `json:"current_login_at"`
 	LoginCount         int64      `json:"login_count"`
@@ -36,7 +37,7 @@ func userResourceOf(u *gatehouse.User) userResource {
 	}
 	return userResource{
 		ID: u.ID, Email: u.Email, Roles: roles, Active: u.Active, ConfirmedAt: u.ConfirmedAt,
-		MustChangePassword: u.MustChangePassword, LastLoginAt: u.LastLoginAt, CurrentLoginAt: u.CurrentLoginAt,
+		MustChangePassword: u.MustChangePassword, PasswordSet: u.PasswordSet(), LastLoginAt: u.LastLoginAt, CurrentLoginAt: u.CurrentLoginAt,
 		LoginCount: u.LoginCount, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 	}
 }
@@ -102,12 +103,14 @@ type createUserRequest struct {
 	MustChangePassword bool      `json:"must_change_password"`
 
 	roles []gatehouse.Role
+	// passwordOptional: accounts may be made without a password here (PasswordlessSignIn).
+	passwordOptional bool
 }
 
 func (req *createUserRequest) Validate() error {
 	var p Problems
 	p.Check(strings.TrimSpace(req.Email) != "", "email", "is required")
-	p.Check(req.Password != "", "password", "is required")
+	p.Check(req.Password != "" || req.passwordOptional, "password", "is required")
 	req.roles = []gatehouse.Role{gatehouse.RoleViewer}
 	if req.Roles != nil {
 		req.roles = parseGlobalRoles(&p, "roles", *req.Roles)
@@ -191,7 +194,7 @@ func (s *server) handleUpdateMe(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) handleCreateUser(w http.ResponseWriter, r *http.Request) error {
-	var req createUserRequest
+	req := createUserRequest{passwordOptional: s.auth.PasswordlessSignIn()}
 	in := users.NewUser{Invalid: Decode(r, &req)}
 	if in.Invalid == nil {
 		in.Email, in.Password, in.Roles = req.Email, req.Password, req.roles

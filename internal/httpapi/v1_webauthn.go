@@ -40,6 +40,8 @@ type webAuthnCredentialResponse struct {
 	LastUsedAt     *time.Time `json:"last_used_at"`
 	BackupEligible bool       `json:"backup_eligible"`
 	BackupState    bool       `json:"backup_state"`
+	// Passkey: registered as a passkey, so it also signs in on its own.
+	Passkey bool `json:"passkey"`
 }
 
 // webAuthnRegisteredResponse is the new credential and, as when enabling any factor, a message
@@ -53,7 +55,7 @@ type webAuthnRegisteredResponse struct {
 func webAuthnData(c auth.WebAuthnCredentialInfo) webAuthnCredentialResponse {
 	return webAuthnCredentialResponse{
 		ID: c.ID, Name: c.Name, CreatedAt: c.CreatedAt, LastUsedAt: c.LastUsedAt,
-		BackupEligible: c.BackupEligible, BackupState: c.BackupState,
+		BackupEligible: c.BackupEligible, BackupState: c.BackupState, Passkey: c.Passkey,
 	}
 }
 

@@ -22,6 +22,7 @@ var sampleContent = map[string]Content{
 	KindEmailChange: EmailChange{Link: "https://id.example.com/confirm-email?token=jkl&x=1", Code: "CH4NG-EMA1L", ValidFor: time.Hour},
 	KindEmailChangeNotice: EmailChangeNotice{NewEmail: "new@example.org", At: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC),
 		Link: "https://id.example.com/profile"},
+	KindEmailSignIn: EmailSignIn{Link: "https://id.example.com/login/email/link?token=mno&x=1", Code: "042913", ValidFor: 10 * time.Minute},
 }
 
 func TestRenderEveryKind(t *testing.T) {
@@ -41,6 +42,8 @@ func TestRenderEveryKind(t *testing.T) {
 			"1 hour", "signs the account out everywhere"},
 		KindEmailChangeNotice: {"A change of your Acme ID email address was requested", "change its email address to",
 			"new@example.org", "4 March 2026 at 05:06 UTC", "https://id.example.com/profile", "cancels the request"},
+		KindEmailSignIn: {"Sign in to Acme ID", "https://id.example.com/login/email/link?token=mno", "042913", "10 minutes",
+			"in the browser or app where you asked", "asks you to confirm"},
 	}
 	if len(sampleContent) != len(Kinds) || len(want) != len(Kinds) {
 		t.Fatalf("the test covers %d kinds, there are %d", len(sampleContent), len(Kinds))

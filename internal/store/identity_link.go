@@ -66,7 +66,7 @@ func (s *Store) LinkIdentity(ctx context.Context, id *Identity, o LinkOptions) (
 		}
 		if u.ConfirmedAt == nil {
 			out.Secured, out.HadPassword = true, u.PasswordHash != ""
-			if out.APIKeysRevoked, err = s.secureUnconfirmed(ctx, tx, u.ID, o.NewStamp); err != nil {
+			if out.APIKeysRevoked, err = s.secureUnconfirmed(ctx, tx, u.ID, o.NewStamp, "sso_link_unconfirmed"); err != nil {
 				return err
 			}
 		}
@@ -95,8 +95,9 @@ func (s *Store) LinkIdentity(ctx context.Context, id *Identity, o LinkOptions) (
 }
 
 // secureUnconfirmed takes from a never-confirmed account everything its registrant could have
-// set or obtained (see LinkOutcome.Secured), and returns how many API keys it revoked.
-func (s *Store) secureUnconfirmed(ctx context.Context, tx bun.Tx, userID int64, newStamp string) (int64, error) {
+// set or obtained (see LinkOutcome.Secured), and returns how many API keys it revoked. reason
+// is recorded on the revoked sessions.
+func (s *Store) secureUnconfirmed(ctx context.Context, tx bun.Tx, userID int64, newStamp, reason string) (int64, error) {
 	now := utc(s.now())
 	// The new stamp ends every access token and remembered device, and voids every pending
 	// one-time token (reset, confirmation, email change) issued under the old one.
@@ -105,7 +106,7 @@ func (s *Store) secureUnconfirmed(ctx context.Context, tx bun.Tx, userID int64, 
 		Where("id = ?", userID).Exec(ctx); err != nil {
 		return 0, err
 	}
-	if err := revokeSessions(ctx, tx, "user_id = ?", userID, now, "sso_link_unconfirmed"); err != nil {
+	if err := revokeSessions(ctx, tx, "user_id = ?", userID, now, reason); err != nil {
 		return 0, err
 	}
 	n, err := revokeUserAPIKeys(ctx, tx, userID, now)

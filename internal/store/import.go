@@ -167,7 +167,7 @@ func (s *Store) importUser(ctx context.Context, tx bun.Tx, iu *ImportedUser, sea
 			CredentialHash: hash, PublicKey: c.PublicKey, AttestationType: c.AttestationType, AttestationFormat: c.AttestationFormat,
 			Transports: strings.Join(c.Transports, ","), AAGUID: c.AAGUID, SignCount: int64(c.SignCount),
 			UserPresent: c.UserPresent, UserVerified: c.UserVerified, BackupEligible: c.BackupEligible, BackupState: c.BackupState,
-			Name: truncate(c.Name, 64), CreatedAt: created, LastUsedAt: utcPtr(c.LastUsedAt),
+			Passkey: c.Passkey, Name: truncate(c.Name, 64), CreatedAt: created, LastUsedAt: utcPtr(c.LastUsedAt),
 		}).Exec(ctx)
 		if err != nil {
 			return ImportResult{}, err

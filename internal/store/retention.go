@@ -17,10 +17,11 @@ type PurgeReport map[string]int64
 // PurgeExpired deletes the security records that can no longer be used and are older than
 // before: sessions that expired or were revoked (their refresh tokens go with them), used or
 // expired reset/confirmation tokens, second-step challenges, remembered devices, pending WebAuthn
-// registrations, and brute-force counters that block nothing any more. Nothing a user can still
-// use or see is touched: a live session, a pending link, a running lockout all stay. Keeping
-// rows until before (a few days after they died) leaves them visible to an operator
-// investigating an incident; the audit trail (audit_events) is kept regardless.
+// registrations, and brute-force counters that block nothing any more; unanswered passkey
+// sign-ins go as soon as they expire. Nothing a user can still use or see is touched: a live
+// session, a pending link, a running lockout all stay. Keeping rows until before (a few days
+// after they died) leaves them visible to an operator investigating an incident; the audit
+// trail (audit_events) is kept regardless.
 func (s *Store) PurgeExpired(ctx context.Context, before time.Time) (report PurgeReport, err error) {
 	defer wrapErr(&err, "store.PurgeExpired")
 	before, now := utc(before), utc(s.now())
@@ -32,8 +33,10 @@ func (s *Store) PurgeExpired(ctx context.Context, before time.Time) (report Purg
 		{"sessions", "id", "(expires_at < ? OR revoked_at < ?)", []any{before, before}},
 		{"action_tokens", "token_hash", "(expires_at < ? OR used_at < ?)", []any{before, before}},
 		{"two_factor_challenges", "id_hash", "(expires_at < ? OR used_at < ?)", []any{before, before}},
+		{"email_signins", "binding_hash", "(expires_at < ? OR used_at < ?)", []any{before, before}},
 		{"remembered_devices", "token_hash", "expires_at < ?", []any{before}},
 		{"webauthn_registrations", "user_id", "expires_at < ?", []any{before}},
+		{"passkey_logins", "id_hash", "expires_at < ?", []any{now}}, // unanswered options: nothing to investigate
 		{"throttles", "throttle_key", "last_failure_at < ? AND (blocked_until IS NULL OR blocked_until < ?) AND (locked_until IS NULL OR locked_until < ?)",
 			[]any{before, now, now}},
 	} {

@@ -23,6 +23,7 @@ type challengeRow struct {
 	EmailExpiresAt  *time.Time `bun:"email_expires_at"`
 	EmailSentAt     *time.Time `bun:"email_sent_at"`
 	WebAuthnSession *string    `bun:"webauthn_session"`
+	FirstFactor     string     `bun:"first_factor"`
 	CreatedAt       time.Time  `bun:"created_at"`
 	ExpiresAt       time.Time  `bun:"expires_at"`
 	UsedAt          *time.Time `bun:"used_at"`
@@ -54,13 +55,16 @@ type Challenge struct {
 	CreatedAt       time.Time
 	ExpiresAt       time.Time
 	UsedAt          *time.Time
+	// FirstFactor is the method of the first step when it was not the password (an
+	// authenticator code): the second step must use another one.
+	FirstFactor string
 }
 
 func (r *challengeRow) toDomain() *Challenge {
 	c := &Challenge{
 		IDHash: r.IDHash, UserID: r.UserID, Stamp: r.Stamp, Scope: r.Scope, Remember: r.Remember, Failures: r.Failures,
 		EmailCodeHash: deref(r.EmailCodeHash), EmailExpiresAt: utcPtr(r.EmailExpiresAt), EmailSentAt: utcPtr(r.EmailSentAt),
-		CreatedAt: utc(r.CreatedAt), ExpiresAt: utc(r.ExpiresAt), UsedAt: utcPtr(r.UsedAt),
+		CreatedAt: utc(r.CreatedAt), ExpiresAt: utc(r.ExpiresAt), UsedAt: utcPtr(r.UsedAt), FirstFactor: r.FirstFactor,
 	}
 	if r.WebAuthnSession != nil {
 		c.WebAuthnSession = []byte(*r.WebAuthnSession)
@@ -80,7 +84,7 @@ func (s *Store) CreateChallenge(ctx context.Context, c *Challenge) (err error) {
 		}
 		_, err := tx.NewInsert().Model(&challengeRow{
 			IDHash: c.IDHash, UserID: c.UserID, Stamp: c.Stamp, Scope: c.Scope, Remember: c.Remember,
-			CreatedAt: now, ExpiresAt: utc(c.ExpiresAt),
+			FirstFactor: c.FirstFactor, CreatedAt: now, ExpiresAt: utc(c.ExpiresAt),
 		}).Exec(ctx)
 		return err
 	})

@@ -30,6 +30,9 @@ type WebAuthnCredential struct {
 	// The authenticator data flags seen last: user present, user verified, backup eligible
 	// (a synced passkey), backup state (currently backed up).
 	UserPresent, UserVerified, BackupEligible, BackupState bool
+	// Passkey marks a credential registered as a passkey (discoverable, user verification
+	// required): it may sign in on its own. Other credentials are second factors only.
+	Passkey bool
 
 	Name       string
 	CreatedAt  time.Time
@@ -60,6 +63,7 @@ type webAuthnCredentialRow struct {
 	UserVerified      bool       `bun:"user_verified"`
 	BackupEligible    bool       `bun:"backup_eligible"`
 	BackupState       bool       `bun:"backup_state"`
+	Passkey           bool       `bun:"passkey"`
 	Name              string     `bun:"name"`
 	CreatedAt         time.Time  `bun:"created_at"`
 	LastUsedAt        *time.Time `bun:"last_used_at"`
@@ -76,7 +80,7 @@ func (r *webAuthnCredentialRow) toDomain() *WebAuthnCredential {
 		AttestationType: r.AttestationType, AttestationFormat: r.AttestationFormat, Transports: transports,
 		AAGUID: r.AAGUID, SignCount: uint32(r.SignCount), //nolint:gosec // written from a uint32
 		UserPresent: r.UserPresent, UserVerified: r.UserVerified, BackupEligible: r.BackupEligible, BackupState: r.BackupState,
-		Name: r.Name, CreatedAt: utc(r.CreatedAt), LastUsedAt: utcPtr(r.LastUsedAt),
+		Passkey: r.Passkey, Name: r.Name, CreatedAt: utc(r.CreatedAt), LastUsedAt: utcPtr(r.LastUsedAt),
 	}
 }
 
@@ -154,7 +158,7 @@ func (s *Store) CompleteWebAuthnRegistration(ctx context.Context, challenge stri
 			AttestationType: c.AttestationType, AttestationFormat: c.AttestationFormat,
 			Transports: strings.Join(c.Transports, ","), AAGUID: c.AAGUID, SignCount: int64(c.SignCount),
 			UserPresent: c.UserPresent, UserVerified: c.UserVerified, BackupEligible: c.BackupEligible, BackupState: c.BackupState,
-			Name: c.Name, CreatedAt: now,
+			Passkey: c.Passkey, Name: c.Name, CreatedAt: now,
 		}
 		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
 			if s.dialect.IsUniqueViolation(err) {

@@ -59,6 +59,14 @@ var table = slices.Concat(
 		Route{Pattern: "POST /api/v1/auth/login/2fa", BodyLimit: ceremony},
 		Route{Pattern: "POST /api/v1/auth/login/2fa/email-code", BodyLimit: credentials},
 		Route{Pattern: "POST /api/v1/auth/login/2fa/webauthn/options", BodyLimit: credentials},
+		// Passkeys and authenticator codes as the first factor (SECURITY_WAN_ALLOW_AS_FIRST_FACTOR,
+		// SECURITY_PASSWORDLESS_AUTHENTICATOR).
+		Route{Pattern: "POST /api/v1/auth/login/passkey/options", BodyLimit: credentials},
+		Route{Pattern: "POST /api/v1/auth/login/passkey", BodyLimit: ceremony},
+		Route{Pattern: "POST /api/v1/auth/login/authenticator", BodyLimit: credentials},
+		// Sign-in by emailed code or link (SECURITY_PASSWORDLESS_EMAIL).
+		Route{Pattern: "POST /api/v1/auth/login/email-code", BodyLimit: credentials},
+		Route{Pattern: "POST /api/v1/auth/login/email-code/verify", BodyLimit: credentials},
 		Route{Pattern: "POST /api/v1/auth/refresh", BodyLimit: credentials},
 		Route{Pattern: "POST /api/v1/auth/logout", BodyLimit: credentials, Auth: optional},
 		Route{Pattern: "POST /api/v1/auth/logout-all", BodyLimit: credentials, Auth: mayChangePassword},
@@ -84,6 +92,7 @@ var table = slices.Concat(
 		Route{Pattern: "POST /api/v1/me/2fa/email", BodyLimit: credentials, Auth: twoFactorSetup},
 		Route{Pattern: "DELETE /api/v1/me/2fa/email", BodyLimit: credentials, Auth: twoFactorSetup},
 		Route{Pattern: "POST /api/v1/me/2fa/webauthn/register/options", BodyLimit: credentials, Auth: twoFactorSetup},
+		Route{Pattern: "POST /api/v1/me/2fa/webauthn/passkeys/register/options", BodyLimit: credentials, Auth: twoFactorSetup},
 		Route{Pattern: "POST /api/v1/me/2fa/webauthn/register", BodyLimit: ceremony, Auth: twoFactorSetup},
 		Route{Pattern: "GET /api/v1/me/2fa/webauthn", Auth: twoFactorSetup, Action: "me.read"},
 		Route{Pattern: "PATCH /api/v1/me/2fa/webauthn/{id}", BodyLimit: credentials, Auth: twoFactorSetup},
@@ -160,6 +169,17 @@ var table = slices.Concat(
 		Route{Pattern: "POST /login/2fa"},
 		Route{Pattern: "POST /login/2fa/email-code"},
 		Route{Pattern: "POST /login/2fa/webauthn/options"},
+		Route{Pattern: "POST /login/passkey/options"},
+		Route{Pattern: "POST /login/passkey"},
+		// Sign-in by emailed code or link (SECURITY_PASSWORDLESS_EMAIL; 404 while off). The
+		// mailed link's GET only shows a button. A signed-in account may use them too, to prove
+		// itself again without a password.
+		Route{Pattern: "GET /login/email"},
+		Route{Pattern: "POST /login/email"},
+		Route{Pattern: "GET /login/email/code"},
+		Route{Pattern: "POST /login/email/code"},
+		Route{Pattern: "GET /login/email/link"},
+		Route{Pattern: "POST /login/email/link"},
 
 		// Recovery, confirmation and registration: one-time tokens are consumed by POST only,
 		// so that a mail scanner following the mailed link uses up nothing.
@@ -196,6 +216,8 @@ var table = slices.Concat(
 		Route{Pattern: "POST /profile/2fa/webauthn/options", Auth: twoFactorSetup},
 		Route{Pattern: "POST /profile/2fa/webauthn", Auth: twoFactorSetup},
 		Route{Pattern: "POST /profile/2fa/webauthn/{id}/remove", Auth: twoFactorSetup},
+		Route{Pattern: "POST /profile/2fa/passkeys/options", Auth: twoFactorSetup},
+		Route{Pattern: "POST /profile/2fa/passkeys", Auth: twoFactorSetup},
 
 		// Team invitations: the mailed link opens this page, whose button accepts.
 		Route{Pattern: "GET /invitations/accept", Auth: signedIn},

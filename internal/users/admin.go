@@ -33,8 +33,10 @@ func (s *Service) List(ctx context.Context, p *gatehouse.Principal, q Query) ([]
 
 // NewUser is an account an administrator creates.
 type NewUser struct {
-	Email    string
-	Password string // checked against the password policy
+	Email string
+	// Password is checked against the password policy. It may be empty where accounts can
+	// sign in without one (Accounts.PasswordlessSignIn): the account then has no password.
+	Password string
 	Roles    []gatehouse.Role
 	// Confirmed marks the address confirmed. When it is not and confirmation is on (SMTP
 	// configured), a confirmation email is sent as after self-registration.
@@ -59,12 +61,16 @@ func (s *Service) Create(ctx context.Context, p *gatehouse.Principal, in NewUser
 	if err != nil {
 		return nil, err
 	}
-	if in.Password == "" {
+	var hash, scheme string
+	switch {
+	case in.Password == "" && s.accounts.PasswordlessSignIn():
+		// An account without a password: it signs in by email code (or passkey, SSO).
+	case in.Password == "":
 		return nil, gatehouse.FieldError("password", "is required")
-	}
-	hash, scheme, err := s.accounts.HashNewPassword(ctx, "password", in.Password, email)
-	if err != nil {
-		return nil, err
+	default:
+		if hash, scheme, err = s.accounts.HashNewPassword(ctx, "password", in.Password, email); err != nil {
+			return nil, err
+		}
 	}
 	u := &gatehouse.User{
 		Email: email, PasswordHash: hash, PasswordScheme: scheme, Active: true,

@@ -201,6 +201,8 @@ type fakeAccounts struct {
 	mailer      bool
 	woken       int
 	weak        string // a password the policy refuses
+	// passwordless: accounts may be made without a password (sign-in by email).
+	passwordless bool
 }
 
 func (a *fakeAccounts) HashNewPassword(_ context.Context, field, password, _ string) (string, string, error) {
@@ -229,3 +231,5 @@ func (a *fakeAccounts) TwoFactorResetNotice(u *gatehouse.User) (*gatehouse.Outbo
 }
 
 func (a *fakeAccounts) MailQueued() { a.woken++ }
+
+func (a *fakeAccounts) PasswordlessSignIn() bool { return a.passwordless }

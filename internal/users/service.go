@@ -56,6 +56,9 @@ type Store interface {
 type Accounts interface {
 	// HashNewPassword checks a password against the policy and hashes it.
 	HashNewPassword(ctx context.Context, field, password, email string) (hash, scheme string, err error)
+	// PasswordlessSignIn reports whether accounts may sign in without a password (by email
+	// code), so that an administrator may create one without.
+	PasswordlessSignIn() bool
 	// NewAccountConfirmation is the confirmation token and mail of a new address (nil, nil:
 	// confirmation is off).
 	NewAccountConfirmation(email string) (*gatehouse.OneTimeToken, *gatehouse.OutboxMail, error)

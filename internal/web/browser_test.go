@@ -48,7 +48,7 @@ func TestBrowserLogin(t *testing.T) {
 				t.Fatal("the page scrolls sideways")
 			}
 			c.expectNoCredentialValues("login page")
-			if got := eval[string](c, `document.querySelector('#password').type + " " + document.querySelector('#email').type + " " + document.querySelector('#email').autocomplete + " " + document.querySelector('#password').autocomplete`); got != "password email username current-password" {
+			if got := eval[string](c, `document.querySelector('#password').type + " " + document.querySelector('#email').type + " " + document.querySelector('#email').autocomplete + " " + document.querySelector('#password').autocomplete`); got != "password email username webauthn current-password" { // webauthn: passkey autofill (issue #19)
 				t.Fatalf("input types = %q", got)
 			}
 			if !eval[bool](c, `!!document.querySelector('#forgot-link') && document.querySelector('#forgot-link').offsetParent !== null`) {

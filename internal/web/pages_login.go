@@ -17,6 +17,10 @@ type loginData struct {
 	Recovery bool // the "Forgot password?" link: SMTP and SECURITY_RECOVERABLE
 	Register bool // the registration link: SECURITY_REGISTERABLE
 	SSO      []SSOButton
+	Passkey  bool // "Sign in with a passkey" and autofill: SECURITY_WAN_ALLOW_AS_FIRST_FACTOR
+
+	// EmailCode offers "Email me a sign-in code" below the form (SECURITY_PASSWORDLESS_EMAIL).
+	EmailCode bool
 }
 
 // invalidCredentials is the login page's one answer to every failed password, whatever failed,
@@ -28,7 +32,8 @@ func (w *Web) loginPage(r *http.Request, p *page) *page {
 		p = &page{}
 	}
 	p.Title = "Sign in"
-	d := loginData{Recovery: w.auth.RecoveryEnabled(), Register: w.auth.Options().Registerable}
+	d := loginData{Recovery: w.auth.RecoveryEnabled(), Register: w.auth.Options().Registerable,
+		Passkey: w.auth.PasskeySignInEnabled(), EmailCode: w.auth.EmailSignInEnabled()}
 	if b := w.sso.Load(); b != nil {
 		d.SSO = (*b).Buttons(r.Context())
 		// The sign-in through the identity provider ends where a password sign-in would have.

@@ -182,13 +182,13 @@ func (w *Web) handleMustChange(rw http.ResponseWriter, r *http.Request) {
 }
 
 func (w *Web) handleVerifyForm(rw http.ResponseWriter, r *http.Request) {
-	w.render(rw, r, http.StatusOK, "verify", &page{Title: "Confirm your password", Next: safeNext(r.URL.Query().Get("next"))})
+	w.render(rw, r, http.StatusOK, "verify", &page{Title: "Confirm your password", Next: safeNext(r.URL.Query().Get("next")), Data: w.verifyByEmail(r)})
 }
 
 func (w *Web) handleVerify(rw http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostFormValue("next"))
 	if err := w.auth.VerifyPassword(r.Context(), principal(r), r.PostFormValue("password"), w.client(r)); err != nil {
-		w.fail(rw, r, "verify", &page{Title: "Confirm your password", Next: next}, err)
+		w.fail(rw, r, "verify", &page{Title: "Confirm your password", Next: next, Data: w.verifyByEmail(r)}, err)
 		return
 	}
 	w.markFresh(r)

@@ -143,7 +143,7 @@ func (w *Web) handleRegisterForm(rw http.ResponseWriter, r *http.Request) {
 		http.Redirect(rw, r, defaultNext, http.StatusSeeOther)
 		return
 	}
-	w.render(rw, r, http.StatusOK, "register", &page{Title: "Create an account"})
+	w.render(rw, r, http.StatusOK, "register", &page{Title: "Create an account", Data: w.registerData()})
 }
 
 func (w *Web) handleRegister(rw http.ResponseWriter, r *http.Request) {
@@ -151,7 +151,7 @@ func (w *Web) handleRegister(rw http.ResponseWriter, r *http.Request) {
 		w.notFound(rw, r)
 		return
 	}
-	p := &page{Title: "Create an account"}
+	p := &page{Title: "Create an account", Data: w.registerData()}
 	password := r.PostFormValue("password")
 	if !passwordsMatch(p, password, r.PostFormValue("confirm_password"), "confirm_password") {
 		w.render(rw, r, http.StatusBadRequest, "register", p)
@@ -162,6 +162,12 @@ func (w *Web) handleRegister(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The same answer whether or not the address was taken (its owner gets an email instead).
+	if password == "" {
+		// An account without a password (sign-in by email): signing in by email also
+		// confirms the address.
+		w.message(rw, r, "Account created", "Sign in with a code we send to your email address.", "Email me a sign-in code", "/login/email")
+		return
+	}
 	if w.auth.Options().Confirmable {
 		w.message(rw, r, "Check your email",
 			"We have sent a link and a code to confirm your address. Follow the link, then sign in.",

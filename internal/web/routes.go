@@ -33,6 +33,14 @@ func (w *Web) handlers() map[string]http.HandlerFunc {
 		"POST /login/2fa/email-code":       w.handleTwoFactorEmailCode,
 		"POST /login/2fa/webauthn/options": w.handleTwoFactorWebAuthnOptions,
 
+		// Sign-in by emailed code or link (pages_emailsignin.go).
+		"GET /login/email":       w.emailSignInOn(w.handleEmailSignInForm),
+		"POST /login/email":      w.emailSignInOn(w.handleEmailSignInRequest),
+		"GET /login/email/code":  w.emailSignInOn(w.handleEmailCodeForm),
+		"POST /login/email/code": w.emailSignInOn(w.handleEmailCode),
+		"GET /login/email/link":  w.emailSignInOn(w.handleEmailLinkForm),
+		"POST /login/email/link": w.emailSignInOn(w.handleEmailLink),
+
 		"GET /forgot-password":  w.handleForgotForm,
 		"POST /forgot-password": w.handleForgot,
 		"GET /reset-password":   w.handleResetForm,
@@ -65,6 +73,10 @@ func (w *Web) handlers() map[string]http.HandlerFunc {
 		"POST /profile/2fa/webauthn/options":     w.handleWebAuthnOptions,
 		"POST /profile/2fa/webauthn":             w.handleWebAuthnAdd,
 		"POST /profile/2fa/webauthn/{id}/remove": w.handleWebAuthnRemove,
+		"POST /login/passkey/options":            w.handlePasskeyLoginOptions,
+		"POST /login/passkey":                    w.handlePasskeyLogin,
+		"POST /profile/2fa/passkeys/options":     w.handlePasskeyRegisterOptions,
+		"POST /profile/2fa/passkeys":             w.handlePasskeyAdd,
 
 		"GET /invitations/accept":  w.handleInvitationForm,
 		"POST /invitations/accept": w.handleInvitationAccept,

@@ -63,6 +63,9 @@ type Authenticator struct {
 	Counter bool
 	// Transports are reported at registration.
 	Transports []string
+	// NoResidentKeys makes the authenticator unable to keep discoverable credentials (an older
+	// security key): creation options that require a resident key fail, as in a browser.
+	NoResidentKeys bool
 
 	mu    sync.Mutex
 	creds []*Credential
@@ -110,7 +113,13 @@ type creationOptions struct {
 		Type string `json:"type"`
 		Alg  int    `json:"alg"`
 	} `json:"pubKeyCredParams"`
-	ExcludeCredentials []descriptor `json:"excludeCredentials"`
+	ExcludeCredentials     []descriptor `json:"excludeCredentials"`
+	AuthenticatorSelection struct {
+		ResidentKey string `json:"residentKey"`
+	} `json:"authenticatorSelection"`
+	Extensions struct {
+		CredProps bool `json:"credProps"`
+	} `json:"extensions"`
 }
 
 type requestOptions struct {
@@ -150,6 +159,10 @@ func (a *Authenticator) rpID(explicit string) (string, error) {
 // list (the browser's InvalidStateError).
 var ErrExcluded = errors.New("webauthntest: the authenticator is registered already (excludeCredentials)")
 
+// ErrNoResidentKey is returned by Create when the options require a discoverable credential
+// and the authenticator cannot keep one (NoResidentKeys).
+var ErrNoResidentKey = errors.New("webauthntest: the authenticator cannot make discoverable credentials")
+
 // ErrNoCredential is returned by Get when the authenticator holds no credential allowed by the
 // options (the browser's NotAllowedError).
 var ErrNoCredential = errors.New("webauthntest: no allowed credential on this authenticator")
@@ -185,6 +198,14 @@ func (a *Authenticator) Create(options []byte) (json.RawMessage, error) {
 				return nil, ErrExcluded
 			}
 		}
+	}
+	rk := o.AuthenticatorSelection.ResidentKey
+	if rk == "required" && a.NoResidentKeys {
+		return nil, ErrNoResidentKey
+	}
+	extensions := map[string]any{}
+	if o.Extensions.CredProps { // §10.1.3: the client reports whether it made a discoverable credential
+		extensions["credProps"] = map[string]any{"rk": (rk == "required" || rk == "preferred") && !a.NoResidentKeys}
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -222,7 +243,7 @@ func (a *Authenticator) Create(options []byte) (json.RawMessage, error) {
 	a.creds = append(a.creds, cred)
 	return json.Marshal(map[string]any{
 		"id": b64.EncodeToString(id), "rawId": b64.EncodeToString(id), "type": "public-key",
-		"authenticatorAttachment": "cross-platform", "clientExtensionResults": map[string]any{},
+		"authenticatorAttachment": "cross-platform", "clientExtensionResults": extensions,
 		"response": map[string]any{
 			"clientDataJSON":    b64.EncodeToString(clientData),
 			"attestationObject": b64.EncodeToString(attObj),

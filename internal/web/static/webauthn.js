@@ -136,12 +136,16 @@
     });
   });
 
-  setup("webauthn-register", "webauthn-register-form", function (form) {
+  function register(form) {
     return fetchOptions(form).then(function (pk) {
       return navigator.credentials.create({ publicKey: creationOptions(pk) });
     }).then(function (cred) {
       form.elements.credential.value = credentialJSON(cred);
       form.submit();
     });
-  });
+  }
+
+  setup("webauthn-register", "webauthn-register-form", register);
+  // A passkey is registered the same way; its options ask for a discoverable credential.
+  setup("passkey-register", "passkey-register-form", register);
 })();
