@@ -48,7 +48,10 @@ func (s *Store) CreateAccount(ctx context.Context, a gatehouse.NewAccount) (err 
 		if err := insertAudits(ctx, tx, now, []gatehouse.AuditEvent{ev}); err != nil {
 			return err
 		}
-		return outboxInsert(ctx, tx, a.Mail, now)
+		if a.Mail == nil {
+			return nil
+		}
+		return insertMail(ctx, tx, a.Mail, now)
 	})
 	if err != nil {
 		return err
@@ -137,7 +140,7 @@ func (s *Store) ResetTwoFactorAudited(ctx context.Context, userID int64, keepSes
 		if err := validateMail(&mm); err != nil {
 			return err
 		}
-		return outboxInsert(ctx, tx, &mm, now)
+		return insertMail(ctx, tx, &mm, now)
 	})
 }
 
@@ -152,15 +155,4 @@ func insertAudits(ctx context.Context, tx bun.Tx, now time.Time, evs []gatehouse
 		}
 	}
 	return nil
-}
-
-// outboxInsert queues m (validated, with its To set) in tx as a pending message due now; nil
-// queues nothing. The dispatcher sees it once the transaction commits.
-func outboxInsert(ctx context.Context, tx bun.Tx, m *gatehouse.OutboxMail, now time.Time) error {
-	if m == nil {
-		return nil
-	}
-	_, err := tx.NewInsert().Model(&mailRow{Recipient: m.To, Subject: m.Subject, TextBody: m.Text, HTMLBody: m.HTML,
-		Status: string(gatehouse.MailPending), NextAttemptAt: now, CreatedAt: now}).Exec(ctx)
-	return err
 }
