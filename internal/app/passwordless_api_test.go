@@ -3,6 +3,7 @@ package app_test
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -103,6 +104,21 @@ func TestPasswordlessAccount(t *testing.T) {
 		}
 		// And email codes keep working.
 		e.emailSignIn("pat@example.com")
+
+		// Another account without a password adds a passkey (its sign-in is fresh) and then signs
+		// in with that alone; the passkey is now its second factor after an emailed code.
+		e.expect(e.do("POST", "/api/v1/users", root, map[string]any{"email": "quinn@example.com", "confirmed": true}), http.StatusCreated, "")
+		key := newPasskey()
+		e.passkeyRegister(e.emailSignIn("quinn@example.com").AccessToken, key, "laptop")
+		e.signedInTokens(e.passkeySignIn(key))
+		ticket := e.askEmailCode("quinn@example.com")
+		code, _ := e.signInMail("quinn@example.com")
+		r = e.verifyEmailCode("quinn@example.com", ticket.Binding, code)
+		var a loginAnswer
+		r.data(t, &a)
+		if !a.TwoFactorRequired || !slices.Contains(a.Methods, "webauthn") {
+			t.Fatalf("an emailed code after adding a passkey: %s", r.Raw)
+		}
 	})
 }
 
@@ -186,8 +202,21 @@ func TestEmailSignInSecondFactor(t *testing.T) {
 		if !a.TwoFactorRequired || a.Challenge == "" || a.AccessToken != "" {
 			t.Fatalf("an email code skipped the second factor: %s", r.Raw)
 		}
+		if slices.Contains(a.Methods, "email") || !slices.Contains(a.Methods, "totp") {
+			t.Fatalf("methods after an emailed code: %v", a.Methods)
+		}
 		e.clock.Advance(30 * time.Second) // a new TOTP step (enrolment spent the current one)
 		e.signedInTokens(e.secondStep(a.Challenge, "totp", oathCode(t, secret, e.clock.Now())))
+
+		// With codes by email as a second factor too, the second step still offers only the app;
+		// with them as the only one, an emailed code cannot sign in (the password can).
+		e.createUser("eve@example.com", strongPassword)
+		r = e.do("POST", "/api/v1/me/2fa/email", e.login("eve@example.com", strongPassword).AccessToken, nil)
+		e.expect(r, http.StatusOK, "")
+		ticket = e.askEmailCode("eve@example.com")
+		code, _ = e.signInMail("eve@example.com")
+		e.expect(e.verifyEmailCode("eve@example.com", ticket.Binding, code), http.StatusForbidden, "two_factor_unavailable")
+		e.passwordStep("eve@example.com", strongPassword)
 
 		// SECURITY_TWO_FACTOR_REQUIRED applies too: an admin without a factor may only set one up.
 		cfg := emailSignInConfig(testdb.New(t, config.DBSQLite))

@@ -222,9 +222,11 @@ func (s *Service) finishEmailSignIn(ctx context.Context, res store.EmailSignInRe
 	if len(scopes) == 0 {
 		return nil, gatehouse.FieldError("scope", "none of the requested scopes is allowed for this account")
 	}
-	// One factor so far: a second factor is asked for exactly as after a password, and the
-	// counters stay as they are until it passes.
-	if ch, err := s.secondStep(ctx, u, scopes, LoginInput{Remember: in.Remember, RememberDeviceToken: in.RememberDeviceToken}); err != nil || ch != nil {
+	// One factor so far: a second factor is asked for as after a password, and the counters
+	// stay as they are until it passes. It must be another one than the mailbox: codes by
+	// email are left out of the second step (as the app is after an authenticator code).
+	if ch, err := s.secondStep(ctx, u, scopes, LoginInput{Remember: in.Remember, RememberDeviceToken: in.RememberDeviceToken,
+		firstFactor: MethodEmail}); err != nil || ch != nil {
 		if ch != nil {
 			return &TokenPair{TwoFactor: ch}, nil
 		}
