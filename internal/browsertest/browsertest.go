@@ -79,3 +79,19 @@ func Where(ctx context.Context, maxText int) string {
 	}
 	return "\n  at " + loc + "\n  " + strings.ReplaceAll(txt, "\n", "\n  ")
 }
+
+// Text reads the text of the first element matching sel. A page that has just been reached
+// through redirects and self-posting forms may still swap its document while the element is
+// read; DevTools then answers "No node with given id found" for a node of the old document.
+// Text reads again in that case (for up to 10 s), so a test asserts on the page it arrived at,
+// not on the timing of the swap. Any other error is returned at once.
+func Text(ctx context.Context, sel string) (string, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err == nil || !strings.Contains(err.Error(), "No node with given id") || time.Now().After(deadline) {
+			return s, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

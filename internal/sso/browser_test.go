@@ -89,7 +89,7 @@ func (c *tab) waitText(sel, want string) {
 
 func (c *tab) text(sel string) string {
 	c.t.Helper()
-	s, err := chromedp.Run(c.ctx, chromedp.Text(chromedp.CSS(sel)))
+	s, err := browsertest.Text(c.ctx, sel)
 	if err != nil {
 		c.t.Fatalf("text of %s: %v%s", sel, err, c.where())
 	}

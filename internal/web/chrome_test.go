@@ -182,7 +182,7 @@ func (c *chrome) waitPath(path string) {
 
 func (c *chrome) text(sel string) string {
 	c.t.Helper()
-	s, err := chromedp.Run(c.ctx, chromedp.Text(chromedp.CSS(sel)))
+	s, err := browsertest.Text(c.ctx, sel)
 	if err != nil {
 		c.t.Fatalf("text of %s: %v", sel, err)
 	}

@@ -2,7 +2,7 @@
 # scripts/lib/deploy-ops.sh — the deployment artefacts step of scripts/test (sourced by it):
 #
 #   deploy_ops_check   installs what is missing of buildah, podman, runc, systemd, curl,
-#                      kubernetes-client, python3-yaml, ca-certificates and tzdata, then
+#                      kubernetes-client, python3-yaml and ca-certificates, then
 #                      1. checks deploy/kubernetes offline (deploy/kubernetes/check.py and
 #                         `kubectl kustomize`; `kubectl apply --dry-run=client` needs a server);
 #                      2. checks deploy/systemd/gatehouse.service with `systemd-analyze verify`
@@ -29,7 +29,6 @@ _dops_packages() {
 	command -v kubectl >/dev/null || need+=(kubernetes-client)
 	python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
 	[ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
-	[ -d /usr/share/zoneinfo ] || need+=(tzdata)
 	[ ${#need[@]} -eq 0 ] && return 0
 	_dops_log "installing ${need[*]}"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >/dev/null ||
