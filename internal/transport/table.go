@@ -171,6 +171,10 @@ var table = slices.Concat(
 		Route{Pattern: "POST /login/2fa/webauthn/options"},
 		Route{Pattern: "POST /login/passkey/options"},
 		Route{Pattern: "POST /login/passkey"},
+		// An authenticator-app code in the password's place (SECURITY_PASSWORDLESS_AUTHENTICATOR;
+		// 404 while off).
+		Route{Pattern: "GET /login/authenticator"},
+		Route{Pattern: "POST /login/authenticator"},
 		// Sign-in by emailed code or link (SECURITY_PASSWORDLESS_EMAIL; 404 while off). The
 		// mailed link's GET only shows a button. A signed-in account may use them too, to prove
 		// itself again without a password.

@@ -21,6 +21,9 @@ type loginData struct {
 
 	// EmailCode offers "Email me a sign-in code" below the form (SECURITY_PASSWORDLESS_EMAIL).
 	EmailCode bool
+	// Authenticator offers "Use a code from your authenticator app" below the form
+	// (SECURITY_PASSWORDLESS_AUTHENTICATOR).
+	Authenticator bool
 }
 
 // invalidCredentials is the login page's one answer to every failed password, whatever failed,
@@ -33,7 +36,8 @@ func (w *Web) loginPage(r *http.Request, p *page) *page {
 	}
 	p.Title = "Sign in"
 	d := loginData{Recovery: w.auth.RecoveryEnabled(), Register: w.auth.Options().Registerable,
-		Passkey: w.auth.PasskeySignInEnabled(), EmailCode: w.auth.EmailSignInEnabled()}
+		Passkey: w.auth.PasskeySignInEnabled(), EmailCode: w.auth.EmailSignInEnabled(),
+		Authenticator: w.auth.AuthenticatorSignInEnabled()}
 	if b := w.sso.Load(); b != nil {
 		d.SSO = (*b).Buttons(r.Context())
 		// The sign-in through the identity provider ends where a password sign-in would have.

@@ -35,12 +35,14 @@ func (w *Web) handlers() map[string]http.HandlerFunc {
 		"POST /login/2fa/webauthn/options": w.handleTwoFactorWebAuthnOptions,
 
 		// Sign-in by emailed code or link (pages_emailsignin.go).
-		"GET /login/email":       w.emailSignInOn(w.handleEmailSignInForm),
-		"POST /login/email":      w.emailSignInOn(w.handleEmailSignInRequest),
-		"GET /login/email/code":  w.emailSignInOn(w.handleEmailCodeForm),
-		"POST /login/email/code": w.emailSignInOn(w.handleEmailCode),
-		"GET /login/email/link":  w.emailSignInOn(w.handleEmailLinkForm),
-		"POST /login/email/link": w.emailSignInOn(w.handleEmailLink),
+		"GET /login/authenticator":  w.authenticatorOn(w.handleAuthenticatorForm),
+		"POST /login/authenticator": w.authenticatorOn(w.handleAuthenticator),
+		"GET /login/email":          w.emailSignInOn(w.handleEmailSignInForm),
+		"POST /login/email":         w.emailSignInOn(w.handleEmailSignInRequest),
+		"GET /login/email/code":     w.emailSignInOn(w.handleEmailCodeForm),
+		"POST /login/email/code":    w.emailSignInOn(w.handleEmailCode),
+		"GET /login/email/link":     w.emailSignInOn(w.handleEmailLinkForm),
+		"POST /login/email/link":    w.emailSignInOn(w.handleEmailLink),
 
 		"GET /forgot-password":  w.handleForgotForm,
 		"POST /forgot-password": w.handleForgot,
