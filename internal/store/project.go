@@ -108,6 +108,7 @@ func (s *Store) UpdateProject(ctx context.Context, teamID, id int64, patch gateh
 				return err
 			}
 		}
+		before := *row
 		if patch.Name != nil {
 			row.Name = *patch.Name
 		}
@@ -117,6 +118,11 @@ func (s *Store) UpdateProject(ctx context.Context, teamID, id int64, patch gateh
 		cand := row.toProject()
 		if err := validateProject(cand); err != nil {
 			return err
+		}
+		if row.Name == before.Name && row.Description == before.Description {
+			// Nothing changes: no write, and updated_at and the ETag stay (see UpdateTeam).
+			p = cand
+			return nil
 		}
 		row.UpdatedAt = now
 		if _, err := tx.NewUpdate().Model(row).Column("name", "description", "updated_at").WherePK().Exec(ctx); err != nil {

@@ -102,6 +102,7 @@ func (s *Store) UpdateTeam(ctx context.Context, id int64, p gatehouse.TeamPatch,
 				return err
 			}
 		}
+		before := *row
 		if p.Name != nil {
 			row.Name = *p.Name
 		}
@@ -110,6 +111,12 @@ func (s *Store) UpdateTeam(ctx context.Context, id int64, p gatehouse.TeamPatch,
 		}
 		if err := validateTeam(&gatehouse.Team{Name: row.Name, Description: row.Description}); err != nil {
 			return err
+		}
+		if row.Name == before.Name && row.Description == before.Description {
+			// Nothing changes: no write, so updated_at (and the ETag made from it) stays, and
+			// a client's If-Match on the team is not broken by an empty or repeated PATCH.
+			t = row.toDomain()
+			return nil
 		}
 		row.UpdatedAt = now
 		if _, err := tx.NewUpdate().Model(row).Column("name", "description", "updated_at").WherePK().Exec(ctx); err != nil {
@@ -289,6 +296,8 @@ func (s *Store) ChangeMember(ctx context.Context, c gatehouse.MemberChange) (pre
 		switch {
 		case c.Role == "" && cur == "":
 			return gatehouse.Errorf(gatehouse.ENotFound, "not a member of this team")
+		case c.Role == cur:
+			// The role it has already: nothing to write and nothing to audit.
 		case c.Role == "":
 			_, err = tx.NewDelete().Model((*memberRow)(nil)).Where("team_id = ? AND user_id = ?", c.TeamID, c.UserID).Exec(ctx)
 		case cur == "":
@@ -303,7 +312,7 @@ func (s *Store) ChangeMember(ctx context.Context, c gatehouse.MemberChange) (pre
 		if err != nil {
 			return err
 		}
-		if c.Audit != nil {
+		if c.Audit != nil && c.Role != cur {
 			if err := insertAuditAt(ctx, tx, c.Audit(cur), now); err != nil {
 				return err
 			}
