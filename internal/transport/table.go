@@ -223,6 +223,13 @@ var table = slices.Concat(
 		Route{Pattern: "POST /profile/2fa/passkeys/options", Auth: twoFactorSetup},
 		Route{Pattern: "POST /profile/2fa/passkeys", Auth: twoFactorSetup},
 
+		// The administration console: global admins only, everyone else gets the 404. Each
+		// action is decided again by the users service, as on the API.
+		Route{Pattern: "GET /admin", Auth: signedIn, Action: "users.list"},
+		Route{Pattern: "GET /admin/users", Auth: signedIn, Action: "users.list"},
+		Route{Pattern: "GET /admin/users/{id}", Auth: signedIn, Action: "users.read"},
+		Route{Pattern: "POST /admin/users/{id}/{action}", Auth: signedIn, Action: "users.update"},
+
 		// Team invitations: the mailed link opens this page, whose button accepts.
 		Route{Pattern: "GET /invitations/accept", Auth: signedIn},
 		Route{Pattern: "POST /invitations/accept", Auth: signedIn, Action: "invitations.accept"},

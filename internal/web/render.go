@@ -48,6 +48,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"fieldErr":  func(p *page, f string) string { return p.Fields[f] },
 		"hasPrefix": strings.HasPrefix,
 		"device":    deviceName,
+		"sortLabel": sortLabel,
 	}
 	base, err := template.New("layout").Funcs(funcs).ParseFS(assets, "templates/layouts/*.html", "templates/partials/*.html")
 	if err != nil {
@@ -170,6 +171,8 @@ func (w *Web) describe(rw http.ResponseWriter, r *http.Request, p *page, err err
 		status = http.StatusNotFound
 	case gatehouse.EConflict:
 		status = http.StatusConflict
+	case gatehouse.EPrecondition:
+		status = http.StatusPreconditionFailed
 	case gatehouse.ERateLimited:
 		status = http.StatusTooManyRequests
 		if e, isErr := errors.AsType[*gatehouse.Error](err); isErr && e.RetryAfter > 0 {

@@ -83,6 +83,11 @@ func (w *Web) handlers() map[string]http.HandlerFunc {
 
 		"GET /invitations/accept":  w.handleInvitationForm,
 		"POST /invitations/accept": w.handleInvitationAccept,
+
+		"GET /admin":                      w.adminOnly(w.handleAdminHome),
+		"GET /admin/users":                w.adminOnly(w.handleAdminUsers),
+		"GET /admin/users/{id}":           w.adminOnly(w.handleAdminUser),
+		"POST /admin/users/{id}/{action}": w.adminOnly(w.handleAdminUserAction),
 	}
 }
 

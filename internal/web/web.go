@@ -33,6 +33,7 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/auth"
 	"github.com/gatehousehq/gatehouse/internal/teams"
 	"github.com/gatehousehq/gatehouse/internal/transport"
+	"github.com/gatehousehq/gatehouse/internal/users"
 )
 
 //go:embed templates static
@@ -52,6 +53,9 @@ type SSOButtons interface {
 type Options struct {
 	Auth  *auth.Service  // required
 	Teams *teams.Service // required: invitations
+	// Users serves the administration console (/admin, global admins only); nil leaves the
+	// console out (every /admin page is then the 404). internal/app always sets it.
+	Users *users.Service
 	// Sessions keeps the page sessions, shared by every instance (store.WebSessionStore over
 	// the web_sessions table). Required.
 	Sessions scs.CtxStore
@@ -87,6 +91,7 @@ type Options struct {
 type Web struct {
 	auth      *auth.Service
 	teams     *teams.Service
+	users     *users.Service
 	log       *slog.Logger
 	now       func() time.Time
 	brand     string
@@ -149,7 +154,7 @@ func New(o Options) (*Web, error) {
 		o.Freshness = 24 * time.Hour
 	}
 	w := &Web{
-		auth: o.Auth, teams: o.Teams, log: o.Logger, now: o.Now, brand: o.BrandName, secure: o.CookieSecure,
+		auth: o.Auth, teams: o.Teams, users: o.Users, log: o.Logger, now: o.Now, brand: o.BrandName, secure: o.CookieSecure,
 		trusted: o.TrustedProxies, remember: o.RememberDuration, freshness: o.Freshness, mail: o.Mail,
 		mux: http.NewServeMux(), assets: map[string]bool{},
 	}

@@ -1,0 +1,183 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/users"
+)
+
+var versionField = regexp.MustCompile(`name="version" value="([^"]+)"`)
+
+// The console is for global admins only: every /admin address is the 404 for anyone else who
+// is signed in (and a sign-in first for a browser that is not), whatever the rest of the path.
+func TestAdminConsoleOnlyForAdmins(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	s.createUser("root@example.com", strongPassword, gatehouse.RoleAdmin)
+	bob := s.createUser("bob@example.com", strongPassword, gatehouse.RoleMaintainer)
+	b := s.browser()
+	b.login("bob@example.com", strongPassword, "/profile")
+	if strings.Contains(b.get("/profile").body, `href="/admin/users"`) {
+		t.Fatal("a maintainer's top bar links to the console")
+	}
+	id := fmt.Sprint(bob.ID)
+	for _, path := range []string{"/admin", "/admin/users", "/admin/users?role=admin", "/admin/users/" + id, "/admin/users/999", "/admin/users/x"} {
+		if r := b.get(path); r.status != http.StatusNotFound {
+			t.Fatalf("GET %s as a maintainer: %d", path, r.status)
+		}
+	}
+	for _, action := range []string{"roles", "deactivate", "reset-access", "nonsense"} {
+		if r := b.post("/admin/users/"+id+"/"+action, url.Values{"roles": {"admin"}}); r.status != http.StatusNotFound {
+			t.Fatalf("POST %s as a maintainer: %d", action, r.status)
+		}
+	}
+	if u, err := s.app.Store.UserByID(context.Background(), bob.ID); err != nil || u.HasRole(gatehouse.RoleAdmin) {
+		t.Fatalf("bob after the refused posts: %+v, %v", u, err)
+	}
+	anon := s.browser()
+	anon.expect(anon.get("/admin/users"), http.StatusSeeOther, "/login?next=%2Fadmin%2Fusers")
+}
+
+// The user list: search, filters, order and pages; a bad filter names its field.
+func TestAdminUserList(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	s.createUser("root@example.com", strongPassword, gatehouse.RoleAdmin)
+	for i := range 52 {
+		s.createUser(fmt.Sprintf("user%02d@example.com", i), strongPassword, gatehouse.RoleViewer)
+	}
+	b := s.browser()
+	b.login("root@example.com", strongPassword, "/profile")
+	if !strings.Contains(b.get("/profile").body, `href="/admin/users"`) {
+		t.Fatal("an admin's top bar does not link to the console")
+	}
+	b.expect(b.get("/admin"), http.StatusSeeOther, "/admin/users")
+
+	first := b.expect(b.get("/admin/users"), http.StatusOK, "")
+	if n := strings.Count(first.body, `<a href="/admin/users/`); n != 50 {
+		t.Fatalf("first page lists %d users", n)
+	}
+	next := regexp.MustCompile(`href="(/admin/users\?cursor=[^"]+)" rel="next"`).FindStringSubmatch(first.body)
+	if next == nil {
+		t.Fatalf("no next page:\n%s", excerpt(first.body))
+	}
+	second := b.expect(b.get(strings.ReplaceAll(next[1], "&amp;", "&")), http.StatusOK, "")
+	// 52 users, root and the default admin: 54.
+	if n := strings.Count(second.body, `<a href="/admin/users/`); n != 4 || strings.Contains(second.body, `rel="next"`) {
+		t.Fatalf("second page lists %d users (next link: %t)", n, strings.Contains(second.body, `rel="next"`))
+	}
+
+	found := b.expect(b.get("/admin/users?q=USER07"), http.StatusOK, "")
+	if n := strings.Count(found.body, `<a href="/admin/users/`); n != 1 || !strings.Contains(found.body, "user07@example.com") ||
+		!strings.Contains(found.body, `value="USER07"`) {
+		t.Fatalf("search:\n%s", excerpt(found.body))
+	}
+	admins := b.expect(b.get("/admin/users?role=admin&active=true&sort=-email"), http.StatusOK, "")
+	// root and the default admin.
+	if n := strings.Count(admins.body, `<a href="/admin/users/`); n != 2 || !strings.Contains(admins.body, "root@example.com") ||
+		strings.Index(admins.body, "root@example.com") > strings.Index(admins.body, "admin@localhost.local") {
+		t.Fatalf("role filter:\n%s", excerpt(admins.body))
+	}
+	for query, field := range map[string]string{"role=wizard": "role", "active=maybe": "active", "sort=age": "sort", "colour=red": "colour", "cursor=zzz": "cursor"} {
+		r := b.get("/admin/users?" + query)
+		if r.status != http.StatusBadRequest || !strings.Contains(r.body, field) || strings.Contains(r.body, `<a href="/admin/users/`) {
+			t.Fatalf("%s: %d\n%s", query, r.status, excerpt(r.body))
+		}
+	}
+}
+
+// A user's page: change roles, refuse a change made on a stale page, deactivate (which ends
+// the user's sessions) and reactivate, each audited and shown; a sensitive action after the
+// sign-in has gone stale asks for the password first; the last admin cannot demote itself.
+func TestAdminUserPage(t *testing.T) {
+	s := startSite(t, siteOptions{config: func(c *config.Config) { c.Security.Freshness = 15 * time.Minute }})
+	root := s.createUser("root@example.com", strongPassword, gatehouse.RoleAdmin)
+	bob := s.createUser("bob@example.com", strongPassword, gatehouse.RoleViewer)
+	bobBrowser := s.browser()
+	bobBrowser.login("bob@example.com", strongPassword, "/profile")
+	b := s.browser()
+	b.login("root@example.com", strongPassword, "/profile")
+	path := fmt.Sprintf("/admin/users/%d", bob.ID)
+	version := func() string {
+		t.Helper()
+		m := versionField.FindStringSubmatch(b.expect(b.get(path), http.StatusOK, "").body)
+		if m == nil {
+			t.Fatal("no version on the user page")
+		}
+		return m[1]
+	}
+
+	v := version()
+	b.expect(b.post(path+"/roles", url.Values{"version": {v}, "roles": {"maintainer"}}), http.StatusSeeOther, path)
+	page := b.expect(b.get(path), http.StatusOK, "")
+	if !strings.Contains(page.body, "The roles have been changed.") || !strings.Contains(page.body, `value="maintainer" checked`) ||
+		!strings.Contains(page.body, "role_change") {
+		t.Fatalf("after the role change:\n%s", excerpt(page.body))
+	}
+
+	// Another admin (here the API's service) changes bob in between: the old form is refused.
+	stale := version()
+	viewer := []gatehouse.Role{gatehouse.RoleViewer}
+	if _, err := s.app.Users.Update(context.Background(), &gatehouse.Principal{User: root, Scopes: []gatehouse.Scope{gatehouse.ScopeRead, gatehouse.ScopeWrite, gatehouse.ScopeAdmin}}, bob.ID,
+		users.Change{UserChange: gatehouse.UserChange{Roles: &viewer}}, users.Client{}); err != nil {
+		t.Fatal(err)
+	}
+	r := b.post(path+"/roles", url.Values{"version": {stale}, "roles": {"admin"}})
+	if r.status != http.StatusPreconditionFailed || !strings.Contains(r.body, "Someone changed this user") {
+		t.Fatalf("stale form: %d\n%s", r.status, excerpt(r.body))
+	}
+	if u, _ := s.app.Store.UserByID(context.Background(), bob.ID); u.HasRole(gatehouse.RoleAdmin) {
+		t.Fatal("a stale form made bob an admin")
+	}
+	r = b.post(path+"/roles", url.Values{"version": {version()}, "roles": {"wizard"}})
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "must be admin, maintainer or viewer") {
+		t.Fatalf("unknown role: %d\n%s", r.status, excerpt(r.body))
+	}
+
+	// Deactivation ends bob's sessions at once; reactivation lets him sign in again.
+	b.expect(b.post(path+"/deactivate", url.Values{"version": {version()}}), http.StatusSeeOther, path)
+	if bobBrowser.signedIn() {
+		t.Fatal("bob is still signed in after deactivation")
+	}
+	if page := b.get(path).body; !strings.Contains(page, "deactivated") || !strings.Contains(page, "user_deactivated") {
+		t.Fatalf("after deactivation:\n%s", excerpt(page))
+	}
+	b.expect(b.post(path+"/activate", url.Values{"version": {version()}}), http.StatusSeeOther, path)
+	bobBrowser.login("bob@example.com", strongPassword, "/profile")
+
+	// Twenty minutes later the sign-in is no longer fresh (SECURITY_FRESHNESS=15m): reset access
+	// asks for the password first.
+	s.clock.Advance(20 * time.Minute)
+	b.expect(b.post(path+"/reset-access", nil), http.StatusSeeOther, "/verify?next="+url.QueryEscape(path))
+	if !bobBrowser.signedIn() {
+		t.Fatal("reset access ran without a fresh sign-in")
+	}
+	b.expect(b.post("/verify", url.Values{"password": {strongPassword}, "next": {path}}), http.StatusSeeOther, path)
+	b.expect(b.post(path+"/reset-access", nil), http.StatusSeeOther, path)
+	if bobBrowser.signedIn() {
+		t.Fatal("bob is still signed in after reset access")
+	}
+
+	// The last admin cannot take admin away from itself; the page says why. (The default admin
+	// is deactivated first, from the console.)
+	def, err := s.app.Store.UserByEmail(context.Background(), "admin@localhost.local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defPath := fmt.Sprintf("/admin/users/%d", def.ID)
+	m := versionField.FindStringSubmatch(b.get(defPath).body)
+	b.expect(b.post(defPath+"/deactivate", url.Values{"version": {m[1]}}), http.StatusSeeOther, defPath)
+	self := fmt.Sprintf("/admin/users/%d", root.ID)
+	m = versionField.FindStringSubmatch(b.get(self).body)
+	r = b.post(self+"/roles", url.Values{"version": {m[1]}, "roles": {"viewer"}})
+	if r.status != http.StatusConflict || !strings.Contains(r.body, "last active admin") {
+		t.Fatalf("last admin demoting itself: %d\n%s", r.status, excerpt(r.body))
+	}
+}
