@@ -105,9 +105,12 @@ type MailQuery struct {
 // AuditQuery selects a page of the audit trail, newest first.
 type AuditQuery struct {
 	SubjectID int64  // > 0: only events about this user
+	ActorID   int64  // > 0: only events this user caused
 	Event     string // "": every kind
-	BeforeID  int64  // > 0: only events with a smaller id (the next page)
-	Limit     int    // 1 to 1000
+	// Since and Until, when set, keep events at or after Since and before Until.
+	Since, Until time.Time
+	BeforeID     int64 // > 0: only events with a smaller id (the next page)
+	Limit        int   // 1 to 1000
 }
 
 // OneTimeToken is the stored form of a link token and its short code (both hashed), for one

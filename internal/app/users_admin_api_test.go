@@ -323,7 +323,18 @@ func TestAdminViews(t *testing.T) {
 		if evs := e.auditEvents(root, fmt.Sprintf("subject_id=%d", e.idOf("a1@example.com"))); !slices.Equal(evs, []string{"user_created"}) {
 			t.Errorf("events about a1 = %v", evs)
 		}
-		for _, q := range []string{"subject_id=x", "subject_id=-1", "actor_id=1", "event=" + strings.Repeat("x", 65)} {
+		// By actor and time: the three creations are root's, all of them now; none before.
+		rootID := e.idOf("root@example.com")
+		now := e.clock.Now().UTC()
+		if evs := e.auditEvents(root, fmt.Sprintf("actor_id=%d&event=user_created&since=%s&until=%s", rootID,
+			now.Add(-time.Minute).Format(time.RFC3339), now.Add(time.Minute).Format(time.RFC3339))); len(evs) != 3 {
+			t.Errorf("root's user_created events in the last minute = %v", evs)
+		}
+		if evs := e.auditEvents(root, "until="+now.Add(-time.Hour).Format(time.RFC3339)); len(evs) != 0 {
+			t.Errorf("events an hour ago = %v", evs)
+		}
+		for _, q := range []string{"subject_id=x", "subject_id=-1", "actor_id=0", "actor_id=x", "colour=red", "since=yesterday",
+			"until=2026-13-01T00:00:00Z", "since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z", "event=" + strings.Repeat("x", 65)} {
 			e.expect(e.do("GET", "/api/v1/admin/audit?"+q, root, nil), http.StatusBadRequest, "invalid")
 		}
 	})

@@ -98,21 +98,31 @@ type auditItem struct {
 
 // auditQuery reads the filters and page of GET /api/v1/admin/audit.
 func auditQuery(r *http.Request) (gatehouse.AuditQuery, Page, error) {
-	page, err := ParsePage(r, "subject_id", "event")
+	page, err := ParsePage(r, "subject_id", "actor_id", "event", "since", "until")
 	if err != nil {
 		return gatehouse.AuditQuery{}, page, err
 	}
-	v, err := singleParams(r, "subject_id", "event")
+	v, err := singleParams(r, "subject_id", "actor_id", "event", "since", "until")
 	if err != nil {
 		return gatehouse.AuditQuery{}, page, err
 	}
 	q := gatehouse.AuditQuery{Event: v["event"], Limit: page.Limit}
 	var problems Problems
-	if sid := v["subject_id"]; sid != "" {
-		id, err := strconv.ParseInt(sid, 10, 64)
-		problems.Check(err == nil && id > 0, "subject_id", "must be a user id (a positive integer)")
-		q.SubjectID = id
+	for name, dst := range map[string]*int64{"subject_id": &q.SubjectID, "actor_id": &q.ActorID} {
+		if s := v[name]; s != "" {
+			id, err := strconv.ParseInt(s, 10, 64)
+			problems.Check(err == nil && id > 0, name, "must be a user id (a positive integer)")
+			*dst = id
+		}
 	}
+	for name, dst := range map[string]*time.Time{"since": &q.Since, "until": &q.Until} {
+		if s := v[name]; s != "" {
+			at, err := time.Parse(time.RFC3339, s)
+			problems.Check(err == nil, name, "must be a time in RFC 3339 form, like 2026-01-02T15:04:05Z")
+			*dst = at
+		}
+	}
+	problems.Check(q.Since.IsZero() || q.Until.IsZero() || q.Until.After(q.Since), "until", "must be after since")
 	problems.Check(len(q.Event) <= 64, "event", "must be at most 64 characters")
 	if err := problems.Err(); err != nil {
 		return q, page, err

@@ -50,7 +50,7 @@ type AuditQuery = gatehouse.AuditQuery
 
 // ListAuditPage returns one page of audit events, newest first, and whether more follow.
 func (s *Store) ListAuditPage(ctx context.Context, q AuditQuery) (evs []gatehouse.AuditEvent, more bool, err error) {
-	defer wrapErr(&err, "store.ListAuditPage(subject=%d, event=%q, before=%d)", q.SubjectID, q.Event, q.BeforeID)
+	defer wrapErr(&err, "store.ListAuditPage(subject=%d, actor=%d, event=%q, before=%d)", q.SubjectID, q.ActorID, q.Event, q.BeforeID)
 	if q.Limit < 1 || q.Limit > maxUserListLimit {
 		return nil, false, gatehouse.FieldError("limit", "must be from 1 to 1000")
 	}
@@ -60,8 +60,17 @@ func (s *Store) ListAuditPage(ctx context.Context, q AuditQuery) (evs []gatehous
 		if q.SubjectID > 0 {
 			sel = sel.Where("ae.subject_id = ?", q.SubjectID)
 		}
+		if q.ActorID > 0 {
+			sel = sel.Where("ae.actor_id = ?", q.ActorID)
+		}
 		if q.Event != "" {
 			sel = sel.Where("ae.event = ?", q.Event)
+		}
+		if !q.Since.IsZero() {
+			sel = sel.Where("ae.at >= ?", utc(q.Since))
+		}
+		if !q.Until.IsZero() {
+			sel = sel.Where("ae.at < ?", utc(q.Until))
 		}
 		if q.BeforeID > 0 {
 			sel = sel.Where("ae.id < ?", q.BeforeID)
