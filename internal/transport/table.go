@@ -229,6 +229,8 @@ var table = slices.Concat(
 		Route{Pattern: "GET /admin/users", Auth: signedIn, Action: "users.list"},
 		Route{Pattern: "GET /admin/users/{id}", Auth: signedIn, Action: "users.read"},
 		Route{Pattern: "POST /admin/users/{id}/{action}", Auth: signedIn, Action: "users.update"},
+		Route{Pattern: "GET /admin/audit", Auth: signedIn, Action: "audit.read"},
+		Route{Pattern: "GET /admin/audit/export", Auth: signedIn, Action: "audit.read"},
 
 		// Team invitations: the mailed link opens this page, whose button accepts.
 		Route{Pattern: "GET /invitations/accept", Auth: signedIn},

@@ -88,6 +88,8 @@ func (w *Web) handlers() map[string]http.HandlerFunc {
 		"GET /admin/users":                w.adminOnly(w.handleAdminUsers),
 		"GET /admin/users/{id}":           w.adminOnly(w.handleAdminUser),
 		"POST /admin/users/{id}/{action}": w.adminOnly(w.handleAdminUserAction),
+		"GET /admin/audit":                w.adminOnly(w.handleAdminAudit),
+		"GET /admin/audit/export":         w.adminOnly(w.handleAdminAuditExport),
 	}
 }
 
