@@ -182,6 +182,8 @@ const (
 	AuditUserActivated   = "user_activated"
 	AuditUserDeactivated = "user_deactivated"
 	AuditUserDeleted     = "user_deleted"
+	// An administrator put a failed outbox message back in the queue (its id in the detail).
+	AuditMailRetried = "mail_retried"
 
 	// Two-factor authentication: the method ("totp", "email", "webauthn", "recovery_code") is
 	// in the event's detail.

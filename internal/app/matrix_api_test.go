@@ -310,7 +310,11 @@ func mxCalls() map[rbac.Action]mxCall {
 			return mxRequest{method: "DELETE", path: fmt.Sprintf("%s/projects/%d", m.teamPath(tr), id), succeeded: m.consume(key)}
 		}},
 
-		rbac.ActOutboxRead:  {"GET /api/v1/admin/outbox", func(*mxT, *mxCaller, gatehouse.TeamRole) mxRequest { return mxGet("/api/v1/admin/outbox") }},
+		rbac.ActOutboxRead: {"GET /api/v1/admin/outbox", func(*mxT, *mxCaller, gatehouse.TeamRole) mxRequest { return mxGet("/api/v1/admin/outbox") }},
+		rbac.ActOutboxRetry: {"POST /api/v1/admin/outbox/{id}/retry", func(m *mxT, _ *mxCaller, _ gatehouse.TeamRole) mxRequest {
+			id := m.spare("mail", m.newFailedMail)
+			return mxRequest{method: "POST", path: fmt.Sprintf("/api/v1/admin/outbox/%d/retry", id), succeeded: m.consume("mail")}
+		}},
 		rbac.ActAuditRead:   {"GET /api/v1/admin/audit", func(*mxT, *mxCaller, gatehouse.TeamRole) mxRequest { return mxGet("/api/v1/admin/audit") }},
 		rbac.ActLicenseRead: {"GET /api/v1/license", func(*mxT, *mxCaller, gatehouse.TeamRole) mxRequest { return mxGet("/api/v1/license") }},
 	}

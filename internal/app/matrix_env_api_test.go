@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -267,4 +268,16 @@ func mxSnippet(r *response) string {
 		parts = append(parts, fmt.Sprintf("%q", r.Body.Error.Message))
 	}
 	return strings.Join(parts, " ")
+}
+
+// newFailedMail puts a message in the outbox that has failed for good, for outbox.retry.
+func (m *mxT) newFailedMail() int64 {
+	mail := &gatehouse.OutboxMail{To: m.name("mail") + "@example.com", Subject: "Matrix", Text: "matrix"}
+	if err := m.e.app.Store.EnqueueMail(m.t.Context(), mail, m.e.clock.Now()); err != nil {
+		m.t.Fatal(err)
+	}
+	if _, err := m.e.app.Store.DB().ExecContext(m.t.Context(), "UPDATE mail_outbox SET status = 'failed', last_error = 'matrix' WHERE id = "+strconv.FormatInt(mail.ID, 10)); err != nil {
+		m.t.Fatal(err)
+	}
+	return mail.ID
 }

@@ -78,6 +78,7 @@ func (s *server) handlers() map[string]HandlerFunc {
 		"POST /api/v1/users/{user_id}/unlock":       s.handleUnlockUser,
 		"POST /api/v1/users/{user_id}/2fa/reset":    s.handleResetUserTwoFactor,
 		"GET /api/v1/admin/outbox":                  s.handleAdminOutbox,
+		"POST /api/v1/admin/outbox/{id}/retry":      s.handleAdminOutboxRetry,
 		"GET /api/v1/admin/audit":                   s.handleAdminAudit,
 
 		"POST /api/v1/teams":                                    s.handleTeamCreate,

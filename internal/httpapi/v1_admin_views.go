@@ -73,14 +73,28 @@ func (s *server) handleAdminOutbox(w http.ResponseWriter, r *http.Request) error
 	}
 	ms, next := rest.Paginate(ms, page.Limit, func(m gatehouse.OutboxMail) any { return adminViewCursor{ID: m.ID} })
 	out := make([]outboxItem, len(ms))
-	for i, m := range ms {
-		out[i] = outboxItem{
-			ID: m.ID, To: m.To, Subject: m.Subject, Status: string(m.Status), Attempts: m.Attempts,
-			NextAttemptAt: m.NextAttemptAt, LockedUntil: m.LockedUntil, LastError: m.LastError,
-			CreatedAt: m.CreatedAt, SentAt: m.SentAt,
-		}
+	for i := range ms {
+		out[i] = outboxItemOf(&ms[i])
 	}
 	return RespondPage(w, r, out, page.Limit, next)
+}
+
+func outboxItemOf(m *gatehouse.OutboxMail) outboxItem {
+	return outboxItem{
+		ID: m.ID, To: m.To, Subject: m.Subject, Status: string(m.Status), Attempts: m.Attempts,
+		NextAttemptAt: m.NextAttemptAt, LockedUntil: m.LockedUntil, LastError: m.LastError,
+		CreatedAt: m.CreatedAt, SentAt: m.SentAt,
+	}
+}
+
+// handleAdminOutboxRetry queues a failed message again (409 mail_not_failed for any other).
+func (s *server) handleAdminOutboxRetry(w http.ResponseWriter, r *http.Request) error {
+	id, _ := rest.PathID(r, "id", "")
+	m, err := s.users.RetryMail(r.Context(), gatehouse.PrincipalFrom(r.Context()), id, s.client(r))
+	if err != nil {
+		return err
+	}
+	return Respond(w, r, http.StatusOK, outboxItemOf(m))
 }
 
 // auditItem is an audit event in the admin view.

@@ -79,6 +79,7 @@ const (
 // Operations views for global admins.
 const (
 	ActOutboxRead  Action = "outbox.read"
+	ActOutboxRetry Action = "outbox.retry"
 	ActAuditRead   Action = "audit.read"
 	ActLicenseRead Action = "license.read"
 )
@@ -187,6 +188,7 @@ var rules = []Rule{
 	{Action: ActProjectDelete, Group: GroupProjects, Endpoint: "DELETE /api/v1/teams/{id}/projects/{project_id}", Summary: "delete this team's projects", Scope: write, Global: adminOnly, TeamScoped: true, Team: teamWriters},
 
 	{Action: ActOutboxRead, Group: GroupOperations, Endpoint: "GET /api/v1/admin/outbox", Summary: "read the mail outbox", Scope: admin, Global: adminOnly},
+	{Action: ActOutboxRetry, Group: GroupOperations, Endpoint: "POST /api/v1/admin/outbox/{id}/retry", Summary: "retry a failed mail", Scope: admin, Global: adminOnly},
 	{Action: ActAuditRead, Group: GroupOperations, Endpoint: "GET /api/v1/admin/audit", Summary: "read the audit trail", Scope: admin, Global: adminOnly},
 	{Action: ActLicenseRead, Group: GroupOperations, Endpoint: "GET /api/v1/license", Summary: "read the license status", Scope: admin, Global: adminOnly},
 }

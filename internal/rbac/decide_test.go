@@ -34,7 +34,7 @@ var wantActions = []rbac.Action{
 	rbac.ActInvitationsList, rbac.ActInvitationRead, rbac.ActInvitationCreate, rbac.ActInvitationCreatePrivileged, rbac.ActInvitationRevoke,
 	rbac.ActInvitationAccept,
 	rbac.ActProjectsList, rbac.ActProjectCreate, rbac.ActProjectRead, rbac.ActProjectUpdate, rbac.ActProjectDelete,
-	rbac.ActOutboxRead, rbac.ActAuditRead, rbac.ActLicenseRead,
+	rbac.ActOutboxRead, rbac.ActOutboxRetry, rbac.ActAuditRead, rbac.ActLicenseRead,
 }
 
 // oracle answers from the rules in prose:
@@ -61,7 +61,7 @@ func oracle(roles []gatehouse.Role, team gatehouse.TeamRole, scopes []gatehouse.
 	var ok, teamScoped bool
 	switch act {
 	case rbac.ActUsersList, rbac.ActUsersCreate, rbac.ActUsersRead, rbac.ActUsersUpdate, rbac.ActUsersDelete,
-		rbac.ActUsersResetAccess, rbac.ActUsersUnlock, rbac.ActUsersResetTwoFactor, rbac.ActOutboxRead, rbac.ActAuditRead, rbac.ActLicenseRead:
+		rbac.ActUsersResetAccess, rbac.ActUsersUnlock, rbac.ActUsersResetTwoFactor, rbac.ActOutboxRead, rbac.ActOutboxRetry, rbac.ActAuditRead, rbac.ActLicenseRead:
 		scope, ok = gatehouse.ScopeAdmin, isAdmin
 	case rbac.ActUserReadSelf, rbac.ActAPIKeysList, rbac.ActTeamList, rbac.ActInvitationAccept:
 		scope, ok = gatehouse.ScopeRead, true

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/uptrace/bun"
 
@@ -88,4 +89,41 @@ func (s *Store) ListAuditPage(ctx context.Context, q AuditQuery) (evs []gatehous
 		return nil
 	})
 	return evs, more, err
+}
+
+// RetryMailAudited puts a failed outbox message back in the queue, due now, with its attempt
+// count and last error cleared, and records ev (its detail gets the message id) in the same
+// transaction. A message that does not exist is ENotFound; one that has not failed (pending or
+// sent) is EConflict: only a failed message is retried, so a retry never sends a mail twice.
+func (s *Store) RetryMailAudited(ctx context.Context, id int64, ev gatehouse.AuditEvent) (m *gatehouse.OutboxMail, err error) {
+	defer wrapErr(&err, "store.RetryMail(%d)", id)
+	err = s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		now := utc(s.now())
+		// One conditional update: of two admins retrying at once, one wins and the other is
+		// told the message is pending again.
+		res, err := tx.NewUpdate().Model((*mailRow)(nil)).
+			Set("status = ?", string(gatehouse.MailPending)).Set("attempts = 0").Set("next_attempt_at = ?", now).
+			Set("last_error = ''").Set("locked_until = NULL").
+			Where("id = ?", id).Where("status = ?", string(gatehouse.MailFailed)).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		row := new(mailRow)
+		if err := tx.NewSelect().Model(row).Where("id = ?", id).Scan(ctx); err != nil {
+			return notFound(err, "mail not found")
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return gatehouse.Errorf(gatehouse.EConflict, "only a failed mail can be retried; this one is %s", row.Status).WithReason("mail_not_failed")
+		}
+		ev.Detail = "mail " + strconv.FormatInt(id, 10)
+		if err := insertAudits(ctx, tx, now, []gatehouse.AuditEvent{ev}); err != nil {
+			return err
+		}
+		mm := row.toDomain()
+		m = &mm
+		return nil
+	})
+	return m, err
 }

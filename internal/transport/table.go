@@ -143,6 +143,7 @@ var table = slices.Concat(
 		// API v1: operations views for administrators, and the sign-in providers (public, as
 		// the login page is: it names no user).
 		Route{Pattern: "GET /api/v1/admin/outbox", Auth: signedIn, Action: "outbox.read"},
+		Route{Pattern: "POST /api/v1/admin/outbox/{id}/retry", Auth: signedIn, Action: "outbox.retry"},
 		Route{Pattern: "GET /api/v1/admin/audit", Auth: signedIn, Action: "audit.read"},
 		Route{Pattern: "GET /api/v1/license", Auth: signedIn, Action: "license.read"},
 		Route{Pattern: "GET /api/v1/sso/providers"},

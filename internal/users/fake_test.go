@@ -233,3 +233,8 @@ func (a *fakeAccounts) TwoFactorResetNotice(u *gatehouse.User) (*gatehouse.Outbo
 func (a *fakeAccounts) MailQueued() { a.woken++ }
 
 func (a *fakeAccounts) PasswordlessSignIn() bool { return a.passwordless }
+
+func (f *fakeStore) RetryMailAudited(_ context.Context, id int64, ev gatehouse.AuditEvent) (*gatehouse.OutboxMail, error) {
+	f.call("RetryMailAudited")
+	return &gatehouse.OutboxMail{ID: id, Status: gatehouse.MailPending}, nil
+}

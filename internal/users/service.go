@@ -49,6 +49,9 @@ type Store interface {
 	// ListMailPage and ListAuditPage return one page of the outbox or the audit trail, newest
 	// first, and whether more follow.
 	ListMailPage(ctx context.Context, q gatehouse.MailQuery) ([]gatehouse.OutboxMail, bool, error)
+	// RetryMailAudited queues a failed message again, with ev, in one transaction (EConflict
+	// for a message that has not failed).
+	RetryMailAudited(ctx context.Context, id int64, ev gatehouse.AuditEvent) (*gatehouse.OutboxMail, error)
 	ListAuditPage(ctx context.Context, q gatehouse.AuditQuery) ([]gatehouse.AuditEvent, bool, error)
 }
 

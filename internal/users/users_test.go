@@ -68,6 +68,10 @@ func TestDecisionComesFirst(t *testing.T) {
 			return err
 		},
 		"license": func(s *users.Service, p *gatehouse.Principal) error { _, err := s.License(ctx, p); return err },
+		"retry mail": func(s *users.Service, p *gatehouse.Principal) error {
+			_, err := s.RetryMail(ctx, p, 7, client)
+			return err
+		},
 		"list (no input)": func(s *users.Service, p *gatehouse.Principal) error {
 			_, err := s.List(ctx, p, users.Query{})
 			return err

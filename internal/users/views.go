@@ -30,6 +30,18 @@ func (s *Service) Outbox(ctx context.Context, p *gatehouse.Principal, q OutboxQu
 	return ms, err
 }
 
+// RetryMail puts failed message id back in the queue, due now, with its audit event. Only a
+// failed message is retried (EConflict otherwise), so no mail is sent twice by it.
+func (s *Service) RetryMail(ctx context.Context, p *gatehouse.Principal, id int64, c Client) (*gatehouse.OutboxMail, error) {
+	if err := rbac.Decide(p, rbac.ActOutboxRetry, ""); err != nil {
+		return nil, err
+	}
+	if id < 1 {
+		return nil, gatehouse.Errorf(gatehouse.ENotFound, "mail not found")
+	}
+	return s.store.RetryMailAudited(ctx, id, audit(p, c, gatehouse.AuditEvent{Event: gatehouse.AuditMailRetried}))
+}
+
 // AuditQuery is a page of the audit trail as the transport read it (Invalid: see Query).
 type AuditQuery struct {
 	gatehouse.AuditQuery
