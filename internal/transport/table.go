@@ -232,6 +232,8 @@ var table = slices.Concat(
 		Route{Pattern: "POST /admin/users/{id}/{action}", Auth: signedIn, Action: "users.update"},
 		Route{Pattern: "GET /admin/audit", Auth: signedIn, Action: "audit.read"},
 		Route{Pattern: "GET /admin/audit/export", Auth: signedIn, Action: "audit.read"},
+		Route{Pattern: "GET /admin/mail", Auth: signedIn, Action: "outbox.read"},
+		Route{Pattern: "POST /admin/mail/{id}/retry", Auth: signedIn, Action: "outbox.retry"},
 
 		// Team invitations: the mailed link opens this page, whose button accepts.
 		Route{Pattern: "GET /invitations/accept", Auth: signedIn},

@@ -90,6 +90,8 @@ func (w *Web) handlers() map[string]http.HandlerFunc {
 		"POST /admin/users/{id}/{action}": w.adminOnly(w.handleAdminUserAction),
 		"GET /admin/audit":                w.adminOnly(w.handleAdminAudit),
 		"GET /admin/audit/export":         w.adminOnly(w.handleAdminAuditExport),
+		"GET /admin/mail":                 w.adminOnly(w.handleAdminMail),
+		"POST /admin/mail/{id}/retry":     w.adminOnly(w.handleAdminMailRetry),
 	}
 }
 
