@@ -95,3 +95,49 @@ func Text(ctx context.Context, sel string) (string, error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// AxeViolation is one accessibility rule a page breaks, as axe-core reports it.
+type AxeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target []any `json:"target"`
+	} `json:"nodes"`
+}
+
+// Axe runs axe-core (GATEHOUSE_TEST_AXE names its axe.min.js; scripts/test installs it from the
+// npm registry) on the page the tab shows and returns the violations of impact "serious" or
+// "critical", the ones a page must not have. The script is evaluated through DevTools, which the
+// page's Content-Security-Policy does not govern, so the page itself keeps its policy. Without
+// the file the test skips, or fails when GATEHOUSE_TEST_REQUIRE asks for a complete run.
+func Axe(t testing.TB, ctx context.Context) []AxeViolation {
+	t.Helper()
+	path := os.Getenv("GATEHOUSE_TEST_AXE")
+	if path == "" {
+		if _, required := os.LookupEnv("GATEHOUSE_TEST_REQUIRE"); required {
+			t.Fatal("GATEHOUSE_TEST_AXE is not set, and GATEHOUSE_TEST_REQUIRE asks for a complete run: run scripts/test, which installs axe-core")
+		}
+		t.Skip("accessibility check skipped: set GATEHOUSE_TEST_AXE to axe-core's axe.min.js (scripts/test installs it)")
+	}
+	src, err := os.ReadFile(path) // #nosec G304 -- a test's own configuration
+	if err != nil {
+		t.Fatalf("axe-core: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](string(src)+"\n;true")); err != nil {
+		t.Fatalf("loading axe-core: %v", err)
+	}
+	var all []AxeViolation
+	run := `axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations)`
+	all, err = chromedp.Run(ctx, chromedp.Evaluate[[]AxeViolation](run, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("running axe-core: %v", err)
+	}
+	var bad []AxeViolation
+	for _, v := range all {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			bad = append(bad, v)
+		}
+	}
+	return bad
+}

@@ -44,7 +44,7 @@ func TestBrowserLogin(t *testing.T) {
 			if above := eval[bool](c, `document.querySelector('img.brand-logo-hero').getBoundingClientRect().bottom <= document.querySelector('form[action="/login"]').getBoundingClientRect().top`); !above {
 				t.Fatal("the logo is not above the form")
 			}
-			if wide := eval[bool](c, `document.documentElement.scrollWidth > window.innerWidth`); wide {
+			if wide := c.scrollsSideways(); wide {
 				t.Fatal("the page scrolls sideways")
 			}
 			c.expectNoCredentialValues("login page")
@@ -265,7 +265,7 @@ func TestBrowserScreenshots(t *testing.T) {
 			c := s.chrome(vp)
 			shot := func(name string) {
 				t.Helper()
-				if eval[bool](c, `document.documentElement.scrollWidth > window.innerWidth`) {
+				if c.scrollsSideways() {
 					t.Errorf("%s scrolls sideways at %s", name, vp)
 				}
 				c.shot(name)

@@ -262,3 +262,11 @@ func (c *chrome) signOut() {
 	c.submit(".topbar form[action='/logout'] button")
 	c.waitPath("/login")
 }
+
+// scrollsSideways reports whether the page shown is wider than the viewport. The width is the
+// viewport's own, not window.innerWidth: with mobile emulation the layout viewport grows to fit
+// a page that is too wide, and innerWidth grows with it.
+func (c *chrome) scrollsSideways() bool {
+	c.t.Helper()
+	return eval[int64](c, `document.documentElement.scrollWidth`) > c.vp.width
+}
