@@ -228,6 +228,8 @@ var table = slices.Concat(
 		// action is decided again by the users service, as on the API.
 		Route{Pattern: "GET /admin", Auth: signedIn, Action: "users.list"},
 		Route{Pattern: "GET /admin/users", Auth: signedIn, Action: "users.list"},
+		Route{Pattern: "GET /admin/users/new", Auth: signedIn, Action: "users.create"},
+		Route{Pattern: "POST /admin/users/new", Auth: signedIn, Action: "users.create"},
 		Route{Pattern: "GET /admin/users/{id}", Auth: signedIn, Action: "users.read"},
 		Route{Pattern: "POST /admin/users/{id}/{action}", Auth: signedIn, Action: "users.update"},
 		Route{Pattern: "GET /admin/audit", Auth: signedIn, Action: "audit.read"},

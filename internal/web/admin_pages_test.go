@@ -181,3 +181,44 @@ func TestAdminUserPage(t *testing.T) {
 		t.Fatalf("last admin demoting itself: %d\n%s", r.status, excerpt(r.body))
 	}
 }
+
+// Creating a user from the console: a one-time password shown once, which signs in only to
+// the forced password change; a taken address or a bad role is refused with the field named.
+func TestAdminCreateUser(t *testing.T) {
+	s := startSite(t, siteOptions{mail: true})
+	s.createUser("root@example.com", strongPassword, gatehouse.RoleAdmin)
+	b := s.browser()
+	b.login("root@example.com", strongPassword, "/profile")
+	form := b.expect(b.get("/admin/users/new"), http.StatusOK, "")
+	if !strings.Contains(form.body, `action="/admin/users/new"`) || !strings.Contains(form.body, `value="viewer" checked`) {
+		t.Fatalf("new user form:\n%s", excerpt(form.body))
+	}
+	r := b.expect(b.post("/admin/users/new", url.Values{"email": {"New.Person@Example.com"}, "roles": {"maintainer"}, "confirmed": {"1"}}), http.StatusOK, "")
+	pw := regexp.MustCompile(`id="one-time-password">([a-z0-9-]+)<`).FindStringSubmatch(r.body)
+	if pw == nil || len(pw[1]) != 23 {
+		t.Fatalf("no one-time password:\n%s", excerpt(r.body))
+	}
+	u, err := s.app.Store.UserByEmail(context.Background(), "new.person@example.com")
+	if err != nil || !u.MustChangePassword || !u.HasRole(gatehouse.RoleMaintainer) || u.ConfirmedAt == nil {
+		t.Fatalf("created user: %+v, %v", u, err)
+	}
+	n := s.browser()
+	n.login("new.person@example.com", pw[1], "/change-password")
+
+	for name, f := range map[string]url.Values{
+		"taken":     {"email": {"new.person@example.com"}, "roles": {"viewer"}},
+		"bad email": {"email": {"not an address"}, "roles": {"viewer"}},
+		"bad role":  {"email": {"other@example.com"}, "roles": {"wizard"}},
+	} {
+		r := b.post("/admin/users/new", f)
+		if r.status/100 != 4 || strings.Contains(r.body, "one-time-password") {
+			t.Fatalf("%s: %d\n%s", name, r.status, excerpt(r.body))
+		}
+	}
+	if _, err := s.app.Store.UserByEmail(context.Background(), "other@example.com"); gatehouse.ErrorCode(err) != gatehouse.ENotFound {
+		t.Fatalf("a refused form created other@example.com: %v", err)
+	}
+	nb := s.browser()
+	nb.login("new.person@example.com", pw[1], "/change-password")
+	nb.expect(nb.get("/admin/users/new"), http.StatusSeeOther, "/change-password")
+}

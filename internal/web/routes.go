@@ -86,6 +86,8 @@ func (w *Web) handlers() map[string]http.HandlerFunc {
 
 		"GET /admin":                      w.adminOnly(w.handleAdminHome),
 		"GET /admin/users":                w.adminOnly(w.handleAdminUsers),
+		"GET /admin/users/new":            w.adminOnly(w.handleAdminNewUserForm),
+		"POST /admin/users/new":           w.adminOnly(w.handleAdminNewUser),
 		"GET /admin/users/{id}":           w.adminOnly(w.handleAdminUser),
 		"POST /admin/users/{id}/{action}": w.adminOnly(w.handleAdminUserAction),
 		"GET /admin/audit":                w.adminOnly(w.handleAdminAudit),
