@@ -232,6 +232,8 @@ var table = slices.Concat(
 		Route{Pattern: "POST /admin/users/new", Auth: signedIn, Action: "users.create"},
 		Route{Pattern: "GET /admin/users/{id}", Auth: signedIn, Action: "users.read"},
 		Route{Pattern: "POST /admin/users/{id}/{action}", Auth: signedIn, Action: "users.update"},
+		Route{Pattern: "POST /admin/users/{id}/sessions/{session}/end", Auth: signedIn, Action: "users.reset_access"},
+		Route{Pattern: "POST /admin/users/{id}/api-keys/{key}/revoke", Auth: signedIn, Action: "users.reset_access"},
 		Route{Pattern: "GET /admin/audit", Auth: signedIn, Action: "audit.read"},
 		Route{Pattern: "GET /admin/audit/export", Auth: signedIn, Action: "audit.read"},
 		Route{Pattern: "GET /admin/mail", Auth: signedIn, Action: "outbox.read"},

@@ -238,3 +238,25 @@ func (f *fakeStore) RetryMailAudited(_ context.Context, id int64, ev gatehouse.A
 	f.call("RetryMailAudited")
 	return &gatehouse.OutboxMail{ID: id, Status: gatehouse.MailPending}, nil
 }
+
+func (f *fakeStore) ActiveSessions(context.Context, int64) ([]*gatehouse.Session, error) {
+	f.call("ActiveSessions")
+	return nil, nil
+}
+
+func (f *fakeStore) EndUserSessionAudited(context.Context, int64, string, string, gatehouse.AuditEvent) error {
+	f.call("EndUserSessionAudited")
+	return nil
+}
+
+func (f *fakeStore) UserAPIKeys(context.Context, int64, int) ([]*gatehouse.APIKey, error) {
+	f.call("UserAPIKeys")
+	return nil, nil
+}
+
+func (f *fakeStore) RevokeAPIKeyAudited(_ context.Context, _, id int64, audit func(*gatehouse.APIKey) gatehouse.AuditEvent) (*gatehouse.APIKey, error) {
+	f.call("RevokeAPIKeyAudited")
+	k := &gatehouse.APIKey{ID: id}
+	audit(k)
+	return k, nil
+}

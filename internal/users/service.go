@@ -52,6 +52,11 @@ type Store interface {
 	// RetryMailAudited queues a failed message again, with ev, in one transaction (EConflict
 	// for a message that has not failed).
 	RetryMailAudited(ctx context.Context, id int64, ev gatehouse.AuditEvent) (*gatehouse.OutboxMail, error)
+	// A user's sessions and API keys, and ending one of them with its event.
+	ActiveSessions(ctx context.Context, userID int64) ([]*gatehouse.Session, error)
+	EndUserSessionAudited(ctx context.Context, userID int64, sessionID, reason string, ev gatehouse.AuditEvent) error
+	UserAPIKeys(ctx context.Context, userID int64, limit int) ([]*gatehouse.APIKey, error)
+	RevokeAPIKeyAudited(ctx context.Context, userID, id int64, audit func(*gatehouse.APIKey) gatehouse.AuditEvent) (*gatehouse.APIKey, error)
 	ListAuditPage(ctx context.Context, q gatehouse.AuditQuery) ([]gatehouse.AuditEvent, bool, error)
 }
 

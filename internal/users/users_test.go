@@ -67,7 +67,11 @@ func TestDecisionComesFirst(t *testing.T) {
 			_, err := s.Audit(ctx, p, users.AuditQuery{Invalid: bad})
 			return err
 		},
-		"license": func(s *users.Service, p *gatehouse.Principal) error { _, err := s.License(ctx, p); return err },
+		"license":     func(s *users.Service, p *gatehouse.Principal) error { _, err := s.License(ctx, p); return err },
+		"sessions":    func(s *users.Service, p *gatehouse.Principal) error { _, err := s.Sessions(ctx, p, 7); return err },
+		"end session": func(s *users.Service, p *gatehouse.Principal) error { return s.EndSession(ctx, p, 7, "s", client) },
+		"api keys":    func(s *users.Service, p *gatehouse.Principal) error { _, err := s.APIKeys(ctx, p, 7); return err },
+		"revoke key":  func(s *users.Service, p *gatehouse.Principal) error { return s.RevokeAPIKey(ctx, p, 7, 3, client) },
 		"retry mail": func(s *users.Service, p *gatehouse.Principal) error {
 			_, err := s.RetryMail(ctx, p, 7, client)
 			return err

@@ -222,3 +222,62 @@ func TestAdminCreateUser(t *testing.T) {
 	nb.login("new.person@example.com", pw[1], "/change-password")
 	nb.expect(nb.get("/admin/users/new"), http.StatusSeeOther, "/change-password")
 }
+
+// A user's sessions and API keys on the user's page: listed, and ended one at a time; an id
+// that is not the user's (or has ended) changes nothing and says so.
+func TestAdminUserSessionsAndKeys(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	s.createUser("root@example.com", strongPassword, gatehouse.RoleAdmin)
+	bob := s.createUser("bob@example.com", strongPassword, gatehouse.RoleMaintainer)
+	one, two := s.browser(), s.browser()
+	one.login("bob@example.com", strongPassword, "/profile")
+	two.login("bob@example.com", strongPassword, "/profile")
+	one.expect(one.post("/profile/api-keys", url.Values{"name": {"deploy"}, "scopes": {"read"}, "expires": {"30"}}), http.StatusCreated, "")
+
+	b := s.browser()
+	b.login("root@example.com", strongPassword, "/profile")
+	path := fmt.Sprintf("/admin/users/%d", bob.ID)
+	page := b.expect(b.get(path), http.StatusOK, "").body
+	ends := regexp.MustCompile(`action="(`+path+`/sessions/[^"]+/end)"`).FindAllStringSubmatch(page, -1)
+	revokes := regexp.MustCompile(`action="(`+path+`/api-keys/\d+/revoke)"`).FindAllStringSubmatch(page, -1)
+	if len(ends) != 2 || len(revokes) != 1 || !strings.Contains(page, "<strong>deploy</strong>") {
+		t.Fatalf("bob's page: %d sessions, %d keys\n%s", len(ends), len(revokes), excerpt(page))
+	}
+	// Another user's path with bob's session: nothing ends.
+	rootPath := fmt.Sprintf("/admin/users/%d", s.userID("root@example.com"))
+	other := strings.Replace(ends[0][1], path, rootPath, 1)
+	b.expect(b.post(other, nil), http.StatusSeeOther, rootPath+"#sessions")
+	if !one.signedIn() || !two.signedIn() {
+		t.Fatal("a session ended through another user's page")
+	}
+	b.expect(b.post(ends[0][1], nil), http.StatusSeeOther, path+"#sessions")
+	if n := btoi(one.signedIn()) + btoi(two.signedIn()); n != 1 {
+		t.Fatalf("%d of bob's browsers are signed in after ending one session", n)
+	}
+	b.expect(b.post(revokes[0][1], nil), http.StatusSeeOther, path+"#api-keys")
+	page = b.get(path).body
+	if !strings.Contains(page, "The API key has been revoked.") || strings.Contains(page, "<strong>deploy</strong>") ||
+		!strings.Contains(page, "api_key_revoked") {
+		t.Fatalf("after the revocation:\n%s", excerpt(page))
+	}
+	b.expect(b.post(revokes[0][1], nil), http.StatusSeeOther, path+"#api-keys")
+	if page := b.get(path).body; !strings.Contains(page, "That has ended already") {
+		t.Fatalf("second revocation:\n%s", excerpt(page))
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (s *site) userID(email string) int64 {
+	s.t.Helper()
+	u, err := s.app.Store.UserByEmail(context.Background(), email)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return u.ID
+}

@@ -142,6 +142,9 @@ type adminUserData struct {
 	Roles   []gatehouse.Role
 	Events  []gatehouse.AuditEvent
 	Self    bool // the admin's own account
+
+	Sessions []*gatehouse.Session
+	APIKeys  []*gatehouse.APIKey
 }
 
 // userVersion is a version of everything the user page shows and its forms change: a form sent
@@ -187,8 +190,18 @@ func (w *Web) adminUserPage(rw http.ResponseWriter, r *http.Request, id int64) (
 	if len(evs) > 20 {
 		evs = evs[:20]
 	}
+	sessions, err := w.users.Sessions(r.Context(), pr, u.ID)
+	if err != nil {
+		w.serverError(rw, r, err)
+		return nil, false
+	}
+	keys, err := w.users.APIKeys(r.Context(), pr, u.ID)
+	if err != nil {
+		w.serverError(rw, r, err)
+		return nil, false
+	}
 	return &page{Title: u.Email, Data: &adminUserData{U: u, Version: userVersion(u), Roles: gatehouse.Roles, Events: evs,
-		Self: u.ID == pr.User.ID}}, true
+		Self: u.ID == pr.User.ID, Sessions: sessions, APIKeys: keys}}, true
 }
 
 func (w *Web) handleAdminUser(rw http.ResponseWriter, r *http.Request) {

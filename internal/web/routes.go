@@ -84,16 +84,18 @@ func (w *Web) handlers() map[string]http.HandlerFunc {
 		"GET /invitations/accept":  w.handleInvitationForm,
 		"POST /invitations/accept": w.handleInvitationAccept,
 
-		"GET /admin":                      w.adminOnly(w.handleAdminHome),
-		"GET /admin/users":                w.adminOnly(w.handleAdminUsers),
-		"GET /admin/users/new":            w.adminOnly(w.handleAdminNewUserForm),
-		"POST /admin/users/new":           w.adminOnly(w.handleAdminNewUser),
-		"GET /admin/users/{id}":           w.adminOnly(w.handleAdminUser),
-		"POST /admin/users/{id}/{action}": w.adminOnly(w.handleAdminUserAction),
-		"GET /admin/audit":                w.adminOnly(w.handleAdminAudit),
-		"GET /admin/audit/export":         w.adminOnly(w.handleAdminAuditExport),
-		"GET /admin/mail":                 w.adminOnly(w.handleAdminMail),
-		"POST /admin/mail/{id}/retry":     w.adminOnly(w.handleAdminMailRetry),
+		"GET /admin":                                    w.adminOnly(w.handleAdminHome),
+		"GET /admin/users":                              w.adminOnly(w.handleAdminUsers),
+		"GET /admin/users/new":                          w.adminOnly(w.handleAdminNewUserForm),
+		"POST /admin/users/new":                         w.adminOnly(w.handleAdminNewUser),
+		"GET /admin/users/{id}":                         w.adminOnly(w.handleAdminUser),
+		"POST /admin/users/{id}/{action}":               w.adminOnly(w.handleAdminUserAction),
+		"POST /admin/users/{id}/sessions/{session}/end": w.adminOnly(w.handleAdminEndSession),
+		"POST /admin/users/{id}/api-keys/{key}/revoke":  w.adminOnly(w.handleAdminRevokeKey),
+		"GET /admin/audit":                              w.adminOnly(w.handleAdminAudit),
+		"GET /admin/audit/export":                       w.adminOnly(w.handleAdminAuditExport),
+		"GET /admin/mail":                               w.adminOnly(w.handleAdminMail),
+		"POST /admin/mail/{id}/retry":                   w.adminOnly(w.handleAdminMailRetry),
 	}
 }
 

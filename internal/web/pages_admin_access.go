@@ -1,0 +1,48 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gatehousehq/gatehouse"
+)
+
+// A user's sessions and API keys on the user's page: listed, and ended one by one (reset access
+// ends them all).
+
+// handleAdminEndSession ends one session of the user.
+func (w *Web) handleAdminEndSession(rw http.ResponseWriter, r *http.Request) {
+	id := adminUserID(r)
+	err := w.users.EndSession(r.Context(), principal(r), id, r.PathValue("session"), w.client(r))
+	w.afterAccessChange(rw, r, id, err, "The session has ended.", "sessions")
+}
+
+// handleAdminRevokeKey revokes one API key of the user.
+func (w *Web) handleAdminRevokeKey(rw http.ResponseWriter, r *http.Request) {
+	id := adminUserID(r)
+	key, err := strconv.ParseInt(r.PathValue("key"), 10, 64)
+	if err != nil || key < 1 {
+		w.notFound(rw, r)
+		return
+	}
+	err = w.users.RevokeAPIKey(r.Context(), principal(r), id, key, w.client(r))
+	w.afterAccessChange(rw, r, id, err, "The API key has been revoked.", "api-keys")
+}
+
+// afterAccessChange goes back to the user's page with the outcome. A session or key that has
+// gone meanwhile (ended elsewhere, or another user's) is said so on the page.
+func (w *Web) afterAccessChange(rw http.ResponseWriter, r *http.Request, id int64, err error, done, anchor string) {
+	switch {
+	case id == 0:
+		w.notFound(rw, r)
+		return
+	case gatehouse.ErrorCode(err) == gatehouse.ENotFound:
+		w.flash(r, flashError, "That has ended already, or belongs to no session or key of this user.")
+	case err != nil:
+		w.serverError(rw, r, err)
+		return
+	default:
+		w.flash(r, flashSuccess, done)
+	}
+	http.Redirect(rw, r, adminUserPath(id)+"#"+anchor, http.StatusSeeOther)
+}
