@@ -203,3 +203,45 @@ func TestInvitationWithRefusedMailIsNotStored(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Team search: a part of the name, any case, matched literally (% and _ are not wildcards),
+// paged by id.
+func TestSearchTeams(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db config.DB) {
+		ctx := context.Background()
+		s := open(t, db)
+		owner := mkUser(t, s, "owner@example.com", true)
+		for _, name := range []string{"Platform", "Data Platform", "100% Uptime", "Design_Ops", "Billing"} {
+			if err := s.CreateTeam(ctx, &gatehouse.Team{Name: name}, owner.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		names := func(q string, after int64, limit int) []string {
+			t.Helper()
+			ts, err := s.SearchTeams(ctx, q, after, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := make([]string, len(ts))
+			for i, tm := range ts {
+				out[i] = tm.Name
+			}
+			return out
+		}
+		for q, want := range map[string]string{
+			"platform": "Platform,Data Platform", "PLAT": "Platform,Data Platform", "%": "100% Uptime", "_": "Design_Ops",
+			"bi_ling": "", "n_o": "Design_Ops", "": "Platform,Data Platform,100% Uptime,Design_Ops,Billing", "zzz": "",
+		} {
+			if got := strings.Join(names(q, 0, 10), ","); got != want {
+				t.Errorf("search %q = %q, want %q", q, got, want)
+			}
+		}
+		first, err := s.SearchTeams(ctx, "", 0, 2)
+		if err != nil || len(first) != 2 {
+			t.Fatalf("first page: %v, %v", first, err)
+		}
+		if got := strings.Join(names("", first[1].ID, 10), ","); got != "100% Uptime,Design_Ops,Billing" {
+			t.Fatalf("after the first page: %q", got)
+		}
+	})
+}

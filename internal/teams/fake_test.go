@@ -340,3 +340,7 @@ func (f *fakeStore) DeleteProject(_ context.Context, teamID, id int64, check fun
 	f.writes++
 	return nil
 }
+
+func (f *fakeStore) SearchTeams(context.Context, string, int64, int) ([]*gatehouse.Team, error) {
+	return nil, nil
+}

@@ -36,6 +36,8 @@ type TeamStore interface {
 	// TeamRole is the user's role in the team, "" when not a member (or no such team).
 	TeamRole(ctx context.Context, teamID, userID int64) (gatehouse.TeamRole, error)
 	ListTeams(ctx context.Context, userID int64, all bool, after int64, limit int) ([]gatehouse.TeamWithRole, error)
+	// SearchTeams lists every team whose name contains the text, by id after after.
+	SearchTeams(ctx context.Context, contains string, after int64, limit int) ([]*gatehouse.Team, error)
 	TeamByID(ctx context.Context, id int64) (*gatehouse.Team, error)
 	CreateTeamAudited(ctx context.Context, t *gatehouse.Team, owner int64, audit func(*gatehouse.Team) gatehouse.AuditEvent) error
 	UpdateTeam(ctx context.Context, id int64, p gatehouse.TeamPatch, check func(*gatehouse.Team) error) (*gatehouse.Team, error)

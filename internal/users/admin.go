@@ -105,6 +105,17 @@ func (s *Service) Get(ctx context.Context, p *gatehouse.Principal, id int64) (*g
 	return s.store.UserByID(ctx, id)
 }
 
+// ByEmail returns the user with the address (compared without case), or ENotFound.
+func (s *Service) ByEmail(ctx context.Context, p *gatehouse.Principal, email string) (*gatehouse.User, error) {
+	if err := rbac.Decide(p, rbac.ActUsersRead, ""); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(email) == "" {
+		return nil, errUserNotFound
+	}
+	return s.store.UserByEmail(ctx, strings.TrimSpace(email))
+}
+
 // Change is an administrator's change to a user as the transport read it. IfMatch, when set,
 // sees the user inside the transaction and may refuse the change (If-Match); Invalid is the
 // transport's verdict on the body (see Query).

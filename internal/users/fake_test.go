@@ -260,3 +260,8 @@ func (f *fakeStore) RevokeAPIKeyAudited(_ context.Context, _, id int64, audit fu
 	audit(k)
 	return k, nil
 }
+
+func (f *fakeStore) UserByEmail(context.Context, string) (*gatehouse.User, error) {
+	f.call("UserByEmail")
+	return nil, gatehouse.Errorf(gatehouse.ENotFound, "user not found")
+}

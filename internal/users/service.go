@@ -27,6 +27,8 @@ type Store interface {
 	ListUsersPage(ctx context.Context, q gatehouse.UserQuery) ([]*gatehouse.User, bool, error)
 	// UserByID returns the user or ENotFound.
 	UserByID(ctx context.Context, id int64) (*gatehouse.User, error)
+	// UserByEmail returns the user with the address (any case) or ENotFound.
+	UserByEmail(ctx context.Context, email string) (*gatehouse.User, error)
 	// CreateAccount creates the account with its confirmation token, event and mail.
 	CreateAccount(ctx context.Context, a gatehouse.NewAccount) error
 	// AdminUpdateUser applies ch to user id (check may refuse it after seeing the user) and

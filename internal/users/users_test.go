@@ -67,7 +67,11 @@ func TestDecisionComesFirst(t *testing.T) {
 			_, err := s.Audit(ctx, p, users.AuditQuery{Invalid: bad})
 			return err
 		},
-		"license":     func(s *users.Service, p *gatehouse.Principal) error { _, err := s.License(ctx, p); return err },
+		"license": func(s *users.Service, p *gatehouse.Principal) error { _, err := s.License(ctx, p); return err },
+		"by email": func(s *users.Service, p *gatehouse.Principal) error {
+			_, err := s.ByEmail(ctx, p, "a@example.com")
+			return err
+		},
 		"sessions":    func(s *users.Service, p *gatehouse.Principal) error { _, err := s.Sessions(ctx, p, 7); return err },
 		"end session": func(s *users.Service, p *gatehouse.Principal) error { return s.EndSession(ctx, p, 7, "s", client) },
 		"api keys":    func(s *users.Service, p *gatehouse.Principal) error { _, err := s.APIKeys(ctx, p, 7); return err },

@@ -24,6 +24,10 @@ func TestBrowserAdminConsole(t *testing.T) {
 	if err := s.app.Store.EnqueueMail(ctx, mail, s.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
+	team := &gatehouse.Team{Name: "Platform", Description: "The shared services"}
+	if err := s.app.Store.CreateTeam(ctx, team, 1); err != nil { // the default admin owns it
+		t.Fatal(err)
+	}
 	for _, vp := range []viewport{desktop, phone} {
 		t.Run(vp.name, func(t *testing.T) {
 			bob := s.createUser(fmt.Sprintf("bob-%s@example.com", vp.name), strongPassword, gatehouse.RoleViewer)
@@ -73,6 +77,17 @@ func TestBrowserAdminConsole(t *testing.T) {
 				t.Fatalf("audit log about bob: %q", txt)
 			}
 			check("admin-audit")
+
+			c.open("/admin/teams")
+			check("admin-teams")
+			c.submit("#team-list a")
+			c.waitPath(fmt.Sprintf("/admin/teams/%d", team.ID))
+			c.fill("#add-email", bob.Email)
+			c.submit("#add-member button[type=submit]")
+			if txt := c.text("#member-list"); !strings.Contains(txt, bob.Email) {
+				t.Fatalf("members after adding bob: %q", txt)
+			}
+			check("admin-team")
 
 			c.open("/admin/mail?status=failed")
 			check("admin-mail")
