@@ -36,7 +36,7 @@ func (v viewport) String() string { return fmt.Sprintf("%dx%d", v.width, v.heigh
 
 // artifactsDir is where screenshots go: GATEHOUSE_TEST_ARTIFACTS, or test-artifacts/screenshots
 // beside the package (ignored by git). They outlive the test, for people to look at.
-func artifactsDir(t *testing.T) string {
+func artifactsDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("GATEHOUSE_TEST_ARTIFACTS")
 	if dir == "" {
@@ -52,7 +52,7 @@ func artifactsDir(t *testing.T) string {
 
 // chrome is one headless Chromium with a fresh profile, showing one viewport.
 type chrome struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	site *site
 	vp   viewport

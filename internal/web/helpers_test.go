@@ -25,7 +25,7 @@ import (
 // site is one running Gatehouse (API and pages) on a fresh SQLite database, with an SMTP
 // server when mail is on: the real app, as the command builds it.
 type site struct {
-	t     *testing.T
+	t     testing.TB
 	app   *app.App
 	srv   *httptest.Server
 	clock *testclock.Clock
@@ -51,7 +51,7 @@ func testConfig(db config.DB) *config.Config {
 	return cfg
 }
 
-func startSite(t *testing.T, o siteOptions) *site {
+func startSite(t testing.TB, o siteOptions) *site {
 	t.Helper()
 	db := testdb.New(t, config.DBSQLite)
 	if o.db != nil {
@@ -116,7 +116,7 @@ func (s *site) createUser(email, password string, roles ...gatehouse.Role) *gate
 
 // browser is a cookie-keeping client that does not follow redirects, so tests see each step.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	site *site
 	c    *http.Client
 	// header is added to every request (for example Sec-Fetch-Site).
