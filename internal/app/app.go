@@ -325,7 +325,7 @@ func (a *App) WebPages() (*web.Web, error) {
 	a.webOnce.Do(func() {
 		cfg := a.Config
 		opts := web.Options{
-			Auth: a.Auth, Teams: a.Teams, Users: a.Users, Sessions: a.Store.WebSessions(), Logger: a.log.With("component", "web"), Now: a.now,
+			Auth: a.Auth, Teams: a.Teams, Users: a.Users, System: systemInfo{a}, Sessions: a.Store.WebSessions(), Logger: a.log.With("component", "web"), Now: a.now,
 			BrandName: cfg.BrandName, LogoPath: cfg.Web.LogoPath, CookieSecure: cfg.Web.CookieSecure,
 			TrustedProxies: cfg.TrustedProxies, RememberDuration: cfg.Security.RememberDuration,
 			Freshness: cfg.Security.Freshness, Mail: cfg.SMTP.Enabled(),

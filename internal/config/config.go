@@ -25,6 +25,10 @@ const (
 
 // Config is the whole configuration of one Gatehouse process.
 type Config struct {
+	// Settings is the configuration as Load read it, secrets masked (Effective), for the
+	// administration console. Nil for a Config built in code.
+	Settings []Setting
+
 	DB DB
 
 	HTTPAddr        string

@@ -100,6 +100,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	if len(problems) > 0 {
 		return nil, &Error{Problems: problems}
 	}
+	c.Settings = Effective(getenv)
 	return c, nil
 }
 

@@ -243,6 +243,7 @@ var table = slices.Concat(
 		Route{Pattern: "GET /admin/audit", Auth: signedIn, Action: "audit.read"},
 		Route{Pattern: "GET /admin/audit/export", Auth: signedIn, Action: "audit.read"},
 		Route{Pattern: "GET /admin/mail", Auth: signedIn, Action: "outbox.read"},
+		Route{Pattern: "GET /admin/system", Auth: signedIn, Action: "license.read"},
 		Route{Pattern: "POST /admin/mail/{id}/retry", Auth: signedIn, Action: "outbox.retry"},
 
 		// Team invitations: the mailed link opens this page, whose button accepts.

@@ -17,7 +17,10 @@ import (
 // without a sideways scroll and passes axe-core's accessibility rules (no serious or critical
 // violation); a role change, a deactivation and a mail retry are driven through the forms.
 func TestBrowserAdminConsole(t *testing.T) {
-	s := startSite(t, siteOptions{config: func(c *config.Config) { c.Security.TwoFactorRequired = "none" }})
+	s := startSite(t, siteOptions{config: func(c *config.Config) {
+		c.Security.TwoFactorRequired = "none"
+		c.Settings = config.Effective(func(k string) string { return map[string]string{"DB_PASS": "secret"}[k] })
+	}})
 	s.createUser("root@example.com", strongPassword, gatehouse.RoleAdmin)
 	ctx := context.Background()
 	mail := &gatehouse.OutboxMail{To: "lost@example.com", Subject: "Confirm your email address", Text: "link"}
@@ -88,6 +91,9 @@ func TestBrowserAdminConsole(t *testing.T) {
 				t.Fatalf("members after adding bob: %q", txt)
 			}
 			check("admin-team")
+
+			c.open("/admin/system")
+			check("admin-system")
 
 			c.open("/admin/mail?status=failed")
 			check("admin-mail")

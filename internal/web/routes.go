@@ -101,6 +101,7 @@ func (w *Web) handlers() map[string]http.HandlerFunc {
 		"GET /admin/audit":                                       w.adminOnly(w.handleAdminAudit),
 		"GET /admin/audit/export":                                w.adminOnly(w.handleAdminAuditExport),
 		"GET /admin/mail":                                        w.adminOnly(w.handleAdminMail),
+		"GET /admin/system":                                      w.adminOnly(w.handleAdminSystem),
 		"POST /admin/mail/{id}/retry":                            w.adminOnly(w.handleAdminMailRetry),
 	}
 }

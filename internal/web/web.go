@@ -56,6 +56,8 @@ type Options struct {
 	// Users serves the administration console (/admin, global admins only); nil leaves the
 	// console out (every /admin page is then the 404). internal/app always sets it.
 	Users *users.Service
+	// System reports the instance's state for the console's system page (nil: no such page).
+	System SystemInfo
 	// Sessions keeps the page sessions, shared by every instance (store.WebSessionStore over
 	// the web_sessions table). Required.
 	Sessions scs.CtxStore
@@ -92,6 +94,7 @@ type Web struct {
 	auth      *auth.Service
 	teams     *teams.Service
 	users     *users.Service
+	system    SystemInfo
 	log       *slog.Logger
 	now       func() time.Time
 	brand     string
@@ -154,7 +157,7 @@ func New(o Options) (*Web, error) {
 		o.Freshness = 24 * time.Hour
 	}
 	w := &Web{
-		auth: o.Auth, teams: o.Teams, users: o.Users, log: o.Logger, now: o.Now, brand: o.BrandName, secure: o.CookieSecure,
+		auth: o.Auth, teams: o.Teams, users: o.Users, system: o.System, log: o.Logger, now: o.Now, brand: o.BrandName, secure: o.CookieSecure,
 		trusted: o.TrustedProxies, remember: o.RememberDuration, freshness: o.Freshness, mail: o.Mail,
 		mux: http.NewServeMux(), assets: map[string]bool{},
 	}

@@ -1,0 +1,40 @@
+package web_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/config"
+)
+
+// The system page: version, database and migrations, license, single sign-on, signing keys and
+// the configuration in force, with no secret on it; for admins only.
+func TestAdminSystem(t *testing.T) {
+	env := map[string]string{"DB_TYPE": "sqlite", "SMTP_PASS": "smtp-secret-value", "BRAND_NAME": "Acme <Identity>"}
+	s := startSite(t, siteOptions{config: func(c *config.Config) {
+		c.Settings = config.Effective(func(k string) string { return env[k] })
+	}})
+	s.createUser("root@example.com", strongPassword, gatehouse.RoleAdmin)
+	s.createUser("bob@example.com", strongPassword, gatehouse.RoleMaintainer)
+	nb := s.browser()
+	nb.login("bob@example.com", strongPassword, "/profile")
+	nb.expect(nb.get("/admin/system"), http.StatusNotFound, "")
+
+	b := s.browser()
+	b.login("root@example.com", strongPassword, "/profile")
+	page := b.expect(b.get("/admin/system"), http.StatusOK, "").body
+	for _, want := range []string{"<dd>sqlite</dd>", "Migrations (gatehouse)", "<code>SMTP_PASS</code>", "(set)", "<code>DB_TYPE</code>",
+		"Acme &lt;Identity&gt;", "No identity provider is configured.", `id="signing-keys"`} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("system page without %q:\n%s", want, excerpt(page))
+		}
+	}
+	if strings.Contains(page, "smtp-secret-value") || strings.Contains(page, "admin123") {
+		t.Fatal("the system page shows a secret")
+	}
+	if strings.Contains(page, "pending</strong>") {
+		t.Fatalf("migrations pending on a migrated database:\n%s", excerpt(page))
+	}
+}
