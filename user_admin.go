@@ -70,6 +70,11 @@ type UserQuery struct {
 	Role Role
 	// Active, when set, keeps only active (true) or only inactive (false) users.
 	Active *bool
+	// TwoFactor, when set, keeps only users with (true) or without (false) a second factor: an
+	// authenticator app, codes by email, or a security key or passkey.
+	TwoFactor *bool
+	// SSOOnly, when set, keeps only users who sign in only through SSO (true), or the others.
+	SSOOnly *bool
 	// Sort is the order; "" means DefaultUserSort.
 	Sort UserSort
 	// After, when set, starts the page after this position in Sort's order.

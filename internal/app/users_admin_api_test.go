@@ -80,6 +80,8 @@ func TestUsersAPIList(t *testing.T) {
 			{"active=false", []string{"erin@list.test"}},
 			{"role=admin&email=list&sort=-email", []string{"carol@list.test"}},
 			{"role=viewer&active=true&email=list.test&sort=email", []string{"Alice@List.test"}},
+			{"email=list.test&two_factor=true", nil},
+			{"email=list.test&sso_only=false&role=admin", []string{"carol@list.test"}},
 		} {
 			for _, limit := range []int{1, 2} {
 				if got := e.listUsers(root, tc.query, limit); !slices.Equal(got, tc.want) {
@@ -97,6 +99,8 @@ func TestUsersAPIList(t *testing.T) {
 			{"role=owner", "role"},
 			{"role=root", "role"},
 			{"active=yes", "active"},
+			{"two_factor=1", "two_factor"},
+			{"sso_only=maybe", "sso_only"},
 			{"sort=name", "sort"},
 			{"sort=email&sort=id", "sort"},
 			{"limit=0", "limit"},

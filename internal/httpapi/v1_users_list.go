@@ -25,13 +25,13 @@ type userCursor struct {
 
 // userListQuery reads the filters, sort and page of GET /api/v1/users.
 func userListQuery(r *http.Request) (gatehouse.UserQuery, Page, error) {
-	page, err := ParsePage(r, "email", "role", "active", "sort")
+	page, err := ParsePage(r, "email", "role", "active", "two_factor", "sso_only", "sort")
 	if err != nil {
 		return gatehouse.UserQuery{}, page, err
 	}
 	q := gatehouse.UserQuery{Limit: page.Limit, Sort: gatehouse.DefaultUserSort}
 	var p Problems
-	v, err := singleParams(r, "email", "role", "active", "sort")
+	v, err := singleParams(r, "email", "role", "active", "two_factor", "sso_only", "sort")
 	if err != nil {
 		return q, page, err
 	}
@@ -42,13 +42,15 @@ func userListQuery(r *http.Request) (gatehouse.UserQuery, Page, error) {
 		p.Check(problem == "", "role", problem)
 		q.Role = role
 	}
-	switch v["active"] {
-	case "":
-	case "true", "false":
-		active := v["active"] == "true"
-		q.Active = &active
-	default:
-		p.Add("active", "must be true or false")
+	for name, dst := range map[string]**bool{"active": &q.Active, "two_factor": &q.TwoFactor, "sso_only": &q.SSOOnly} {
+		switch v[name] {
+		case "":
+		case "true", "false":
+			b := v[name] == "true"
+			*dst = &b
+		default:
+			p.Add(name, "must be true or false")
+		}
 	}
 	if sort := v["sort"]; sort != "" {
 		q.Sort = gatehouse.UserSort(sort)

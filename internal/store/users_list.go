@@ -74,6 +74,17 @@ func (s *Store) ListUsersPage(ctx context.Context, q UserQuery) (users []*gateho
 		if q.Active != nil {
 			sel = sel.Where("u.active = ?", *q.Active)
 		}
+		if q.SSOOnly != nil {
+			sel = sel.Where("u.sso_only = ?", *q.SSOOnly)
+		}
+		if q.TwoFactor != nil {
+			has := "(EXISTS (SELECT 1 FROM two_factor AS ftf WHERE ftf.user_id = u.id AND (ftf.totp_enabled_at IS NOT NULL OR ftf.email_enabled_at IS NOT NULL))" +
+				" OR EXISTS (SELECT 1 FROM webauthn_credentials AS fwc WHERE fwc.user_id = u.id))"
+			if !*q.TwoFactor {
+				has = "NOT " + has
+			}
+			sel = sel.Where(has)
+		}
 		cmp, dir := ">", "ASC"
 		if q.Sort.Desc() {
 			cmp, dir = "<", "DESC"

@@ -85,7 +85,14 @@ func TestAdminUserList(t *testing.T) {
 		strings.Index(admins.body, "root@example.com") > strings.Index(admins.body, "admin@localhost.local") {
 		t.Fatalf("role filter:\n%s", excerpt(admins.body))
 	}
-	for query, field := range map[string]string{"role=wizard": "role", "active=maybe": "active", "sort=age": "sort", "colour=red": "colour", "cursor=zzz": "cursor"} {
+	if none := b.expect(b.get("/admin/users?two_factor=true"), http.StatusOK, ""); strings.Contains(none.body, `<a href="/admin/users/`) {
+		t.Fatalf("users with a second factor (there are none):\n%s", excerpt(none.body))
+	}
+	if n := strings.Count(b.expect(b.get("/admin/users?two_factor=false&sso_only=false&q=user0"), http.StatusOK, "").body, `<a href="/admin/users/`); n != 10 {
+		t.Fatalf("users user00..user09 without a second factor: %d", n)
+	}
+	for query, field := range map[string]string{"role=wizard": "role", "active=maybe": "active", "two_factor=1": "two_factor", "sso_only=x": "sso_only",
+		"sort=age": "sort", "colour=red": "colour", "cursor=zzz": "cursor"} {
 		r := b.get("/admin/users?" + query)
 		if r.status != http.StatusBadRequest || !strings.Contains(r.body, field) || strings.Contains(r.body, `<a href="/admin/users/`) {
 			t.Fatalf("%s: %d\n%s", query, r.status, excerpt(r.body))
