@@ -234,6 +234,7 @@ var table = slices.Concat(
 		Route{Pattern: "POST /admin/users/{id}/{action}", Auth: signedIn, Action: "users.update"},
 		Route{Pattern: "POST /admin/users/{id}/sessions/{session}/end", Auth: signedIn, Action: "users.reset_access"},
 		Route{Pattern: "POST /admin/users/{id}/api-keys/{key}/revoke", Auth: signedIn, Action: "users.reset_access"},
+		Route{Pattern: "POST /admin/users/{id}/identities/{identity}/unlink", Auth: signedIn, Action: "users.update"},
 		Route{Pattern: "GET /admin/teams", Auth: signedIn, Action: "teams.list_all"},
 		Route{Pattern: "GET /admin/teams/{id}", Auth: signedIn, Action: "teams.read"},
 		Route{Pattern: "POST /admin/teams/{id}/members", Auth: signedIn, Action: "members.set_privileged"},

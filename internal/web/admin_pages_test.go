@@ -288,3 +288,35 @@ func (s *site) userID(email string) int64 {
 	}
 	return u.ID
 }
+
+// Single sign-on on a user's page: the linked identities, unlinked one at a time, and the
+// SSO-only switch, which stops and allows password sign-in.
+func TestAdminUserSSO(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	s.createUser("root@example.com", strongPassword, gatehouse.RoleAdmin)
+	ctx := context.Background()
+	u := &gatehouse.User{Email: "sso@example.com", Active: true, SSOOnly: true}
+	if err := s.app.Store.CreateExternalUser(ctx, u, &gatehouse.Identity{Provider: "oidc:corp", Subject: "corp-sub-1", Email: "sso@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	b := s.browser()
+	b.login("root@example.com", strongPassword, "/profile")
+	path := fmt.Sprintf("/admin/users/%d", u.ID)
+	page := b.expect(b.get(path), http.StatusOK, "").body
+	unlink := regexp.MustCompile(`action="(` + path + `/identities/\d+/unlink)"`).FindStringSubmatch(page)
+	if unlink == nil || !strings.Contains(page, "<code>corp-sub-1</code>") || !strings.Contains(page, "Signs in only through SSO") {
+		t.Fatalf("user page of an SSO account:\n%s", excerpt(page))
+	}
+	b.expect(b.post(path+"/not-sso-only", nil), http.StatusSeeOther, path)
+	if got, _ := s.app.Store.UserByID(ctx, u.ID); got.SSOOnly {
+		t.Fatal("still SSO-only")
+	}
+	b.expect(b.post(unlink[1], nil), http.StatusSeeOther, path+"#sso")
+	if page := b.get(path).body; strings.Contains(page, "corp-sub-1") || !strings.Contains(page, "No linked identities.") {
+		t.Fatalf("after unlinking:\n%s", excerpt(page))
+	}
+	b.expect(b.post(path+"/sso-only", nil), http.StatusSeeOther, path)
+	if got, _ := s.app.Store.UserByID(ctx, u.ID); !got.SSOOnly {
+		t.Fatal("not SSO-only again")
+	}
+}

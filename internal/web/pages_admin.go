@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
 	"github.com/gatehousehq/gatehouse/internal/users"
 	"github.com/gatehousehq/gatehouse/rest"
 )
@@ -151,6 +152,8 @@ type adminUserData struct {
 
 	Sessions []*gatehouse.Session
 	APIKeys  []*gatehouse.APIKey
+	// SSO is the user's single sign-on state: SSO-only, and the linked identities.
+	SSO *auth.SSOAccount
 }
 
 // userVersion is a version of everything the user page shows and its forms change: a form sent
@@ -206,8 +209,13 @@ func (w *Web) adminUserPage(rw http.ResponseWriter, r *http.Request, id int64) (
 		w.serverError(rw, r, err)
 		return nil, false
 	}
+	sso, err := w.auth.AdminSSOAccount(r.Context(), pr, u.ID)
+	if err != nil {
+		w.serverError(rw, r, err)
+		return nil, false
+	}
 	return &page{Title: u.Email, Data: &adminUserData{U: u, Version: userVersion(u), Roles: gatehouse.Roles, Events: evs,
-		Self: u.ID == pr.User.ID, Sessions: sessions, APIKeys: keys}}, true
+		Self: u.ID == pr.User.ID, Sessions: sessions, APIKeys: keys, SSO: sso}}, true
 }
 
 func (w *Web) handleAdminUser(rw http.ResponseWriter, r *http.Request) {
@@ -264,6 +272,14 @@ var adminActions = map[string]adminAction{
 	}},
 	"reset-access": {fresh: true, do: func(w *Web, r *http.Request, id int64) (string, error) {
 		return "Every session and token of the account has ended.", w.users.ResetAccess(r.Context(), principal(r), id, w.client(r))
+	}},
+	"sso-only": {fresh: true, do: func(w *Web, r *http.Request, id int64) (string, error) {
+		_, err := w.auth.AdminSetSSOOnly(r.Context(), principal(r), id, true, w.client(r))
+		return "The account now signs in only through single sign-on; its password no longer works.", err
+	}},
+	"not-sso-only": {fresh: true, do: func(w *Web, r *http.Request, id int64) (string, error) {
+		_, err := w.auth.AdminSetSSOOnly(r.Context(), principal(r), id, false, w.client(r))
+		return "The account may sign in with its password again.", err
 	}},
 	"reset-2fa": {fresh: true, do: func(w *Web, r *http.Request, id int64) (string, error) {
 		return "Every second factor of the account has been removed, and its sessions ended.",

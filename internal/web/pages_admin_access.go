@@ -29,6 +29,21 @@ func (w *Web) handleAdminRevokeKey(rw http.ResponseWriter, r *http.Request) {
 	w.afterAccessChange(rw, r, id, err, "The API key has been revoked.", "api-keys")
 }
 
+// handleAdminUnlinkIdentity unlinks one single sign-on identity from the user.
+func (w *Web) handleAdminUnlinkIdentity(rw http.ResponseWriter, r *http.Request) {
+	id := adminUserID(r)
+	identity, err := strconv.ParseInt(r.PathValue("identity"), 10, 64)
+	if err != nil || identity < 1 {
+		w.notFound(rw, r)
+		return
+	}
+	if !w.requireFresh(rw, r, adminUserPath(id)) {
+		return
+	}
+	err = w.auth.AdminUnlinkIdentity(r.Context(), principal(r), id, identity, w.client(r))
+	w.afterAccessChange(rw, r, id, err, "The identity has been unlinked; it no longer signs in to this account.", "sso")
+}
+
 // afterAccessChange goes back to the user's page with the outcome. A session or key that has
 // gone meanwhile (ended elsewhere, or another user's) is said so on the page.
 func (w *Web) afterAccessChange(rw http.ResponseWriter, r *http.Request, id int64, err error, done, anchor string) {

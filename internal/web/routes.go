@@ -92,6 +92,7 @@ func (w *Web) handlers() map[string]http.HandlerFunc {
 		"POST /admin/users/{id}/{action}":                        w.adminOnly(w.handleAdminUserAction),
 		"POST /admin/users/{id}/sessions/{session}/end":          w.adminOnly(w.handleAdminEndSession),
 		"POST /admin/users/{id}/api-keys/{key}/revoke":           w.adminOnly(w.handleAdminRevokeKey),
+		"POST /admin/users/{id}/identities/{identity}/unlink":    w.adminOnly(w.handleAdminUnlinkIdentity),
 		"GET /admin/teams":                                       w.adminOnly(w.handleAdminTeams),
 		"GET /admin/teams/{id}":                                  w.adminOnly(w.handleAdminTeam),
 		"POST /admin/teams/{id}/members":                         w.adminOnly(w.handleAdminAddMember),
