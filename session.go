@@ -174,6 +174,7 @@ const (
 	// address in its email.
 	AuditInvitationCreated  = "invitation_created"
 	AuditInvitationRevoked  = "invitation_revoked"
+	AuditInvitationResent   = "invitation_resent"
 	AuditInvitationAccepted = "invitation_accepted"
 
 	// User administration (the admin API): what changed is in the event's detail.

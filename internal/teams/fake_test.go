@@ -344,3 +344,10 @@ func (f *fakeStore) DeleteProject(_ context.Context, teamID, id int64, check fun
 func (f *fakeStore) SearchTeams(context.Context, string, int64, int) ([]*gatehouse.Team, error) {
 	return nil, nil
 }
+
+func (f *fakeStore) RenewInvitation(_ context.Context, teamID, id int64, _, _ string, expiresAt time.Time, _ *gatehouse.OutboxMail,
+	audit func(*gatehouse.Invitation) gatehouse.AuditEvent) (*gatehouse.Invitation, error) {
+	inv := &gatehouse.Invitation{ID: id, TeamID: teamID, ExpiresAt: expiresAt}
+	audit(inv)
+	return inv, nil
+}

@@ -149,3 +149,53 @@ func (s *Service) AcceptInvitation(ctx context.Context, p *gatehouse.Principal, 
 			Detail: invitationDetail(inv) + ", joined as " + string(inv.Role)})
 	})
 }
+
+// ResendInvitation mails a pending or expired invitation again with a new link and code, valid
+// for InvitationValidity from now; the old link and code stop working. It needs the right to
+// invite with the invitation's role (as CreateInvitation), and email. An accepted or revoked
+// invitation is EConflict (invitation_final).
+func (s *Service) ResendInvitation(ctx context.Context, p *gatehouse.Principal, c Client, teamID, id int64) (*gatehouse.Invitation, error) {
+	callerRole, err := s.role(ctx, p, teamID)
+	if err != nil {
+		return nil, err
+	}
+	if err := rbac.RolesGrant(p, rbac.ActInvitationCreate, callerRole); err != nil {
+		return nil, err
+	}
+	if s.mailer == nil {
+		return nil, ErrInvitationsDisabled
+	}
+	if id <= 0 {
+		return nil, errNoInvitation
+	}
+	inv, err := s.store.InvitationByID(ctx, teamID, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := rbac.Decide(p, rbac.InvitationCreateAction(inv.Role), callerRole); err != nil {
+		return nil, err
+	}
+	team, err := s.store.TeamByID(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	tok, code := auth.NewOneTimeSecrets()
+	msg, err := mail.Render(s.brand, inv.Email, mail.Invitation{
+		Team: team.Name, Role: string(inv.Role), InvitedBy: p.User.Email,
+		Link: s.publicURL + AcceptPath + "?token=" + tok, Code: code, ValidFor: InvitationValidity,
+	})
+	if err != nil {
+		return nil, gatehouse.Wrap(gatehouse.EInternal, err, "the invitation email could not be rendered")
+	}
+	inv, err = s.store.RenewInvitation(ctx, teamID, id, s.secrets.HashOneTimeSecret(tok), s.secrets.HashOneTimeSecret(code),
+		s.now().Add(InvitationValidity), &gatehouse.OutboxMail{Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML},
+		func(inv *gatehouse.Invitation) gatehouse.AuditEvent {
+			return audit(p, c, gatehouse.AuditEvent{Event: gatehouse.AuditInvitationResent, Email: inv.Email,
+				Detail: invitationDetail(inv) + " as " + string(inv.Role)})
+		})
+	if err != nil {
+		return nil, err
+	}
+	s.mailer.Wake()
+	return inv, nil
+}

@@ -54,6 +54,10 @@ type InvitationStore interface {
 	InvitationByID(ctx context.Context, teamID, id int64) (*gatehouse.Invitation, error)
 	// CreateInvitation writes the invitation with its audit event and its email.
 	CreateInvitation(ctx context.Context, in gatehouse.NewInvitation) (*gatehouse.Invitation, error)
+	// RenewInvitation gives a pending or expired invitation new secrets and expiry, with its
+	// audit event and its email.
+	RenewInvitation(ctx context.Context, teamID, id int64, tokenHash, codeHash string, expiresAt time.Time,
+		mail *gatehouse.OutboxMail, audit func(*gatehouse.Invitation) gatehouse.AuditEvent) (*gatehouse.Invitation, error)
 	RevokeInvitationIf(ctx context.Context, teamID, id int64, check func(*gatehouse.Invitation) error,
 		audit func(*gatehouse.Invitation) gatehouse.AuditEvent) (*gatehouse.Invitation, error)
 	// AcceptInvitationAudited joins the team of the invitation hash belongs to (one sent to the

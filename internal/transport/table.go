@@ -241,6 +241,7 @@ var table = slices.Concat(
 		Route{Pattern: "POST /admin/teams/{id}/members/{user}/role", Auth: signedIn, Action: "members.set_privileged"},
 		Route{Pattern: "POST /admin/teams/{id}/members/{user}/remove", Auth: signedIn, Action: "members.remove_privileged"},
 		Route{Pattern: "POST /admin/teams/{id}/invitations/{invitation}/revoke", Auth: signedIn, Action: "invitations.revoke"},
+		Route{Pattern: "POST /admin/teams/{id}/invitations/{invitation}/resend", Auth: signedIn, Action: "invitations.create_privileged"},
 		Route{Pattern: "GET /admin/audit", Auth: signedIn, Action: "audit.read"},
 		Route{Pattern: "GET /admin/audit/export", Auth: signedIn, Action: "audit.read"},
 		Route{Pattern: "GET /admin/mail", Auth: signedIn, Action: "outbox.read"},

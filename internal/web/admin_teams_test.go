@@ -95,3 +95,35 @@ func TestAdminTeams(t *testing.T) {
 	}
 	b.expect(b.get("/admin/teams/999999"), http.StatusNotFound, "")
 }
+
+// Resending an invitation from the console mails a new link and code; the old one stops
+// working. Without email there is nothing to resend with, and the page says so.
+func TestAdminResendInvitation(t *testing.T) {
+	s := startSite(t, siteOptions{mail: true})
+	s.createUser("root@example.com", strongPassword, gatehouse.RoleAdmin)
+	alice := s.createUser("alice@example.com", strongPassword, gatehouse.RoleMaintainer)
+	ctx := context.Background()
+	team := &gatehouse.Team{Name: "Platform"}
+	if err := s.app.Store.CreateTeam(ctx, team, alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := s.app.Store.CreateInvitation(ctx, gatehouse.NewInvitation{TeamID: team.ID, Email: "dave@example.com", Role: gatehouse.TeamAdmin,
+		InvitedBy: alice.ID, TokenHash: "tok", CodeHash: "code", ExpiresAt: s.clock.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.browser()
+	b.login("root@example.com", strongPassword, "/profile")
+	path := fmt.Sprintf("/admin/teams/%d", team.ID)
+	b.expect(b.post(fmt.Sprintf("%s/invitations/%d/resend", path, inv.ID), nil), http.StatusSeeOther, path+"#members")
+	if page := b.get(path).body; !strings.Contains(page, "sent again with a new link") {
+		t.Fatalf("after resending:\n%s", excerpt(page))
+	}
+	msg := s.smtp.WaitFor(t, "dave@example.com", 20*time.Second)
+	if !strings.Contains(msg.Text, "/invitations/accept?token=") || !strings.Contains(msg.Text, "Platform") {
+		t.Fatalf("resent invitation mail:\n%s", msg.Text)
+	}
+	if _, _, err := s.app.Store.AcceptInvitationAudited(ctx, "tok", 0, nil); gatehouse.ErrorCode(err) != gatehouse.ENotFound {
+		t.Fatalf("the old link after resending: %v", err)
+	}
+}

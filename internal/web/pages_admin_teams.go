@@ -198,6 +198,18 @@ func (w *Web) handleAdminRevokeInvitation(rw http.ResponseWriter, r *http.Reques
 	w.afterTeamChange(rw, r, id, err, "The invitation has been revoked; its link no longer works.")
 }
 
+// handleAdminResendInvitation mails a pending invitation again with a new link and code.
+func (w *Web) handleAdminResendInvitation(rw http.ResponseWriter, r *http.Request) {
+	id := teamPathID(r)
+	inv, perr := strconv.ParseInt(r.PathValue("invitation"), 10, 64)
+	if perr != nil || inv < 1 {
+		w.notFound(rw, r)
+		return
+	}
+	_, err := w.teams.ResendInvitation(r.Context(), principal(r), teams.Client(w.client(r)), id, inv)
+	w.afterTeamChange(rw, r, id, err, "The invitation has been sent again with a new link; the old link no longer works.")
+}
+
 func memberPathID(r *http.Request) int64 {
 	id, err := strconv.ParseInt(r.PathValue("user"), 10, 64)
 	if err != nil || id < 1 {

@@ -99,6 +99,7 @@ func (w *Web) handlers() map[string]http.HandlerFunc {
 		"POST /admin/teams/{id}/members/{user}/role":             w.adminOnly(w.handleAdminMemberRole),
 		"POST /admin/teams/{id}/members/{user}/remove":           w.adminOnly(w.handleAdminRemoveMember),
 		"POST /admin/teams/{id}/invitations/{invitation}/revoke": w.adminOnly(w.handleAdminRevokeInvitation),
+		"POST /admin/teams/{id}/invitations/{invitation}/resend": w.adminOnly(w.handleAdminResendInvitation),
 		"GET /admin/audit":                                       w.adminOnly(w.handleAdminAudit),
 		"GET /admin/audit/export":                                w.adminOnly(w.handleAdminAuditExport),
 		"GET /admin/mail":                                        w.adminOnly(w.handleAdminMail),
