@@ -1,0 +1,64 @@
+package store_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/gatehousehq/gatehouse/internal/config"
+	"github.com/gatehousehq/gatehouse/internal/testdb"
+)
+
+// A caller that goes away in the middle of a statement (a client closing its connection cancels
+// the request's context) must not cost a pooled connection: the PostgreSQL and MySQL drivers
+// close a connection whose statement is cancelled, so without the store's detached context every
+// cancelled transaction here would open a new connection. The statements sleep 100 ms and the
+// callers give up after 20 ms, so each cancellation lands mid-statement.
+func TestCancelledCallersKeepPooledConnections(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db config.DB) {
+		s := open(t, db)
+		sleep := map[string]string{"postgres": "SELECT pg_sleep(0.1)", "mysql": "SELECT SLEEP(0.1)"}[db.Family()]
+		if sleep == "" {
+			t.Skip("SQLite interrupts a statement without closing its connection")
+		}
+		work := func(ctx context.Context) error {
+			return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				_, err := tx.ExecContext(ctx, sleep)
+				return err
+			})
+		}
+		burst := func(cancelAfter time.Duration) {
+			var wg sync.WaitGroup
+			for range db.PoolSize {
+				wg.Go(func() {
+					ctx, cancel := context.WithTimeout(context.Background(), cancelAfter)
+					defer cancel()
+					_ = work(ctx)
+				})
+			}
+			wg.Wait()
+		}
+		burst(time.Minute) // fill the pool
+		before := s.ConnectionsOpened()
+		for range 5 {
+			burst(20 * time.Millisecond)
+		}
+		// The detached statements finish about 80 ms after their callers left; wait until the
+		// pool has them back before counting.
+		deadline := time.Now().Add(10 * time.Second)
+		for s.DB().Stats().InUse > 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		burst(time.Minute)
+		if after := s.ConnectionsOpened(); after != before {
+			t.Errorf("%d connections opened by %d cancelled transactions (pool of %d, %d opened before)",
+				after-before, 5*db.PoolSize, db.PoolSize, before)
+		}
+		if n := s.DB().Stats().OpenConnections; n > db.PoolSize {
+			t.Errorf("%d open connections, pool size %d", n, db.PoolSize)
+		}
+	})
+}
