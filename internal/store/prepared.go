@@ -131,6 +131,7 @@ func (s *Store) readStmt(ctx context.Context, fn func(ctx context.Context) error
 		qctx = context.WithoutCancel(ctx)
 	} else {
 		// PostgreSQL, MySQL: a cancelled statement would cost its pooled connection (detach.go).
+		// (SQLite's would too: there the statement runs without any cancellation, above.)
 		var release func()
 		qctx, release = s.detach(ctx)
 		defer release()

@@ -45,11 +45,8 @@ type Store struct {
 	tracer trace.Tracer
 	// sets are the host's migration sets, applied after Gatehouse's (ext_migrate.go).
 	sets []MigrationSet
-	// detachCancel: this engine's driver closes a connection whose statement is cancelled, so
-	// database work runs detached from the caller's cancellation (detach.go). opened counts the
-	// connections the pool has opened.
-	detachCancel bool
-	opened       atomic.Int64
+	// opened counts the connections the pool has opened (detach.go).
+	opened atomic.Int64
 }
 
 // Option configures Open.
@@ -83,7 +80,6 @@ func Open(ctx context.Context, cfg config.DB, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %s connector: %w", cfg.Type, err)
 	}
-	s.detachCancel = cfg.Type != config.DBSQLite
 	s.sqlDB = sql.OpenDB(countingConnector{Connector: conn, n: &s.opened})
 	s.sqlDB.SetMaxOpenConns(cfg.PoolSize)
 	s.sqlDB.SetMaxIdleConns(cfg.PoolSize)
