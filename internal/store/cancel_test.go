@@ -44,8 +44,7 @@ func TestCancelledCallersKeepPooledConnections(t *testing.T) {
 			}
 			wg.Wait()
 		}
-		burst(time.Minute) // fill the pool
-		before := s.ConnectionsOpened()
+		burst(time.Minute)
 		for range 5 {
 			burst(20 * time.Millisecond)
 		}
@@ -56,12 +55,11 @@ func TestCancelledCallersKeepPooledConnections(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		burst(time.Minute)
-		if after := s.ConnectionsOpened(); after != before {
-			t.Errorf("%d connections opened by %d cancelled transactions (pool of %d, %d opened before)",
-				after-before, 5*db.PoolSize, db.PoolSize, before)
-		}
-		if n := s.DB().Stats().OpenConnections; n > db.PoolSize {
-			t.Errorf("%d open connections, pool size %d", n, db.PoolSize)
+		// Every connection opened is still open, or was closed by the pool for being idle or
+		// old; any other was lost (a driver declared it broken).
+		st := s.DB().Stats()
+		if lost := s.ConnectionsOpened() - int64(st.OpenConnections) - st.MaxIdleClosed - st.MaxIdleTimeClosed - st.MaxLifetimeClosed; lost != 0 {
+			t.Errorf("%d connections lost to %d cancelled transactions (pool of %d)", lost, 5*db.PoolSize, db.PoolSize)
 		}
 	})
 }
