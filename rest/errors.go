@@ -86,6 +86,10 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		code, status, message, fields = gatehouse.EInternal, http.StatusInternalServerError, InternalMessage, nil
 		wireCode = string(code)
 	}
+	if status >= 500 && abandoned(r, err) {
+		// Nobody is left to read the answer: the request is recorded as abandoned, not failed.
+		status = StatusClientClosedRequest
+	}
 
 	st := StateOf(r)
 	logError(r, st, status, err, known)
@@ -120,6 +124,8 @@ func logError(r *http.Request, st *State, status int, err error, known bool) {
 	}
 	level := slog.LevelDebug
 	switch {
+	case status == StatusClientClosedRequest:
+		// The client left; its access-log line (status 499) says so. Not a server failure.
 	case status == http.StatusServiceUnavailable:
 		level = slog.LevelWarn
 	case status >= 500:

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"runtime"
@@ -22,6 +23,7 @@ type worker struct {
 	refresh string
 	apiKey  string
 	n       int
+	rng     *rand.Rand // the mixed scenario's choices (mixed.go)
 }
 
 func doJSON(ctx context.Context, c *http.Client, method, url, bearer string, body any, out any) (int, error) {
@@ -142,7 +144,7 @@ func request(ctx context.Context, c *http.Client, base, s string, w *worker) err
 	return fmt.Errorf("unknown scenario %q", s)
 }
 
-func runScenario(ctx context.Context, c *http.Client, base, s string, o options, ws []*worker, pid int) Result {
+func runScenario(ctx context.Context, c *http.Client, base, s string, o options, ws []*worker, pid int) []Result {
 	// A short warm-up opens the connections.
 	warm, cancelWarm := context.WithTimeout(ctx, 300*time.Millisecond)
 	if s == "floor" || s == "me" || s == "apikey-me" || s == "teams" {
@@ -161,6 +163,8 @@ func runScenario(ctx context.Context, c *http.Client, base, s string, o options,
 	resetPeakRSS(pid)
 	ticks0 := cpuTicks(pid)
 	lat := make([][]time.Duration, len(ws))
+	kinds := make([][]string, len(ws)) // mixed: the kind of each request in lat
+	errKinds := make([]map[string]int, len(ws))
 	errCount := make([]int, len(ws))
 	firstErr := make([]error, len(ws))
 	start := time.Now()
@@ -169,14 +173,21 @@ func runScenario(ctx context.Context, c *http.Client, base, s string, o options,
 	for i, w := range ws {
 		wg.Go(func() {
 			l := make([]time.Duration, 0, 4096)
+			errKinds[i] = map[string]int{}
 			for {
 				t := time.Now()
 				if !t.Before(deadline) {
 					break
 				}
-				err := request(ctx, c, base, s, w)
+				kind := s
+				if s == "mixed" {
+					kind = o.mix.pick(w)
+					kinds[i] = append(kinds[i], kind)
+				}
+				err := request(ctx, c, base, kind, w)
 				l = append(l, time.Since(t))
 				if err != nil {
+					errKinds[i][kind]++
 					errCount[i]++
 					if firstErr[i] == nil {
 						firstErr[i] = err
@@ -192,7 +203,14 @@ func runScenario(ctx context.Context, c *http.Client, base, s string, o options,
 
 	var all []time.Duration
 	r := Result{Scenario: s, Concurrency: len(ws)}
+	byKind, errByKind := map[string][]time.Duration{}, map[string]int{}
 	for i := range ws {
+		for j, k := range kinds[i] {
+			byKind[k] = append(byKind[k], lat[i][j])
+		}
+		for k, n := range errKinds[i] {
+			errByKind[k] += n
+		}
 		all = append(all, lat[i]...)
 		r.Errors += errCount[i]
 		if r.FirstError == "" && firstErr[i] != nil {
@@ -208,7 +226,11 @@ func runScenario(ctx context.Context, c *http.Client, base, s string, o options,
 		r.CPUPerReq = r.ServerCPU / 100 / r.RPS * 1e6
 	}
 	r.PeakRSSMB = float64(procStatusKB(pid, "VmHWM")) / 1024
-	return r
+	if s == "mixed" {
+		r.Scenario = "mixed (" + o.mix.String() + ")"
+		return append([]Result{r}, partResults(byKind, errByKind, elapsed, len(ws))...)
+	}
+	return []Result{r}
 }
 
 func pct(sorted []time.Duration, p float64) float64 {

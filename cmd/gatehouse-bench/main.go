@@ -28,7 +28,7 @@ const (
 	clkTck        = 100 // USER_HZ on Linux
 )
 
-var allScenarios = []string{"floor", "me", "apikey-me", "teams", "projects-write", "refresh", "login", "bcrypt-limit"}
+var allScenarios = []string{"floor", "me", "apikey-me", "teams", "projects-write", "refresh", "login", "mixed", "bcrypt-limit"}
 
 type options struct {
 	server      string
@@ -47,6 +47,9 @@ type options struct {
 	serverCPUs  string
 	wrk         bool
 	note        string
+	startupRuns int
+	mixSpec     string
+	mix         mix
 }
 
 func main() {
@@ -71,6 +74,8 @@ func main() {
 	flag.StringVar(&o.serverCPUs, "server-cpus", "", "cores for the server (taskset -c list); default: all but the bench's when possible")
 	flag.BoolVar(&o.wrk, "wrk", false, "also drive the GET scenarios with wrk (when installed), to check the built-in generator is not the limit")
 	flag.StringVar(&o.note, "note", "", "free text stored in the JSON report (for example what changed)")
+	flag.StringVar(&o.mixSpec, "mix", defaultMix, "the mixed scenario's requests, kind=weight,… (kinds: floor, me, teams, projects-write, refresh, login)")
+	flag.IntVar(&o.startupRuns, "startup-runs", 1, "start the server this many times on the migrated database before the scenarios; the start-to-first-request reported is the median")
 	flag.BoolVar(&compare, "compare", false, "compare two JSON reports: gatehouse-bench -compare OLD.json NEW.json")
 	flag.Parse()
 	if compare {
@@ -97,7 +102,14 @@ func run(ctx context.Context, o options) error {
 	if o.concurrency < 1 || o.seedUsers < o.concurrency || o.seedTeams < o.concurrency {
 		return errors.New("-seed-users and -seed-teams must be at least -concurrency (each worker owns a team)")
 	}
-	scen := strings.Split(o.scenarios, ",")
+	var err error
+	if o.mix, err = parseMix(o.mixSpec); err != nil {
+		return err
+	}
+	var scen []string
+	if o.scenarios != "none" {
+		scen = strings.Split(o.scenarios, ",")
+	}
 	for _, s := range scen {
 		if !slices.Contains(allScenarios, s) {
 			return fmt.Errorf("unknown scenario %q (have %s)", s, strings.Join(allScenarios, ","))
@@ -140,17 +152,26 @@ func run(ctx context.Context, o options) error {
 		note += "; the database server is not pinned and shares the machine's cores"
 	}
 	rep.PinningNote = note
+	if o.startupRuns > 1 {
+		rep.StartupRunsMs, rep.StartupRSSMB, err = startupRuns(ctx, o.startupRuns-1, o.server, serverCPUs, env, base)
+		if err != nil {
+			return err
+		}
+	}
 	srv, startup, err := startServer(ctx, o.server, serverCPUs, env, base)
 	if err != nil {
 		return err
 	}
 	defer stopServer(srv)
 	pid := srv.Process.Pid
-	rep.StartupMs = float64(startup.Microseconds()) / 1000
+	rep.StartupRunsMs = append(rep.StartupRunsMs, float64(startup.Microseconds())/1000)
+	rep.StartupRSSMB = append(rep.StartupRSSMB, float64(procStatusKB(pid, "VmRSS"))/1024)
+	rep.StartupMs = median(rep.StartupRunsMs)
+	rep.StartupRSS = median(rep.StartupRSSMB)
 	rep.ServerCPUs = cpusAllowed(strconv.Itoa(pid))
 	rep.Pinned = serverCPUs != "" && rep.ServerCPUs != rep.BenchCPUs
-	fmt.Fprintf(os.Stderr, "server pid %d on cpus %s (bench on %s); start-to-first-request %.1f ms\n",
-		pid, rep.ServerCPUs, rep.BenchCPUs, rep.StartupMs)
+	fmt.Fprintf(os.Stderr, "server pid %d on cpus %s (bench on %s); start-to-first-request %.1f ms (median of %d), RSS at the first answer %.1f MB\n",
+		pid, rep.ServerCPUs, rep.BenchCPUs, rep.StartupMs, len(rep.StartupRunsMs), rep.StartupRSS)
 
 	client := &http.Client{Transport: &http.Transport{
 		MaxIdleConns: o.concurrency * 2, MaxIdleConnsPerHost: o.concurrency * 2, MaxConnsPerHost: 0,
@@ -163,17 +184,20 @@ func run(ctx context.Context, o options) error {
 	}
 
 	for _, s := range scen {
-		var r Result
+		var rs []Result // the scenario's row, then the mixed scenario's rows per request kind
 		if s == "bcrypt-limit" {
-			r, err = bcryptLimit(ctx, o, rep.ServerCPUs)
+			r, err := bcryptLimit(ctx, o, rep.ServerCPUs)
 			if err != nil {
 				return err
 			}
+			rs = []Result{r}
 		} else {
-			r = runScenario(ctx, client, base, s, o, ws, pid)
+			rs = runScenario(ctx, client, base, s, o, ws, pid)
 		}
-		fmt.Fprintf(os.Stderr, "%-15s %10.1f req/s  p50 %.2f ms  p99 %.2f ms  errors %d\n", s, r.RPS, r.P50ms, r.P99ms, r.Errors)
-		rep.Results = append(rep.Results, r)
+		for _, r := range rs {
+			fmt.Fprintf(os.Stderr, "%-15s %10.1f req/s  p50 %.2f ms  p99 %.2f ms  errors %d\n", r.Scenario, r.RPS, r.P50ms, r.P99ms, r.Errors)
+		}
+		rep.Results = append(rep.Results, rs...)
 		if o.wrk && wrkScenario(s) {
 			wr, err := runWrk(ctx, base, s, o, ws, pid, rep.BenchCPUs)
 			if err != nil {
@@ -185,7 +209,12 @@ func run(ctx context.Context, o options) error {
 			}
 		}
 	}
+	// VmHWM is reset before each scenario, so the run's peak is the largest of the scenarios'
+	// (and of what is left at the end).
 	rep.ServerPeakRSS = float64(procStatusKB(pid, "VmHWM")) / 1024
+	for _, r := range rep.Results {
+		rep.ServerPeakRSS = max(rep.ServerPeakRSS, r.PeakRSSMB)
+	}
 	rep.LoadAvgEnd = loadAvg()
 	rep.Targets = targets(rep)
 	printMarkdown(os.Stdout, rep)

@@ -22,10 +22,12 @@ type Result struct {
 	// CPUPerReq is the server's CPU time per request in microseconds (ServerCPU / RPS): the
 	// figure least disturbed by other load on the machine, and so the one to compare across
 	// runs on a busy machine.
-	CPUPerReq   float64 `json:"server_cpu_us_per_request"`
-	PeakRSSMB   float64 `json:"server_peak_rss_mb"`
-	FirstError  string  `json:"first_error,omitempty"`
-	Concurrency int     `json:"concurrency"`
+	CPUPerReq  float64 `json:"server_cpu_us_per_request"`
+	PeakRSSMB  float64 `json:"server_peak_rss_mb"`
+	FirstError string  `json:"first_error,omitempty"`
+	// Part marks a row of one request kind within the mixed scenario (counted in its row).
+	Part        bool `json:"part,omitempty"`
+	Concurrency int  `json:"concurrency"`
 }
 
 // Target is one ratio target checked against the run.
@@ -38,31 +40,34 @@ type Target struct {
 
 // Report is the JSON written by -json.
 type Report struct {
-	Time          string   `json:"time"`
-	Engine        string   `json:"engine"`
-	Database      string   `json:"database"`
-	Duration      string   `json:"duration"`
-	Concurrency   int      `json:"concurrency"`
-	BcryptCost    int      `json:"bcrypt_cost"`
-	SeedUsers     int      `json:"seed_users"`
-	SeedTeams     int      `json:"seed_teams"`
-	SeedSeconds   float64  `json:"seed_seconds"`
-	StartupMs     float64  `json:"start_to_first_request_ms"`
-	NumCPU        int      `json:"num_cpu"`
-	Machine       string   `json:"machine"`
-	Commit        string   `json:"commit"`
-	LoadAvgStart  string   `json:"loadavg_start"`
-	LoadAvgEnd    string   `json:"loadavg_end"`
-	BenchCPUs     string   `json:"bench_cpus"`
-	ServerCPUs    string   `json:"server_cpus"`
-	Pinned        bool     `json:"pinned"`
-	PinningNote   string   `json:"pinning_note"`
-	GoVersion     string   `json:"go_version"`
-	Note          string   `json:"note,omitempty"`
-	WrkNote       string   `json:"wrk_note,omitempty"`
-	Results       []Result `json:"results"`
-	Targets       []Target `json:"targets"`
-	ServerPeakRSS float64  `json:"server_peak_rss_mb_overall"`
+	Time          string    `json:"time"`
+	Engine        string    `json:"engine"`
+	Database      string    `json:"database"`
+	Duration      string    `json:"duration"`
+	Concurrency   int       `json:"concurrency"`
+	BcryptCost    int       `json:"bcrypt_cost"`
+	SeedUsers     int       `json:"seed_users"`
+	SeedTeams     int       `json:"seed_teams"`
+	SeedSeconds   float64   `json:"seed_seconds"`
+	StartupMs     float64   `json:"start_to_first_request_ms"`
+	StartupRunsMs []float64 `json:"start_to_first_request_runs_ms"`
+	StartupRSS    float64   `json:"rss_at_first_request_mb"`
+	StartupRSSMB  []float64 `json:"rss_at_first_request_runs_mb"`
+	NumCPU        int       `json:"num_cpu"`
+	Machine       string    `json:"machine"`
+	Commit        string    `json:"commit"`
+	LoadAvgStart  string    `json:"loadavg_start"`
+	LoadAvgEnd    string    `json:"loadavg_end"`
+	BenchCPUs     string    `json:"bench_cpus"`
+	ServerCPUs    string    `json:"server_cpus"`
+	Pinned        bool      `json:"pinned"`
+	PinningNote   string    `json:"pinning_note"`
+	GoVersion     string    `json:"go_version"`
+	Note          string    `json:"note,omitempty"`
+	WrkNote       string    `json:"wrk_note,omitempty"`
+	Results       []Result  `json:"results"`
+	Targets       []Target  `json:"targets"`
+	ServerPeakRSS float64   `json:"server_peak_rss_mb_overall"`
 }
 
 // targets checks the issue's targets, all measured in this run (ratios, so that they carry over
@@ -96,12 +101,14 @@ func targets(rep *Report) []Target {
 	}
 	errs := 0
 	for _, r := range rep.Results {
-		errs += r.Errors
+		if !r.Part {
+			errs += r.Errors
+		}
 	}
 	ts = append(ts, Target{Name: "errors (all scenarios)", Value: float64(errs), Want: "= 0", Met: errs == 0})
 	if sqlite {
 		ts = append(ts, Target{Name: fmt.Sprintf("server peak RSS, MB (sqlite, c=%d)", rep.Concurrency),
-			Value: rep.ServerPeakRSS, Want: "≤ 60", Met: rep.ServerPeakRSS <= 60})
+			Value: rep.ServerPeakRSS, Want: "≤ 40", Met: rep.ServerPeakRSS > 0 && rep.ServerPeakRSS <= 40})
 		ts = append(ts, Target{Name: "start-to-first-request, ms (migrated DB)", Value: rep.StartupMs, Want: "≤ 100", Met: rep.StartupMs <= 100})
 	}
 	return ts
@@ -118,7 +125,7 @@ func printMarkdown(w io.Writer, rep *Report) {
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rep.Results {
 		cpu, per, rss := fmt.Sprintf("%.0f", r.ServerCPU), fmt.Sprintf("%.0f", r.CPUPerReq), fmt.Sprintf("%.1f", r.PeakRSSMB)
-		if r.Scenario == "bcrypt-limit" {
+		if r.ServerCPU < 0 {
 			cpu, per, rss = "n/a", "n/a", "n/a"
 		}
 		fmt.Fprintf(w, "| %s | %d | %.1f | %.2f | %.2f | %.2f | %.2f | %d | %s | %s | %s |\n",
@@ -133,6 +140,8 @@ func printMarkdown(w io.Writer, rep *Report) {
 	if rep.WrkNote != "" {
 		fmt.Fprintf(w, "wrk: %s\n\n", rep.WrkNote)
 	}
+	fmt.Fprintf(w, "Start-to-first-request (migrated database): median %.1f ms of %d starts %v; RSS at the first answer %.1f MB; peak RSS over the run %.1f MB\n\n",
+		rep.StartupMs, len(rep.StartupRunsMs), rep.StartupRunsMs, rep.StartupRSS, rep.ServerPeakRSS)
 	fmt.Fprintln(w, "| target | measured | wanted | met |")
 	fmt.Fprintln(w, "|---|---:|---|:---:|")
 	for _, t := range rep.Targets {

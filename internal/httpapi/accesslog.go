@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gatehousehq/gatehouse/internal/transport"
+	"github.com/gatehousehq/gatehouse/rest"
 )
 
 // accessLog writes one structured line per request. It records only what is safe to keep: never
@@ -48,6 +49,10 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 			}
 			if !completed {
 				attrs = append(attrs, slog.Bool("panic", true))
+			}
+			if rest.ClientGone(r) {
+				// The client went away before the answer (status 499 when that made it fail).
+				attrs = append(attrs, slog.Bool("abandoned", true))
 			}
 			s.logger.LogAttrs(r.Context(), level, "http request", attrs...)
 		}()

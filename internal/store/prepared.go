@@ -129,6 +129,12 @@ func (s *Store) readStmt(ctx context.Context, fn func(ctx context.Context) error
 		// request delays the requests still waiting to be read from the network (tail latency).
 		// So they run without the request's cancellation (which is checked before each attempt).
 		qctx = context.WithoutCancel(ctx)
+	} else {
+		// PostgreSQL, MySQL: a cancelled statement would cost its pooled connection (detach.go).
+		// (SQLite's would too: there the statement runs without any cancellation, above.)
+		var release func()
+		qctx, release = s.detach(ctx)
+		defer release()
 	}
 	return s.retry(ctx, "read", func() error {
 		if err := ctx.Err(); err != nil {

@@ -45,6 +45,8 @@ type Store struct {
 	tracer trace.Tracer
 	// sets are the host's migration sets, applied after Gatehouse's (ext_migrate.go).
 	sets []MigrationSet
+	// opened counts the connections the pool has opened (detach.go).
+	opened atomic.Int64
 }
 
 // Option configures Open.
@@ -78,7 +80,7 @@ func Open(ctx context.Context, cfg config.DB, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %s connector: %w", cfg.Type, err)
 	}
-	s.sqlDB = sql.OpenDB(conn)
+	s.sqlDB = sql.OpenDB(countingConnector{Connector: conn, n: &s.opened})
 	s.sqlDB.SetMaxOpenConns(cfg.PoolSize)
 	s.sqlDB.SetMaxIdleConns(cfg.PoolSize)
 	s.sqlDB.SetConnMaxLifetime(cfg.ConnMaxLifetime)
@@ -206,7 +208,12 @@ func (s *Store) retry(ctx context.Context, what string, attempt func() error) er
 		if err == nil {
 			return nil
 		}
-		if n >= s.maxAttempts || !s.retryable(err) || ctx.Err() != nil {
+		if cerr := ctx.Err(); cerr != nil && !isDecision(err) {
+			// The caller went away or ran out of time, and the failure (a statement interrupted,
+			// database/sql's ErrTxDone after it rolled back) is that, whatever the driver says.
+			return unavailable(fmt.Errorf("%w: %w", cerr, err), "the request was cancelled or timed out")
+		}
+		if n >= s.maxAttempts || !s.retryable(err) {
 			break
 		}
 		s.retries.Add(1)
@@ -221,12 +228,18 @@ func (s *Store) retry(ctx context.Context, what string, attempt func() error) er
 	return s.mapErr(err)
 }
 
+// isDecision reports whether err is a domain error made by the code itself (not found, conflict
+// decided by a rule…), rather than a database failure wrapped in one.
+func isDecision(err error) bool {
+	var de *gatehouse.Error
+	return errors.As(err, &de) && de.Err == nil
+}
+
 func (s *Store) retryable(err error) bool {
 	if errors.Is(err, errCommitUnknown) {
 		return false
 	}
-	var de *gatehouse.Error
-	if errors.As(err, &de) && de.Err == nil {
+	if isDecision(err) {
 		return false // a domain decision made by fn, not a database failure
 	}
 	return s.dialect.IsRetryable(err) || dialect.IsConnectionError(err)
@@ -247,6 +260,9 @@ func (s *Store) tryTx(ctx context.Context, opts *sql.TxOptions, fn func(ctx cont
 		}
 		defer func() { <-s.writeGate }()
 	}
+	caller := ctx
+	ctx, release := s.detach(ctx)
+	defer release()
 	st := &txState{}
 	ctx = context.WithValue(ctx, txKey{}, st)
 	tx, err := s.db.BeginTx(ctx, opts)
@@ -266,6 +282,13 @@ func (s *Store) tryTx(ctx context.Context, opts *sql.TxOptions, fn func(ctx cont
 	if c := st.conflict.Load(); c != nil {
 		_ = tx.Rollback()
 		return *c
+	}
+	if err := caller.Err(); err != nil {
+		// The caller left while the statements ran detached (detach.go): what it asked for is
+		// not committed, as when its cancellation interrupts a statement, but the connection
+		// stays in the pool.
+		_ = tx.Rollback()
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		if s.dialect.IsRetryable(err) {

@@ -118,11 +118,18 @@ func (w *Web) ErrorPage(rw http.ResponseWriter, r *http.Request, status int, tit
 
 // serverError logs the cause and shows a page that reveals nothing of it.
 func (w *Web) serverError(rw http.ResponseWriter, r *http.Request, err error) {
-	w.logFailure(r, err)
 	status := http.StatusInternalServerError
 	if gatehouse.ErrorCode(err) == gatehouse.EUnavailable {
 		status = http.StatusServiceUnavailable
+		if rest.ClientGone(r) {
+			// The tab was closed or the browser navigated away: abandoned, not failed (the
+			// access log records the 499; there is no one to show a page to).
+			w.log.Debug("page abandoned by the client", "method", r.Method, "error", err)
+			rw.WriteHeader(rest.StatusClientClosedRequest)
+			return
+		}
 	}
+	w.logFailure(r, err)
 	t := w.pages["error"]
 	var b bytes.Buffer
 	if t == nil || t.ExecuteTemplate(&b, "layout", &page{Brand: w.brand, Title: "Something went wrong",
