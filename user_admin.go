@@ -81,6 +81,8 @@ type UserQuery struct {
 // UserChange is an administrator's change to a user; nil fields stay as they are.
 type UserChange struct {
 	Email *string
+	// Username sets the username (checked by the service against the policy); "" removes it.
+	Username *string
 	// Roles replaces the user's global roles (an empty slice removes them all).
 	Roles *[]Role
 	// Active false deactivates the user and ends every session; true reactivates.

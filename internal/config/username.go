@@ -31,9 +31,13 @@ var usernameVars = []Var{
 	{Name: "SECURITY_USERNAME_REQUIRED", Default: "false", Doc: "Registration and account creation must give a username, and it cannot be removed. Off: it is optional.",
 		set: func(c *Config, v string) error { return boolean(&c.Security.Username.Required, v) }},
 	{Name: "SECURITY_USERNAME_MIN_LENGTH", Default: "4", Doc: "Fewest characters (code points) of a new username.",
-		set: func(c *Config, v string) error { return intIn(&c.Security.Username.MinLength, v, 1, username.MaxLength) }},
+		set: func(c *Config, v string) error {
+			return intIn(&c.Security.Username.MinLength, v, 1, username.MaxLength)
+		}},
 	{Name: "SECURITY_USERNAME_MAX_LENGTH", Default: "32", Doc: "Most characters of a new username (at most 64).",
-		set: func(c *Config, v string) error { return intIn(&c.Security.Username.MaxLength, v, 1, username.MaxLength) }},
+		set: func(c *Config, v string) error {
+			return intIn(&c.Security.Username.MaxLength, v, 1, username.MaxLength)
+		}},
 	{Name: "SECURITY_USERNAME_NORMALIZE_FORM", Default: "NFKC", Doc: "Unicode normal form in which a username is stored and shown: `NFKC`, `NFC`, `NFKD` (Flask-Security's default) or `NFD`. Uniqueness does not depend on it: names are compared by their PRECIS UsernameCaseMapped form (RFC 8265).",
 		set: func(c *Config, v string) error {
 			return oneOf(&c.Security.Username.Form, strings.ToUpper(strings.TrimSpace(v)), username.Forms...)

@@ -13,7 +13,7 @@ func TestCheck(t *testing.T) {
 		{in: "alice", display: "alice", key: "alice"},
 		{in: "  Alice.Smith ", display: "Alice.Smith", key: "alice.smith"},
 		{in: "ALICE_2", display: "ALICE_2", key: "alice_2"},
-		{in: "ａｌｉｃｅ", display: "alice", key: "alice"},   // full-width: NFKC and the width mapping
+		{in: "ａｌｉｃｅ", display: "alice", key: "alice"},    // full-width: NFKC and the width mapping
 		{in: "Straße", display: "Straße", key: "straße"}, // lower-cased, not folded to "ss"
 		{in: "Ἀλέξανδρος", display: "Ἀλέξανδρος", key: "ἀλέξανδρος"},
 		{in: "e\u0301mile", display: "émile", key: "émile"}, // NFKC composes
