@@ -233,3 +233,6 @@ func (a *fakeAccounts) TwoFactorResetNotice(u *gatehouse.User) (*gatehouse.Outbo
 func (a *fakeAccounts) MailQueued() { a.woken++ }
 
 func (a *fakeAccounts) PasswordlessSignIn() bool { return a.passwordless }
+
+// CheckNewUsername accepts any name: the rules are auth's and tested there and in the API tests.
+func (a *fakeAccounts) CheckNewUsername(_, name string) (string, error) { return name, nil }
