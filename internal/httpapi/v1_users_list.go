@@ -108,7 +108,7 @@ func (s *server) handleListUsers(w http.ResponseWriter, r *http.Request) error {
 	})
 	out := make([]userResource, len(list))
 	for i, u := range list {
-		out[i] = userResourceOf(u)
+		out[i] = s.userResourceOf(u)
 	}
 	return RespondPage(w, r, out, page.Limit, next)
 }
