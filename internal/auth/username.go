@@ -29,7 +29,9 @@ type UsernameOptions struct {
 func (s *Service) UsernamesEnabled() bool { return s.opts.Usernames.Enable }
 
 // UsernameRequired reports whether new accounts must have a username.
-func (s *Service) UsernameRequired() bool { return s.opts.Usernames.Enable && s.opts.Usernames.Required }
+func (s *Service) UsernameRequired() bool {
+	return s.opts.Usernames.Enable && s.opts.Usernames.Required
+}
 
 // UsernameRecoveryEnabled reports whether username recovery by email works: it needs usernames,
 // the setting and SMTP.
