@@ -190,6 +190,8 @@ var table = slices.Concat(
 		// so that a mail scanner following the mailed link uses up nothing.
 		Route{Pattern: "GET /forgot-password"},
 		Route{Pattern: "POST /forgot-password"},
+		Route{Pattern: "GET /recover-username"}, // SECURITY_USERNAME_RECOVERY
+		Route{Pattern: "POST /recover-username"},
 		Route{Pattern: "GET /reset-password"},
 		Route{Pattern: "POST /reset-password"},
 		Route{Pattern: "GET /confirm"},
@@ -208,6 +210,7 @@ var table = slices.Concat(
 		Route{Pattern: "GET /profile", Auth: twoFactorSetup},
 		Route{Pattern: "POST /profile/password", Auth: twoFactorSetup},
 		Route{Pattern: "POST /profile/email", Auth: signedIn},
+		Route{Pattern: "POST /profile/username", Auth: signedIn},
 		Route{Pattern: "POST /profile/sessions/{id}/revoke", Auth: signedIn},
 		Route{Pattern: "POST /profile/sessions/revoke-all", Auth: twoFactorSetup},
 		Route{Pattern: "POST /profile/api-keys", Auth: signedIn, Action: "api_keys.create"},
