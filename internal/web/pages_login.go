@@ -31,7 +31,7 @@ type loginData struct {
 const invalidCredentials = "Invalid email or password."
 
 // invalidIdentityCredentials is invalidCredentials where the field also takes usernames.
-const invalidIdentityCredentials = "Invalid email, username or password."
+const invalidIdentityCredentials = "Invalid email, username or password." // #nosec G101 -- a message, not a credential
 
 func (w *Web) loginPage(r *http.Request, p *page) *page {
 	if p == nil {
