@@ -62,6 +62,9 @@ func TestUsernamesAPIRegisterAndLogin(t *testing.T) {
 			e.expect(e.loginName(name, strongPassword), http.StatusOK, "")
 		}
 		tk := e.login(alice, strongPassword) // the address still signs in
+		if !e.hasAudit(alice, gatehouse.AuditRegister, `username "Alice.S"`) {
+			t.Fatal("the register event does not name the username")
+		}
 		if got := e.meUsername(tk.AccessToken); got == nil || *got != "Alice.S" {
 			t.Fatalf("me.username = %v", got)
 		}
@@ -145,6 +148,9 @@ func TestUsernamesAPIChanges(t *testing.T) {
 		r.data(t, &u)
 		if u.Username == nil || *u.Username != "Erin" {
 			t.Fatalf("created: %s", r.Raw)
+		}
+		if !e.hasAudit("erin@example.com", gatehouse.AuditUserCreated, `by an administrator; roles: maintainer; username "Erin"`) {
+			t.Fatal("the user_created event does not name the username")
 		}
 		e.expectField(e.do("POST", "/api/v1/users", root, map[string]any{"email": "frank@example.com", "username": "ERIN", "password": strongPassword}),
 			http.StatusConflict, "username_taken", "username")

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/mail"
@@ -70,6 +71,10 @@ func (s *Service) RegisterWithUsername(ctx context.Context, email, name, passwor
 	// taken one.
 	req := store.RegisterRequest{User: u,
 		Audit: gatehouse.AuditEvent{Event: gatehouse.AuditRegister, Email: email, IP: c.IP, UserAgent: c.UserAgent}}
+	if name != "" {
+		// The detail of a new account (a taken address or name gets the store's own detail).
+		req.Audit.Detail = fmt.Sprintf("username %q", name)
+	}
 	brand := mail.Brand{Name: s.opts.BrandName}
 	if s.opts.Confirmable {
 		tok, code := randomToken(32), newCode()

@@ -83,7 +83,7 @@ func (s *Service) Create(ctx context.Context, p *gatehouse.Principal, in NewUser
 		MustChangePassword: in.MustChangePassword, Roles: in.Roles,
 	}
 	a := gatehouse.NewAccount{User: u, Audit: audit(p, c, gatehouse.AuditEvent{Event: gatehouse.AuditUserCreated, Email: email,
-		Detail: "by an administrator; roles: " + gatehouse.FormatRoles(in.Roles)})}
+		Detail: "by an administrator; roles: " + gatehouse.FormatRoles(in.Roles) + usernameDetail(name)})}
 	if in.Confirmed {
 		now := s.now()
 		u.ConfirmedAt = &now
@@ -265,4 +265,12 @@ func (s *Service) ResetTwoFactor(ctx context.Context, p *gatehouse.Principal, id
 		s.accounts.MailQueued()
 	}
 	return err
+}
+
+// usernameDetail is what an event of a new account says of its username: nothing for none.
+func usernameDetail(name string) string {
+	if name == "" {
+		return ""
+	}
+	return fmt.Sprintf("; username %q", name)
 }
