@@ -17,6 +17,7 @@ func usernameSite(t *testing.T) *site {
 		c.Security.Registerable = true
 		off := false
 		c.Security.Confirmable = &off
+		c.Security.Freshness = 10 * time.Minute
 	}})
 }
 
@@ -67,6 +68,12 @@ func TestUsernameLoginPage(t *testing.T) {
 	}
 	b2 := s.browser()
 	b2.login("ALICE.W", strongPassword, "/profile")
+	// A stale sign-in proves the password again before the change, as for the address.
+	s.clock.Advance(11 * time.Minute)
+	stale := b2.post("/profile/username", url.Values{"username": {"Alice.X"}})
+	if stale.status != http.StatusSeeOther || !strings.HasPrefix(stale.location(), "/verify?next=") {
+		t.Fatalf("stale change: %d %q", stale.status, stale.location())
+	}
 	s.browser().login("alice@example.com", strongPassword, "/profile")
 
 	c := s.browser()
