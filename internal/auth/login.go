@@ -186,7 +186,9 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenPair, error) 
 		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLoginFailure, Email: email, Detail: unknown}, in.Client)
 		return nil, refusal
 	}
-	email = u.Email
+	if byUsername {
+		email = u.Email // events carry the account's address, as a sign-in with it would
+	}
 	ok, rehash := s.hasher.Verify(ctx, u.PasswordHash, u.PasswordScheme, in.Password)
 	if !ok || locked || !u.Active || u.SSOOnly {
 		detail := "wrong password"
