@@ -66,6 +66,9 @@ type UserQuery struct {
 	// EmailContains keeps users whose email contains it, compared case-insensitively. It is
 	// matched literally: % and _ are not wildcards.
 	EmailContains string
+	// UsernameContains keeps users whose username contains it, compared as usernames are
+	// (case and width do not matter), literally. Users without a username never match.
+	UsernameContains string
 	// Role keeps users who hold this global role; "" keeps all.
 	Role Role
 	// Active, when set, keeps only active (true) or only inactive (false) users.

@@ -3,6 +3,7 @@ package app_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -198,6 +199,18 @@ func TestUsernamesAPIChanges(t *testing.T) {
 		}
 		if !e.hasAudit("erin@example.com", gatehouse.AuditUserUpdated, `username: set "erin4"`) {
 			t.Fatal("no user_updated event for the admin's change")
+		}
+		// The list's username filter: compared as usernames are, literally; no name, no match.
+		for q, want := range map[string]int{"ERIN": 1, "ｒｉｎ4": 1, "rin_": 0, "%": 0, "root": 0} {
+			r := e.do("GET", "/api/v1/users?username="+url.QueryEscape(q), root, nil)
+			e.expect(r, http.StatusOK, "")
+			var list []struct {
+				Username *string `json:"username"`
+			}
+			r.data(t, &list)
+			if len(list) != want {
+				t.Errorf("username=%s: %d users, want %d\n%s", q, len(list), want, r.Raw)
+			}
 		}
 		r = e.do("PATCH", path, root, map[string]any{"username": ""})
 		e.expect(r, http.StatusOK, "")

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -155,4 +156,18 @@ func (s *Store) RecoverUsername(ctx context.Context, r UsernameRecovery) (err er
 		}
 		return nil
 	})
+}
+
+// usernameFilter is the form a user-list filter is matched in against username_norm: its
+// PRECIS key, or (a fragment PRECIS refuses, such as one with a space) its lower case, which
+// then matches nothing a key could hold.
+func usernameFilter(f string) string {
+	f = strings.TrimSpace(f)
+	if f == "" {
+		return ""
+	}
+	if k, err := username.Key(f); err == nil {
+		return k
+	}
+	return strings.ToLower(f)
 }
