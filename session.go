@@ -213,6 +213,12 @@ const (
 	// confirmed change (the new address in the email, the old one in the detail).
 	AuditEmailChangeRequested = "email_change_requested"
 	AuditEmailChanged         = "email_changed"
+
+	// Usernames (SECURITY_USERNAME_ENABLE): a username set, changed or removed by its owner
+	// (the old and new names in the detail; an administrator's change is user_updated), and a
+	// username-recovery request (the subject is the account with the address, if any).
+	AuditUsernameChanged  = "username_changed"
+	AuditUsernameRecovery = "username_recovery_requested"
 )
 
 // AuditUserImported is the audit event of an account created by gatehouse import

@@ -30,8 +30,11 @@ func (r Role) Valid() bool {
 
 // User is an account. PasswordHash and SecurityStamp never leave the service layer.
 type User struct {
-	ID           int64
-	Email        string
+	ID    int64
+	Email string
+	// Username is the account's username as shown (SECURITY_USERNAME_ENABLE); "" when it has
+	// none. It is unique under internal/username.Key, and a second way to sign in.
+	Username     string
 	PasswordHash string
 	// PasswordScheme records how PasswordHash was made (for example "bcrypt" for a plain imported
 	// bcrypt hash), so that imported hashes keep verifying after the scheme changes.

@@ -66,6 +66,9 @@ type UserQuery struct {
 	// EmailContains keeps users whose email contains it, compared case-insensitively. It is
 	// matched literally: % and _ are not wildcards.
 	EmailContains string
+	// UsernameContains keeps users whose username contains it, compared as usernames are
+	// (case and width do not matter), literally. Users without a username never match.
+	UsernameContains string
 	// Role keeps users who hold this global role; "" keeps all.
 	Role Role
 	// Active, when set, keeps only active (true) or only inactive (false) users.
@@ -86,6 +89,8 @@ type UserQuery struct {
 // UserChange is an administrator's change to a user; nil fields stay as they are.
 type UserChange struct {
 	Email *string
+	// Username sets the username (checked by the service against the policy); "" removes it.
+	Username *string
 	// Roles replaces the user's global roles (an empty slice removes them all).
 	Roles *[]Role
 	// Active false deactivates the user and ends every session; true reactivates.

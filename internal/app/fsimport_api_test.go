@@ -42,6 +42,7 @@ type fsUser struct {
 	WebAuthnHandle string   `json:"webauthn_handle"`
 	TOTP           string   `json:"totp_base32"`
 	RecoveryCodes  []string `json:"recovery_codes"`
+	Username       string   `json:"username"`
 }
 
 // fsKey is the security key registered in Flask-Security (the credential fsapp.py stores for
@@ -212,7 +213,7 @@ func checkFSImport(t *testing.T, db config.DB, url string, users map[string]fsUs
 		if err != nil {
 			t.Fatal(err)
 		}
-		if before.PasswordHash != u.Hash || before.FSUniquifier != u.FSUniquifier {
+		if before.PasswordHash != u.Hash || before.FSUniquifier != u.FSUniquifier || before.Username != u.Username {
 			t.Fatalf("%s: hash or reference not carried: %+v", email, before)
 		}
 		e.login(email, u.Password)

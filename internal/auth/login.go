@@ -19,6 +19,10 @@ import (
 // wrong password, locked or inactive account), so that nobody can learn which accounts exist.
 var errInvalidCredentials = gatehouse.Errorf(gatehouse.EUnauthenticated, "invalid email or password")
 
+// errInvalidUsernameCredentials is errInvalidCredentials for a sign-in with a username: the
+// message follows what was typed, never whether the account exists.
+var errInvalidUsernameCredentials = gatehouse.Errorf(gatehouse.EUnauthenticated, "invalid username or password")
+
 // ValidateEmail checks an email address's form and returns it trimmed.
 func ValidateEmail(field, email string) (string, error) {
 	email = strings.TrimSpace(email)
@@ -124,7 +128,10 @@ func (s *Service) fail(ctx context.Context, action, email string, c Client, subj
 
 // LoginInput is a password login.
 type LoginInput struct {
-	Email    string
+	Email string
+	// Username names the account instead of Email (SECURITY_USERNAME_ENABLE): exactly one of
+	// them is given.
+	Username string
 	Password string
 	Scope    string // requested scopes, space-separated; empty means all the roles allow
 	Remember bool
@@ -142,7 +149,7 @@ type LoginInput struct {
 // Login checks a password and opens a session. Unknown emails, wrong passwords, locked and
 // inactive accounts all get errInvalidCredentials, after the same bcrypt work.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenPair, error) {
-	email, err := ValidateEmail("email", in.Email)
+	id, byUsername, err := s.loginIdentity(in.Email, in.Username)
 	if err != nil {
 		return nil, err
 	}
@@ -153,22 +160,41 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenPair, error) 
 	if err != nil {
 		return nil, err
 	}
-	gate, u, locked, err := s.signInStart(ctx, email, in.Client, in.DeviceToken)
+	var (
+		gate   *loginGate
+		u      *gatehouse.User
+		locked bool
+		// counter is what the account's failures are counted under: the address typed, the
+		// account's address for a known username, a key of the name for an unknown one.
+		counter = id
+		email   = id
+		unknown = "unknown email"
+		refusal = errInvalidCredentials
+	)
+	if byUsername {
+		email, unknown, refusal = "", "unknown username", errInvalidUsernameCredentials
+		gate, u, counter, locked, err = s.signInStartUsername(ctx, id, in.Client, in.DeviceToken)
+	} else {
+		gate, u, locked, err = s.signInStart(ctx, id, in.Client, in.DeviceToken)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if u == nil {
 		s.hasher.DummyVerify(ctx, in.Password)
-		s.failLogin(ctx, gate, email, in.Client, nil)
-		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLoginFailure, Email: email, Detail: "unknown email"}, in.Client)
-		return nil, errInvalidCredentials
+		s.failLogin(ctx, gate, counter, in.Client, nil)
+		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLoginFailure, Email: email, Detail: unknown}, in.Client)
+		return nil, refusal
+	}
+	if byUsername {
+		email = u.Email // events carry the account's address, as a sign-in with it would
 	}
 	ok, rehash := s.hasher.Verify(ctx, u.PasswordHash, u.PasswordScheme, in.Password)
 	if !ok || locked || !u.Active || u.SSOOnly {
 		detail := "wrong password"
 		switch {
 		case !ok:
-			s.failLogin(ctx, gate, email, in.Client, idPtr(u.ID))
+			s.failLogin(ctx, gate, counter, in.Client, idPtr(u.ID))
 		case locked:
 			detail = "account locked"
 		case !u.Active:
@@ -177,8 +203,11 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenPair, error) 
 			// The right password of an SSO-only account (see sso.go): refused like a wrong one.
 			detail = "password login refused: the account signs in only through SSO"
 		}
+		if byUsername {
+			detail += " (signed in with the username)"
+		}
 		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLoginFailure, SubjectID: idPtr(u.ID), Email: email, Detail: detail}, in.Client)
-		return nil, errInvalidCredentials
+		return nil, refusal
 	}
 	if s.opts.Confirmable && !s.opts.LoginWithoutConfirmation && u.ConfirmedAt == nil {
 		return nil, gatehouse.Errorf(gatehouse.EForbidden, "confirm your email address first; check your inbox for the link").WithReason("confirmation_required")

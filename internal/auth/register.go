@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/mail"
@@ -16,10 +17,23 @@ var errRegistrationDisabled = gatehouse.Errorf(gatehouse.EForbidden, "registrati
 // cannot be used to find out who has an account. Where accounts can sign in without a password
 // (PasswordlessSignIn), an empty password registers an account without one.
 func (s *Service) Register(ctx context.Context, email, password string, c Client) error {
+	return s.RegisterWithUsername(ctx, email, "", password, c)
+}
+
+// RegisterWithUsername is Register with a username (SECURITY_USERNAME_ENABLE; "" for none,
+// refused when SECURITY_USERNAME_REQUIRED). A username another account has (or one that looks
+// like it) gets the same answer as any registration and no account: the address that
+// registered is mailed that the name is taken, so that registration does not tell strangers
+// which usernames exist.
+func (s *Service) RegisterWithUsername(ctx context.Context, email, name, password string, c Client) error {
 	if !s.opts.Registerable {
 		return errRegistrationDisabled
 	}
 	email, err := ValidateNewEmail("email", email)
+	if err != nil {
+		return err
+	}
+	name, err = s.CheckNewUsername("username", name)
 	if err != nil {
 		return err
 	}
@@ -45,7 +59,7 @@ func (s *Service) Register(ctx context.Context, email, password string, c Client
 			return err
 		}
 	}
-	u := &gatehouse.User{Email: email, PasswordHash: hash, PasswordScheme: scheme, Active: true, Roles: []gatehouse.Role{gatehouse.RoleViewer}}
+	u := &gatehouse.User{Email: email, Username: name, PasswordHash: hash, PasswordScheme: scheme, Active: true, Roles: []gatehouse.Role{gatehouse.RoleViewer}}
 	if !s.opts.Confirmable {
 		now := s.now()
 		u.ConfirmedAt = &now
@@ -57,6 +71,10 @@ func (s *Service) Register(ctx context.Context, email, password string, c Client
 	// taken one.
 	req := store.RegisterRequest{User: u,
 		Audit: gatehouse.AuditEvent{Event: gatehouse.AuditRegister, Email: email, IP: c.IP, UserAgent: c.UserAgent}}
+	if name != "" {
+		// The detail of a new account (a taken address or name gets the store's own detail).
+		req.Audit.Detail = fmt.Sprintf("username %q", name)
+	}
 	brand := mail.Brand{Name: s.opts.BrandName}
 	if s.opts.Confirmable {
 		tok, code := randomToken(32), newCode()
@@ -73,6 +91,13 @@ func (s *Service) Register(ctx context.Context, email, password string, c Client
 			return err
 		}
 		req.AlreadyRegisteredMail = &gatehouse.OutboxMail{Subject: m.Subject, Text: m.Text, HTML: m.HTML}
+		if name != "" {
+			m, err := mail.Render(brand, email, mail.UsernameTaken{Username: name, RegisterLink: s.url("/register")})
+			if err != nil {
+				return err
+			}
+			req.UsernameTakenMail = &gatehouse.OutboxMail{Subject: m.Subject, Text: m.Text, HTML: m.HTML}
+		}
 	}
 	out, err := s.store.Register(ctx, req)
 	if err != nil {
@@ -85,10 +110,12 @@ func (s *Service) Register(ctx context.Context, email, password string, c Client
 		// account. Nothing is mailed: the look-alike's owner asked for it, the other did not.
 		s.log.Warn("registration refused: address confusable with an existing account", "email", email)
 		return nil
+	case store.RegisterUsernameTaken:
+		s.log.Info("registration refused: username taken", "email", email)
 	case store.RegisterCreated:
 		s.metrics.observe(gatehouse.AuditEvent{Event: gatehouse.AuditRegister, SubjectID: idPtr(u.ID), ActorID: idPtr(u.ID), Email: u.Email, IP: c.IP, UserAgent: c.UserAgent})
 	}
-	if w, ok := s.mailer.(interface{ Wake() }); ok && (req.ConfirmMail != nil || req.AlreadyRegisteredMail != nil) {
+	if w, ok := s.mailer.(interface{ Wake() }); ok && (req.ConfirmMail != nil || req.AlreadyRegisteredMail != nil || req.UsernameTakenMail != nil) {
 		w.Wake() // deliver now rather than at the next poll
 	}
 	return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/store"
 	"github.com/gatehousehq/gatehouse/internal/token"
 	"github.com/gatehousehq/gatehouse/internal/tracing"
+	"github.com/gatehousehq/gatehouse/internal/username"
 )
 
 // Options are the account settings (Flask-Security's SECURITY_* names in the configuration).
@@ -81,6 +82,8 @@ type Options struct {
 	SSO SSOOptions
 	// Passwordless holds the settings of sign-in by email (emailsignin.go).
 	Passwordless PasswordlessOptions
+	// Usernames holds the settings of usernames (username.go).
+	Usernames UsernameOptions
 
 	// Freshness is SECURITY_FRESHNESS: how recent the session's last password (or factor) proof
 	// must be for credential changes without giving the password again (see fresh.go). Zero
@@ -125,6 +128,9 @@ func New(st *store.Store, hasher Hasher, tokens *token.Manager, mailer Mailer, o
 	}
 	if mailer == nil {
 		opts.Confirmable = false
+	}
+	if opts.Usernames.Policy.MaxLength == 0 {
+		opts.Usernames.Policy = username.Default()
 	}
 	if opts.Freshness <= 0 {
 		opts.Freshness = 24 * time.Hour

@@ -114,6 +114,9 @@ type Security struct {
 	PasswordlessAuthenticator bool          // SECURITY_PASSWORDLESS_AUTHENTICATOR: an authenticator code instead of the password
 	PasswordlessEmail         bool          // SECURITY_PASSWORDLESS_EMAIL: sign-in by emailed code or link
 	PasswordlessWithin        time.Duration // SECURITY_PASSWORDLESS_WITHIN
+
+	// Username holds the SECURITY_USERNAME_* settings (username.go).
+	Username Username
 }
 
 // Web holds the settings of the server-rendered pages (internal/web).

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatehousehq/gatehouse/internal/username"
 )
 
 // Defaults returns the configuration with every default applied and nothing read.
@@ -62,6 +64,8 @@ func Defaults() *Config {
 
 			WANAllowAsFirstFactor: true,
 			PasswordlessWithin:    DefaultPasswordlessWithin,
+			Username: Username{MinLength: username.DefaultMinLength, MaxLength: username.DefaultMaxLength,
+				Form: username.DefaultForm, Punctuation: username.DefaultPunctuation},
 		},
 		Web:     Web{CookieSecure: "auto"},
 		JWT:     JWT{AccessTTL: 15 * time.Minute, SigningAlg: "EdDSA", Audience: "gatehouse", VerifyCacheSize: 10000},
@@ -161,6 +165,7 @@ func (c *Config) finish() []Problem {
 	problems = append(problems, c.finishSSO()...)
 	problems = append(problems, c.finishTracing()...)
 	problems = append(problems, c.finishPasswordless()...)
+	problems = append(problems, c.finishUsername()...)
 	if c.SMTP.User != "" && c.SMTP.TLS == "none" {
 		problems = append(problems, Problem{Var: "SMTP_TLS", Value: c.SMTP.TLS, Accepts: "starttls or tls when SMTP_USER is set (credentials are never sent in clear text)"})
 	}

@@ -153,7 +153,7 @@ var vars = concatVars([]Var{
 			c.TrustedProxies = out
 			return nil
 		}},
-}, securityVars, passwordlessVars, []Var{
+}, securityVars, passwordlessVars, usernameVars, []Var{
 	{Name: "WEBAUTHN_RP_ID", Default: "PUBLIC_URL's host", Doc: "WebAuthn relying party id of security keys and passkeys: a domain (no scheme or port) that is the host of every WEBAUTHN_ORIGINS entry or a parent of it. Credentials are bound to it: changing it later makes every registered key unusable.",
 		set: func(c *Config, v string) error {
 			v = strings.ToLower(strings.TrimSpace(v))

@@ -50,7 +50,7 @@ type Target struct {
 
 var userCols = []string{"id", "email", "password", "active", "confirmed_at", "last_login_at", "current_login_at",
 	"last_login_ip", "current_login_ip", "login_count", "create_datetime", "fs_uniquifier",
-	"tf_primary_method", "tf_totp_secret", "mf_recovery_codes", "fs_webauthn_user_handle"}
+	"tf_primary_method", "tf_totp_secret", "mf_recovery_codes", "fs_webauthn_user_handle", "username"}
 
 // Run imports every user of the source into the target, in batches of one transaction each,
 // and returns the report. An error is returned only when the import cannot go on (the source
@@ -153,7 +153,7 @@ func readRoles(ctx context.Context, db *sql.DB, sc *schema) (map[int64]string, e
 type sourceUser struct {
 	id                                        int64
 	email, password, uniquifier, ip1, ip2     string
-	primary, totp, recovery, handle           string
+	primary, totp, recovery, handle, username string
 	active                                    bool
 	confirmed, lastLogin, curLogin, createdAt any
 	loginCount                                int64
@@ -185,7 +185,7 @@ func readUsers(ctx context.Context, db *sql.DB, sc *schema, after int64, limit i
 			id: asInt(v[0]), email: asString(v[1]), password: asString(v[2]), active: asBool(v[3]),
 			confirmed: v[4], lastLogin: v[5], curLogin: v[6], ip1: asString(v[7]), ip2: asString(v[8]),
 			loginCount: asInt(v[9]), createdAt: v[10], uniquifier: asString(v[11]), primary: asString(v[12]),
-			totp: asString(v[13]), recovery: asString(v[14]), handle: asString(v[15]),
+			totp: asString(v[13]), recovery: asString(v[14]), handle: asString(v[15]), username: asString(v[16]),
 		}
 		users = append(users, u)
 		byID[u.id] = u
@@ -372,7 +372,7 @@ func mapUser(opts Options, su *sourceUser, e *Entry, rep *Report) *store.Importe
 	if t := asTime(su.createdAt); t != nil {
 		u.CreatedAt = *t
 	}
-	u.WebAuthnUserHandle = su.handle
+	u.WebAuthnUserHandle, u.Username = su.handle, su.username
 	seen := map[gatehouse.Role]bool{}
 	for _, name := range su.roles {
 		r, ok := opts.RoleMap[name]

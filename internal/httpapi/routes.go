@@ -45,6 +45,8 @@ func (s *server) handlers() map[string]HandlerFunc {
 		"GET /api/v1/me":                                s.handleGetMe,
 		"PATCH /api/v1/me":                              s.handleUpdateMe,
 		"POST /api/v1/me/email":                         s.handleRequestEmailChange,
+		"POST /api/v1/me/username":                      s.handleChangeUsername,
+		"POST /api/v1/auth/username/recover":            s.handleRecoverUsername,
 		"GET /api/v1/me/2fa":                            s.handleTwoFactorState,
 		"POST /api/v1/me/2fa/totp":                      s.handleBeginTOTP,
 		"POST /api/v1/me/2fa/totp/confirm":              s.handleConfirmTOTP,

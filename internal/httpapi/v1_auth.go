@@ -11,7 +11,9 @@ import (
 // Wire types of /api/v1/auth. Domain types never reach the wire directly.
 
 type loginRequest struct {
-	Email    string `json:"email"`
+	Email string `json:"email"`
+	// Username names the account instead of Email (SECURITY_USERNAME_ENABLE).
+	Username string `json:"username"`
 	Password string `json:"password"`
 	Scope    string `json:"scope,omitempty"`
 	Remember bool   `json:"remember,omitempty"`
@@ -53,6 +55,7 @@ type emailRequest struct {
 
 type registerRequest struct {
 	Email    string `json:"email"`
+	Username string `json:"username"`
 	Password string `json:"password"`
 }
 
@@ -80,7 +83,7 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	pair, err := s.auth.Login(r.Context(), auth.LoginInput{
-		Email: req.Email, Password: req.Password, Scope: req.Scope, Remember: req.Remember,
+		Email: req.Email, Username: req.Username, Password: req.Password, Scope: req.Scope, Remember: req.Remember,
 		RememberDeviceToken: req.RememberDeviceToken, DeviceToken: req.DeviceToken, Client: s.client(r),
 	})
 	if err != nil {
@@ -164,7 +167,7 @@ func (s *server) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	if err := Decode(r, &req); err != nil {
 		return err
 	}
-	if err := s.auth.Register(r.Context(), req.Email, req.Password, s.client(r)); err != nil {
+	if err := s.auth.RegisterWithUsername(r.Context(), req.Email, req.Username, req.Password, s.client(r)); err != nil {
 		return err
 	}
 	return Respond(w, r, http.StatusAccepted, messageResponse{Message: sameAnswer})
@@ -194,8 +197,10 @@ func (s *server) handleResendConfirmation(w http.ResponseWriter, r *http.Request
 
 // meResponse is the caller's own account.
 type meResponse struct {
-	ID                 int64      `json:"id"`
-	Email              string     `json:"email"`
+	ID    int64  `json:"id"`
+	Email string `json:"email"`
+	// Username is null when the account has none or usernames are off.
+	Username           *string    `json:"username"`
 	Roles              []string   `json:"roles"`
 	Scopes             []string   `json:"scopes"`
 	Active             bool       `json:"active"`
@@ -237,7 +242,7 @@ func (s *server) writeMe(w http.ResponseWriter, r *http.Request, p *gatehouse.Pr
 	}
 	// A pointer, so that the encoder need not copy the response to make it addressable.
 	return Respond(w, r, http.StatusOK, &meResponse{
-		ID: u.ID, Email: u.Email, Roles: roles, Scopes: scopes, Active: u.Active, ConfirmedAt: u.ConfirmedAt,
+		ID: u.ID, Email: u.Email, Username: s.usernameOf(u), Roles: roles, Scopes: scopes, Active: u.Active, ConfirmedAt: u.ConfirmedAt,
 		MustChangePassword: u.MustChangePassword, PasswordSet: u.PasswordSet(), TwoFactorSetupRequired: p.TwoFactorSetupRequired, LastLoginAt: u.LastLoginAt, LastLoginIP: u.LastLoginIP,
 		CurrentLoginAt: u.CurrentLoginAt, LoginCount: u.LoginCount, CreatedAt: u.CreatedAt,
 	})

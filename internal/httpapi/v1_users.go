@@ -16,8 +16,10 @@ import (
 // userResource is a user as administrators see it. The password hash, its scheme, the security
 // stamp and the login addresses never leave the server.
 type userResource struct {
-	ID                 int64      `json:"id"`
-	Email              string     `json:"email"`
+	ID    int64  `json:"id"`
+	Email string `json:"email"`
+	// Username is null when the account has none, or usernames are off (SECURITY_USERNAME_ENABLE).
+	Username           *string    `json:"username"`
 	Roles              []string   `json:"roles"`
 	Active             bool       `json:"active"`
 	ConfirmedAt        *time.Time `json:"confirmed_at"`
@@ -30,13 +32,13 @@ type userResource struct {
 	UpdatedAt          time.Time  `json:"updated_at"`
 }
 
-func userResourceOf(u *gatehouse.User) userResource {
+func (s *server) userResourceOf(u *gatehouse.User) userResource {
 	roles := make([]string, len(u.Roles))
 	for i, r := range u.Roles {
 		roles[i] = string(r)
 	}
 	return userResource{
-		ID: u.ID, Email: u.Email, Roles: roles, Active: u.Active, ConfirmedAt: u.ConfirmedAt,
+		ID: u.ID, Email: u.Email, Username: s.usernameOf(u), Roles: roles, Active: u.Active, ConfirmedAt: u.ConfirmedAt,
 		MustChangePassword: u.MustChangePassword, PasswordSet: u.PasswordSet(), LastLoginAt: u.LastLoginAt, CurrentLoginAt: u.CurrentLoginAt,
 		LoginCount: u.LoginCount, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 	}
@@ -45,11 +47,21 @@ func userResourceOf(u *gatehouse.User) userResource {
 // userIfMatch is the precondition of a change to a user: If-Match, when sent, must name the
 // ETag of the user as it is inside the changing transaction, so a change made between a
 // client's read and its write is never overwritten.
-func userIfMatch(r *http.Request) gatehouse.Precondition {
+func (s *server) userIfMatch(r *http.Request) gatehouse.Precondition {
 	if h := r.Header.Get("If-Match"); h == "" || h == "*" {
 		return nil
 	}
-	return func(u *gatehouse.User) error { return CheckIfMatch(r, ETag(userResourceOf(u))) }
+	return func(u *gatehouse.User) error { return CheckIfMatch(r, ETag(s.userResourceOf(u))) }
+}
+
+// usernameOf is the username of u on the wire: null when it has none or usernames are off (a
+// name kept from when they were on is not shown, and signs nobody in).
+func (s *server) usernameOf(u *gatehouse.User) *string {
+	if u.Username == "" || !s.auth.UsernamesEnabled() {
+		return nil
+	}
+	name := u.Username
+	return &name
 }
 
 // userID reads {user_id}; anything but a positive integer is 0, which names no user (the
@@ -97,6 +109,7 @@ func parseGlobalRoles(p *Problems, field string, names []string) []gatehouse.Rol
 // self-registered account; [] means no global role.
 type createUserRequest struct {
 	Email              string    `json:"email"`
+	Username           string    `json:"username"`
 	Password           string    `json:"password"`
 	Roles              *[]string `json:"roles"`
 	Confirmed          bool      `json:"confirmed"`
@@ -120,7 +133,9 @@ func (req *createUserRequest) Validate() error {
 
 // updateUserRequest is PATCH /api/v1/users/{id}: absent (or null) fields stay as they are.
 type updateUserRequest struct {
-	Email              *string   `json:"email"`
+	Email *string `json:"email"`
+	// Username "" removes the account's username.
+	Username           *string   `json:"username"`
 	Roles              *[]string `json:"roles"`
 	Active             *bool     `json:"active"`
 	Confirmed          *bool     `json:"confirmed"`
@@ -131,7 +146,7 @@ type updateUserRequest struct {
 
 func (req *updateUserRequest) Validate() error {
 	var p Problems
-	req.change = gatehouse.UserChange{Email: req.Email, Active: req.Active, Confirmed: req.Confirmed, MustChangePassword: req.MustChangePassword}
+	req.change = gatehouse.UserChange{Email: req.Email, Username: req.Username, Active: req.Active, Confirmed: req.Confirmed, MustChangePassword: req.MustChangePassword}
 	if req.Roles != nil {
 		roles := parseGlobalRoles(&p, "roles", *req.Roles)
 		req.change.Roles = &roles
@@ -145,6 +160,7 @@ func (req *updateUserRequest) Validate() error {
 type updateMeRequest struct {
 	ID                 jsontext.Value `json:"id,omitzero"`
 	Email              jsontext.Value `json:"email,omitzero"`
+	Username           jsontext.Value `json:"username,omitzero"`
 	Password           jsontext.Value `json:"password,omitzero"`
 	Roles              jsontext.Value `json:"roles,omitzero"`
 	Scopes             jsontext.Value `json:"scopes,omitzero"`
@@ -168,6 +184,7 @@ func (req *updateMeRequest) Validate() error {
 	var p Problems
 	p.Check(req.ID == nil, "id", readOnly)
 	p.Check(req.Email == nil, "email", "is changed with POST /api/v1/me/email (a confirmation link goes to the new address)")
+	p.Check(req.Username == nil, "username", "is changed with POST /api/v1/me/username")
 	p.Check(req.Password == nil, "password", "is changed with POST /api/v1/auth/password/change")
 	p.Check(req.Roles == nil, "roles", adminOnly)
 	p.Check(req.Scopes == nil, "scopes", "are those of the access token; log in again asking for other scopes")
@@ -197,14 +214,14 @@ func (s *server) handleCreateUser(w http.ResponseWriter, r *http.Request) error 
 	req := createUserRequest{passwordOptional: s.auth.PasswordlessSignIn()}
 	in := users.NewUser{Invalid: Decode(r, &req)}
 	if in.Invalid == nil {
-		in.Email, in.Password, in.Roles = req.Email, req.Password, req.roles
+		in.Email, in.Username, in.Password, in.Roles = req.Email, req.Username, req.Password, req.roles
 		in.Confirmed, in.MustChangePassword = req.Confirmed, req.MustChangePassword
 	}
 	u, err := s.users.Create(r.Context(), gatehouse.PrincipalFrom(r.Context()), in, s.client(r))
 	if err != nil {
 		return err
 	}
-	return rest.RespondCreated(w, r, userLocation(u.ID), userResourceOf(u))
+	return rest.RespondCreated(w, r, userLocation(u.ID), s.userResourceOf(u))
 }
 
 func (s *server) handleGetUser(w http.ResponseWriter, r *http.Request) error {
@@ -212,12 +229,12 @@ func (s *server) handleGetUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return RespondResource(w, r, http.StatusOK, userResourceOf(u))
+	return RespondResource(w, r, http.StatusOK, s.userResourceOf(u))
 }
 
 func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error {
 	var req updateUserRequest
-	ch := users.Change{Invalid: Decode(r, &req), IfMatch: userIfMatch(r)}
+	ch := users.Change{Invalid: Decode(r, &req), IfMatch: s.userIfMatch(r)}
 	if ch.Invalid == nil {
 		ch.UserChange = req.change
 	}
@@ -225,11 +242,11 @@ func (s *server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return RespondResource(w, r, http.StatusOK, userResourceOf(u))
+	return RespondResource(w, r, http.StatusOK, s.userResourceOf(u))
 }
 
 func (s *server) handleDeleteUser(w http.ResponseWriter, r *http.Request) error {
-	if err := s.users.Delete(r.Context(), gatehouse.PrincipalFrom(r.Context()), userID(r), userIfMatch(r), s.client(r)); err != nil {
+	if err := s.users.Delete(r.Context(), gatehouse.PrincipalFrom(r.Context()), userID(r), s.userIfMatch(r), s.client(r)); err != nil {
 		return err
 	}
 	return Respond(w, r, http.StatusOK, messageResponse{Message: "user deleted"})

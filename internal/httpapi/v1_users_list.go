@@ -25,18 +25,20 @@ type userCursor struct {
 
 // userListQuery reads the filters, sort and page of GET /api/v1/users.
 func userListQuery(r *http.Request) (gatehouse.UserQuery, Page, error) {
-	page, err := ParsePage(r, "email", "role", "active", "two_factor", "sso_only", "sort")
+	page, err := ParsePage(r, "email", "username", "role", "active", "two_factor", "sso_only", "sort")
 	if err != nil {
 		return gatehouse.UserQuery{}, page, err
 	}
 	q := gatehouse.UserQuery{Limit: page.Limit, Sort: gatehouse.DefaultUserSort}
 	var p Problems
-	v, err := singleParams(r, "email", "role", "active", "two_factor", "sso_only", "sort")
+	v, err := singleParams(r, "email", "username", "role", "active", "two_factor", "sso_only", "sort")
 	if err != nil {
 		return q, page, err
 	}
 	q.EmailContains = v["email"]
 	p.Check(utf8.RuneCountInString(q.EmailContains) <= 320, "email", "must be at most 320 characters")
+	q.UsernameContains = v["username"]
+	p.Check(utf8.RuneCountInString(q.UsernameContains) <= 320, "username", "must be at most 320 characters")
 	if name := v["role"]; name != "" {
 		role, problem := parseGlobalRole(name)
 		p.Check(problem == "", "role", problem)
@@ -110,7 +112,7 @@ func (s *server) handleListUsers(w http.ResponseWriter, r *http.Request) error {
 	})
 	out := make([]userResource, len(list))
 	for i, u := range list {
-		out[i] = userResourceOf(u)
+		out[i] = s.userResourceOf(u)
 	}
 	return RespondPage(w, r, out, page.Limit, next)
 }

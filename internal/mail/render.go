@@ -46,7 +46,7 @@ const (
 
 // Kinds lists every message kind.
 var Kinds = []string{KindConfirm, KindReset, KindResetNotice, KindChangeNotice, KindAlreadyRegistered, KindEmailCode, KindInvitation, KindTwoFactorNotice,
-	KindEmailChange, KindEmailChangeNotice, KindEmailSignIn}
+	KindEmailChange, KindEmailChangeNotice, KindEmailSignIn, KindUsernameTaken, KindUsernameRecovery}
 
 // Content is the data of one message kind: Confirm, Reset, ResetNotice, ChangeNotice,
 // AlreadyRegistered, EmailCode, Invitation, TwoFactorNotice, EmailChange or EmailChangeNotice. Render turns it into a Message.
@@ -325,6 +325,12 @@ func Render(brand Brand, to string, content Content) (Message, error) {
 		content = c
 	case EmailChangeNotice:
 		c.NewEmail = cleanLine(c.NewEmail)
+		content = c
+	case UsernameTaken:
+		c.Username = cleanLine(c.Username)
+		content = c
+	case UsernameRecovery:
+		c.Username = cleanLine(c.Username)
 		content = c
 	case Invitation:
 		// A team name with line breaks must not shape the text body, nor the subject.

@@ -22,7 +22,9 @@ var sampleContent = map[string]Content{
 	KindEmailChange: EmailChange{Link: "https://id.example.com/confirm-email?token=jkl&x=1", Code: "CH4NG-EMA1L", ValidFor: time.Hour},
 	KindEmailChangeNotice: EmailChangeNotice{NewEmail: "new@example.org", At: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC),
 		Link: "https://id.example.com/profile"},
-	KindEmailSignIn: EmailSignIn{Link: "https://id.example.com/login/email/link?token=mno&x=1", Code: "042913", ValidFor: 10 * time.Minute},
+	KindEmailSignIn:      EmailSignIn{Link: "https://id.example.com/login/email/link?token=mno&x=1", Code: "042913", ValidFor: 10 * time.Minute},
+	KindUsernameTaken:    UsernameTaken{Username: "Alice\r\n.Smith", RegisterLink: "https://id.example.com/register"},
+	KindUsernameRecovery: UsernameRecovery{Username: "alice.smith", LoginLink: "https://id.example.com/login"},
 }
 
 func TestRenderEveryKind(t *testing.T) {
@@ -44,6 +46,8 @@ func TestRenderEveryKind(t *testing.T) {
 			"new@example.org", "4 March 2026 at 05:06 UTC", "https://id.example.com/profile", "cancels the request"},
 		KindEmailSignIn: {"Sign in to Acme ID", "https://id.example.com/login/email/link?token=mno", "042913", "10 minutes",
 			"in the browser or app where you asked", "asks you to confirm"},
+		KindUsernameTaken:    {"Your Acme ID registration", "Alice .Smith", "already taken", "https://id.example.com/register"},
+		KindUsernameRecovery: {"Your Acme ID username", "alice.smith", "https://id.example.com/login"},
 	}
 	if len(sampleContent) != len(Kinds) || len(want) != len(Kinds) {
 		t.Fatalf("the test covers %d kinds, there are %d", len(sampleContent), len(Kinds))

@@ -15,8 +15,9 @@ import (
 // ImportedUser is an account brought over from another system, with what it had there.
 type ImportedUser struct {
 	// User's Email, PasswordHash/PasswordScheme, Active, ConfirmedAt, Roles, login tracking,
-	// FSUniquifier (required: it is how a later run recognises the account) and
-	// WebAuthnUserHandle are stored; CreatedAt is kept when set.
+	// FSUniquifier (required: it is how a later run recognises the account),
+	// WebAuthnUserHandle and Username (when it is free and has a key: see importUsername) are
+	// stored; CreatedAt is kept when set.
 	User gatehouse.User
 	// TOTPSecret is the base32 authenticator secret in clear; it is stored sealed by the seal
 	// function ImportUsers is given, under the new account's id.
@@ -112,7 +113,12 @@ func (s *Store) importUser(ctx context.Context, tx bun.Tx, iu *ImportedUser, sea
 	if u.SecurityStamp == "" {
 		u.SecurityStamp = NewSecurityStamp()
 	}
+	uname, note, err := importUsername(ctx, tx, u.Username)
+	if err != nil {
+		return ImportResult{}, err
+	}
 	row := &userRow{
+		Username: uname.display, UsernameNorm: uname.key, UsernameSkeleton: uname.skeleton,
 		Email: u.Email, EmailLower: NormalizeEmail(u.Email), PasswordHash: u.PasswordHash,
 		PasswordScheme: u.PasswordScheme, Active: u.Active, ConfirmedAt: utcPtr(u.ConfirmedAt),
 		SecurityStamp: u.SecurityStamp, LastLoginAt: utcPtr(u.LastLoginAt), LastLoginIP: truncate(u.LastLoginIP, 64),
@@ -129,6 +135,9 @@ func (s *Store) importUser(ctx context.Context, tx bun.Tx, iu *ImportedUser, sea
 		return ImportResult{}, err
 	}
 	res := ImportResult{Status: ImportCreated, UserID: row.ID}
+	if note != "" {
+		res.Notes = append(res.Notes, note)
+	}
 	if iu.TOTPSecret != "" || iu.EmailTwoFactor {
 		tf := &twoFactorRow{UserID: row.ID, UpdatedAt: now}
 		if iu.TOTPSecret != "" {
@@ -173,9 +182,30 @@ func (s *Store) importUser(ctx context.Context, tx bun.Tx, iu *ImportedUser, sea
 			return ImportResult{}, err
 		}
 	}
-	_, err := tx.NewInsert().Model(&auditRow{
+	_, err = tx.NewInsert().Model(&auditRow{
 		At: now, Event: gatehouse.AuditUserImported, SubjectID: &row.ID, Email: truncate(u.Email, 320),
 		Detail: truncate("source="+iu.Source+" fs_uniquifier="+u.FSUniquifier, 1000),
 	}).Exec(ctx)
 	return res, err
+}
+
+// importUsername returns the columns of an imported username. The source's own rules made it,
+// so Gatehouse's rules for new names (length, punctuation) do not apply; it is carried when it
+// has a PRECIS key and neither it nor a look-alike belongs to another account, and otherwise
+// left out with a note (the account imports all the same, and signs in with its address).
+func importUsername(ctx context.Context, tx bun.Tx, name string) (usernameCols, string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return usernameCols{}, "", nil
+	}
+	cols, err := usernameColumns(ctx, tx, name, 0)
+	switch {
+	case err == nil:
+		return cols, "", nil
+	case IsUsernameTaken(err):
+		return usernameCols{}, "username " + name + " is taken by another Gatehouse account (or looks like one): not carried", nil
+	case gatehouse.ErrorCode(err) == gatehouse.EInvalid:
+		return usernameCols{}, "username " + name + " cannot be a Gatehouse username (PRECIS UsernameCaseMapped refuses it): not carried", nil
+	}
+	return usernameCols{}, "", err
 }

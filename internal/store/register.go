@@ -24,6 +24,9 @@ type RegisterRequest struct {
 	// has one; nil queues nothing. Their To is ignored: User.Email is used.
 	ConfirmMail           *gatehouse.OutboxMail
 	AlreadyRegisteredMail *gatehouse.OutboxMail
+	// UsernameTakenMail is queued, to the address that registered, when the address is new
+	// but User.Username is taken (or looks like a taken one); nil queues nothing.
+	UsernameTakenMail *gatehouse.OutboxMail
 	// Audit is the register event. For a new account subject and actor are the account; for a
 	// taken address the subject is the existing account, there is no actor and the detail says
 	// the address was already registered.
@@ -42,7 +45,14 @@ const (
 	// RegisterConfusable: the address looks like another account's (UTS #39); nothing was
 	// written.
 	RegisterConfusable
+	// RegisterUsernameTaken: the address is new but the username is taken (or confusable with
+	// a taken one): no account; the event and the username-taken mail were written.
+	RegisterUsernameTaken
 )
+
+// DetailUsernameTaken is the detail of the register event of a new address whose username
+// another account has.
+const DetailUsernameTaken = "username already taken"
 
 // DetailAlreadyRegistered is the detail of the register event of an address that already has
 // an account.
@@ -58,7 +68,7 @@ const DetailAlreadyRegistered = "address already registered"
 func (s *Store) Register(ctx context.Context, r RegisterRequest) (out RegisterOutcome, err error) {
 	u := r.User
 	defer wrapErr(&err, "store.Register(%q)", u.Email)
-	for _, m := range []*gatehouse.OutboxMail{r.ConfirmMail, r.AlreadyRegisteredMail} {
+	for _, m := range []*gatehouse.OutboxMail{r.ConfirmMail, r.AlreadyRegisteredMail, r.UsernameTakenMail} {
 		if m != nil {
 			m.To = u.Email
 			if err := validateMail(m); err != nil {
@@ -106,18 +116,25 @@ func (s *Store) register(ctx context.Context, r RegisterRequest) (out RegisterOu
 					out = RegisterConfusable
 					return nil // nothing was written
 				}
-				return err
-			}
-			if r.TokenHash != "" {
-				if _, err := tx.NewInsert().Model(&actionTokenRow{
-					TokenHash: r.TokenHash, CodeHash: r.CodeHash, Purpose: PurposeConfirm, UserID: created.ID,
-					Stamp: created.SecurityStamp, CreatedAt: now, ExpiresAt: utc(r.ExpiresAt),
-				}).Exec(ctx); err != nil {
+				if !IsUsernameTaken(err) {
 					return err
 				}
+				// The answer stays the same (no enumeration of usernames either): the event, and
+				// a mail to the address that asked, telling its owner to choose another name.
+				ev.SubjectID, ev.ActorID, ev.Detail = nil, nil, DetailUsernameTaken
+				m, out = r.UsernameTakenMail, RegisterUsernameTaken
+			} else {
+				if r.TokenHash != "" {
+					if _, err := tx.NewInsert().Model(&actionTokenRow{
+						TokenHash: r.TokenHash, CodeHash: r.CodeHash, Purpose: PurposeConfirm, UserID: created.ID,
+						Stamp: created.SecurityStamp, CreatedAt: now, ExpiresAt: utc(r.ExpiresAt),
+					}).Exec(ctx); err != nil {
+						return err
+					}
+				}
+				ev.SubjectID, ev.ActorID = &created.ID, &created.ID
+				m, out = r.ConfirmMail, RegisterCreated
 			}
-			ev.SubjectID, ev.ActorID = &created.ID, &created.ID
-			m, out = r.ConfirmMail, RegisterCreated
 		} else {
 			// The same precedence as a new address: a look-alike of another account gets nothing.
 			if confusable, err := confusableTaken(ctx, tx, u.Email, 0); err != nil {

@@ -20,7 +20,10 @@ type userRow struct {
 	ID                 int64      `bun:"id,pk,autoincrement"`
 	Email              string     `bun:"email"`
 	EmailLower         string     `bun:"email_lower"`
-	EmailSkeleton      *string    `bun:"email_skeleton"` // EmailSkeleton; NULL only before the start-up backfill
+	EmailSkeleton      *string    `bun:"email_skeleton"`    // EmailSkeleton; NULL only before the start-up backfill
+	Username           *string    `bun:"username"`          // as shown; NULL: none
+	UsernameNorm       *string    `bun:"username_norm"`     // username.Key, unique
+	UsernameSkeleton   *string    `bun:"username_skeleton"` // username.Skeleton of the key
 	PasswordHash       string     `bun:"password_hash"`
 	PasswordScheme     string     `bun:"password_scheme"`
 	Active             bool       `bun:"active"`
@@ -78,7 +81,7 @@ func utcPtr(t *time.Time) *time.Time {
 
 func (r *userRow) toDomain(roles []gatehouse.Role) *gatehouse.User {
 	return &gatehouse.User{
-		ID: r.ID, Email: r.Email, PasswordHash: r.PasswordHash, PasswordScheme: r.PasswordScheme,
+		ID: r.ID, Email: r.Email, Username: deref(r.Username), PasswordHash: r.PasswordHash, PasswordScheme: r.PasswordScheme,
 		Active: r.Active, ConfirmedAt: utcPtr(r.ConfirmedAt), SecurityStamp: r.SecurityStamp,
 		MustChangePassword: r.MustChangePassword, Roles: roles,
 		LastLoginAt: utcPtr(r.LastLoginAt), LastLoginIP: r.LastLoginIP,
@@ -112,8 +115,13 @@ func (s *Store) createUser(ctx context.Context, tx bun.Tx, u *gatehouse.User) er
 	} else if confusable {
 		return errEmailConfusable("email")
 	}
+	uname, err := usernameColumns(ctx, tx, u.Username, 0)
+	if err != nil {
+		return err
+	}
 	skeleton := EmailSkeleton(u.Email)
 	row := &userRow{
+		Username: uname.display, UsernameNorm: uname.key, UsernameSkeleton: uname.skeleton,
 		Email: u.Email, EmailLower: NormalizeEmail(u.Email), EmailSkeleton: &skeleton, PasswordHash: u.PasswordHash,
 		PasswordScheme: u.PasswordScheme, Active: u.Active, ConfirmedAt: utcPtr(u.ConfirmedAt),
 		SecurityStamp: u.SecurityStamp, MustChangePassword: u.MustChangePassword,
@@ -121,7 +129,7 @@ func (s *Store) createUser(ctx context.Context, tx bun.Tx, u *gatehouse.User) er
 	}
 	if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
 		if s.dialect.IsUniqueViolation(err) {
-			return gatehouse.Wrap(gatehouse.EConflict, err, "a user with this email already exists")
+			return uniqueViolation(err, uname.key)
 		}
 		return err
 	}

@@ -125,6 +125,15 @@ func (s *Store) AdminUpdateUser(ctx context.Context, id int64, ch UserChange, ch
 				Set("email_skeleton = ?", EmailSkeleton(*ch.Email))
 			next.Email, changed = *ch.Email, true
 		}
+		var unameKey *string
+		if ch.Username != nil && *ch.Username != cur.Username {
+			cols, err := usernameColumns(ctx, tx, *ch.Username, id)
+			if err != nil {
+				return err
+			}
+			q = q.Set("username = ?", cols.display).Set("username_norm = ?", cols.key).Set("username_skeleton = ?", cols.skeleton)
+			next.Username, unameKey, changed = *ch.Username, cols.key, true
+		}
 		if ch.Active != nil && *ch.Active != cur.Active {
 			q = q.Set("active = ?", *ch.Active)
 			next.Active, changed = *ch.Active, true
@@ -167,7 +176,7 @@ func (s *Store) AdminUpdateUser(ctx context.Context, id int64, ch UserChange, ch
 		}
 		if _, err := q.Set("updated_at = ?", now).Exec(ctx); err != nil {
 			if s.dialect.IsUniqueViolation(err) {
-				return gatehouse.Wrap(gatehouse.EConflict, err, "a user with this email already exists")
+				return uniqueViolation(err, unameKey)
 			}
 			return err
 		}

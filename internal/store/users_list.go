@@ -61,12 +61,17 @@ func (s *Store) ListUsersPage(ctx context.Context, q UserQuery) (users []*gateho
 		return nil, false, gatehouse.FieldError("role", fmt.Sprintf("unknown role %q", q.Role))
 	case len(q.EmailContains) > maxEmailFilterLen:
 		return nil, false, gatehouse.FieldError("email", "must be at most 320 characters")
+	case len(q.UsernameContains) > maxEmailFilterLen:
+		return nil, false, gatehouse.FieldError("username", "must be at most 320 characters")
 	}
 	err = s.ReadTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var rows []userRow
 		sel := tx.NewSelect().Model(&rows)
 		if f := NormalizeEmail(q.EmailContains); f != "" {
 			sel = sel.Where("u.email_lower LIKE ? ESCAPE '"+likeEscape+"'", "%"+likeLiteral(f)+"%")
+		}
+		if f := usernameFilter(q.UsernameContains); f != "" {
+			sel = sel.Where("u.username_norm LIKE ? ESCAPE '"+likeEscape+"'", "%"+likeLiteral(f)+"%")
 		}
 		if q.Role != "" {
 			sel = sel.Where("EXISTS (SELECT 1 FROM user_roles AS fr JOIN roles AS frr ON frr.id = fr.role_id WHERE fr.user_id = u.id AND frr.name = ?)", string(q.Role))

@@ -74,6 +74,8 @@ var table = slices.Concat(
 		Route{Pattern: "POST /api/v1/auth/password/change", BodyLimit: credentials, Auth: mayChangePassword},
 		Route{Pattern: "POST /api/v1/auth/password/forgot", BodyLimit: credentials},
 		Route{Pattern: "POST /api/v1/auth/password/reset", BodyLimit: credentials},
+		// Username recovery by email (SECURITY_USERNAME_RECOVERY).
+		Route{Pattern: "POST /api/v1/auth/username/recover", BodyLimit: credentials},
 		// No bearer: the mailed token is the proof, and every session has ended by the time it is
 		// used on another device.
 		Route{Pattern: "POST /api/v1/auth/email/confirm", BodyLimit: credentials},
@@ -84,6 +86,9 @@ var table = slices.Concat(
 		Route{Pattern: "GET /api/v1/me", Auth: mayChangePassword, Action: "me.read"},
 		Route{Pattern: "PATCH /api/v1/me", BodyLimit: credentials, Auth: signedIn, Action: "me.update"},
 		Route{Pattern: "POST /api/v1/me/email", BodyLimit: credentials, Auth: signedIn},
+		// The owner's username (SECURITY_USERNAME_ENABLE): a sign-in identifier, changed under the
+		// rules of credential changes like the address, so no action of its own (see auth).
+		Route{Pattern: "POST /api/v1/me/username", BodyLimit: credentials, Auth: signedIn},
 		Route{Pattern: "GET /api/v1/me/2fa", Auth: twoFactorSetup, Action: "me.read"},
 		Route{Pattern: "POST /api/v1/me/2fa/totp", BodyLimit: credentials, Auth: twoFactorSetup},
 		Route{Pattern: "POST /api/v1/me/2fa/totp/confirm", BodyLimit: credentials, Auth: twoFactorSetup},
@@ -190,6 +195,8 @@ var table = slices.Concat(
 		// so that a mail scanner following the mailed link uses up nothing.
 		Route{Pattern: "GET /forgot-password"},
 		Route{Pattern: "POST /forgot-password"},
+		Route{Pattern: "GET /recover-username"}, // SECURITY_USERNAME_RECOVERY
+		Route{Pattern: "POST /recover-username"},
 		Route{Pattern: "GET /reset-password"},
 		Route{Pattern: "POST /reset-password"},
 		Route{Pattern: "GET /confirm"},
@@ -208,6 +215,7 @@ var table = slices.Concat(
 		Route{Pattern: "GET /profile", Auth: twoFactorSetup},
 		Route{Pattern: "POST /profile/password", Auth: twoFactorSetup},
 		Route{Pattern: "POST /profile/email", Auth: signedIn},
+		Route{Pattern: "POST /profile/username", Auth: signedIn},
 		Route{Pattern: "POST /profile/sessions/{id}/revoke", Auth: signedIn},
 		Route{Pattern: "POST /profile/sessions/revoke-all", Auth: twoFactorSetup},
 		Route{Pattern: "POST /profile/api-keys", Auth: signedIn, Action: "api_keys.create"},

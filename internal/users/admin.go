@@ -34,6 +34,8 @@ func (s *Service) List(ctx context.Context, p *gatehouse.Principal, q Query) ([]
 // NewUser is an account an administrator creates.
 type NewUser struct {
 	Email string
+	// Username is the account's username (SECURITY_USERNAME_ENABLE); "" for none.
+	Username string
 	// Password is checked against the password policy. It may be empty where accounts can
 	// sign in without one (Accounts.PasswordlessSignIn): the account then has no password.
 	Password string
@@ -61,6 +63,10 @@ func (s *Service) Create(ctx context.Context, p *gatehouse.Principal, in NewUser
 	if err != nil {
 		return nil, err
 	}
+	name, err := s.accounts.CheckNewUsername("username", in.Username)
+	if err != nil {
+		return nil, err
+	}
 	var hash, scheme string
 	switch {
 	case in.Password == "" && s.accounts.PasswordlessSignIn():
@@ -73,11 +79,11 @@ func (s *Service) Create(ctx context.Context, p *gatehouse.Principal, in NewUser
 		}
 	}
 	u := &gatehouse.User{
-		Email: email, PasswordHash: hash, PasswordScheme: scheme, Active: true,
+		Email: email, Username: name, PasswordHash: hash, PasswordScheme: scheme, Active: true,
 		MustChangePassword: in.MustChangePassword, Roles: in.Roles,
 	}
 	a := gatehouse.NewAccount{User: u, Audit: audit(p, c, gatehouse.AuditEvent{Event: gatehouse.AuditUserCreated, Email: email,
-		Detail: "by an administrator; roles: " + gatehouse.FormatRoles(in.Roles)})}
+		Detail: "by an administrator; roles: " + gatehouse.FormatRoles(in.Roles) + usernameDetail(name)})}
 	if in.Confirmed {
 		now := s.now()
 		u.ConfirmedAt = &now
@@ -146,6 +152,13 @@ func (s *Service) Update(ctx context.Context, p *gatehouse.Principal, id int64, 
 		}
 		ch.Email = &email
 	}
+	if ch.Username != nil {
+		name, err := s.accounts.CheckNewUsername("username", *ch.Username)
+		if err != nil {
+			return nil, err
+		}
+		ch.Username = &name
+	}
 	_, after, err := s.store.AdminUpdateUser(ctx, id, ch.UserChange, ch.IfMatch, func(before, after *gatehouse.User) []gatehouse.AuditEvent {
 		return changeEvents(p, before, after, c)
 	})
@@ -172,6 +185,9 @@ func changeEvents(p *gatehouse.Principal, before, after *gatehouse.User, c Clien
 	var changes []string
 	if before.Email != after.Email {
 		changes = append(changes, fmt.Sprintf("email: %s -> %s", before.Email, after.Email))
+	}
+	if before.Username != after.Username {
+		changes = append(changes, "username: "+auth.UsernameChangeDetail(before.Username, after.Username))
 	}
 	if (before.ConfirmedAt != nil) != (after.ConfirmedAt != nil) {
 		changes = append(changes, fmt.Sprintf("confirmed: %t -> %t", before.ConfirmedAt != nil, after.ConfirmedAt != nil))
@@ -260,4 +276,12 @@ func (s *Service) ResetTwoFactor(ctx context.Context, p *gatehouse.Principal, id
 		s.accounts.MailQueued()
 	}
 	return err
+}
+
+// usernameDetail is what an event of a new account says of its username: nothing for none.
+func usernameDetail(name string) string {
+	if name == "" {
+		return ""
+	}
+	return fmt.Sprintf("; username %q", name)
 }

@@ -265,3 +265,6 @@ func (f *fakeStore) UserByEmail(context.Context, string) (*gatehouse.User, error
 	f.call("UserByEmail")
 	return nil, gatehouse.Errorf(gatehouse.ENotFound, "user not found")
 }
+
+// CheckNewUsername accepts any name: the rules are auth's and tested there and in the API tests.
+func (a *fakeAccounts) CheckNewUsername(_, name string) (string, error) { return name, nil }

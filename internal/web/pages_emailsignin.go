@@ -254,8 +254,12 @@ func (w *Web) handleEmailLink(rw http.ResponseWriter, r *http.Request) {
 type registerData struct {
 	// PasswordOptional: accounts may be registered without a password (sign-in by email).
 	PasswordOptional bool
+	// Username asks for a username (SECURITY_USERNAME_ENABLE); UsernameRequired makes it required.
+	Username, UsernameRequired bool
+	UsernameHint               string
 }
 
 func (w *Web) registerData() registerData {
-	return registerData{PasswordOptional: w.auth.PasswordlessSignIn()}
+	return registerData{PasswordOptional: w.auth.PasswordlessSignIn(),
+		Username: w.auth.UsernamesEnabled(), UsernameRequired: w.auth.UsernameRequired(), UsernameHint: w.usernameHint()}
 }

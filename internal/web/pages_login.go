@@ -24,11 +24,17 @@ type loginData struct {
 	// Authenticator offers "Use a code from your authenticator app" below the form
 	// (SECURITY_PASSWORDLESS_AUTHENTICATOR).
 	Authenticator bool
+	// Username: the identity field takes an address or a username (SECURITY_USERNAME_ENABLE);
+	// UsernameRecovery offers "Forgot your username?" below the form.
+	Username, UsernameRecovery bool
 }
 
 // invalidCredentials is the login page's one answer to every failed password, whatever failed,
 // so that it tells nobody which accounts exist.
 const invalidCredentials = "Invalid email or password."
+
+// invalidIdentityCredentials is invalidCredentials where the field also takes usernames.
+const invalidIdentityCredentials = "Invalid email, username or password." // #nosec G101 -- a message, not a credential
 
 func (w *Web) loginPage(r *http.Request, p *page) *page {
 	if p == nil {
@@ -37,7 +43,8 @@ func (w *Web) loginPage(r *http.Request, p *page) *page {
 	p.Title = "Sign in"
 	d := loginData{Recovery: w.auth.RecoveryEnabled(), Register: w.auth.Options().Registerable,
 		Passkey: w.auth.PasskeySignInEnabled(), EmailCode: w.auth.EmailSignInEnabled(),
-		Authenticator: w.auth.AuthenticatorSignInEnabled()}
+		Authenticator: w.auth.AuthenticatorSignInEnabled(),
+		Username:      w.auth.UsernamesEnabled(), UsernameRecovery: w.auth.UsernameRecoveryEnabled()}
 	if b := w.sso.Load(); b != nil {
 		d.SSO = (*b).Buttons(r.Context())
 		// The sign-in through the identity provider ends where a password sign-in would have.
@@ -74,8 +81,9 @@ func (w *Web) handleLogin(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	remember := r.PostFormValue("remember") != ""
+	email, name := w.loginIdentity(r.PostFormValue("email"))
 	pair, err := w.auth.Login(r.Context(), auth.LoginInput{
-		Email: r.PostFormValue("email"), Password: r.PostFormValue("password"), Remember: remember,
+		Email: email, Username: name, Password: r.PostFormValue("password"), Remember: remember,
 		RememberDeviceToken: w.deviceToken(r), DeviceToken: w.signinDeviceToken(r), Client: w.client(r),
 	})
 	if err != nil {
@@ -116,6 +124,9 @@ func (w *Web) signedIn(rw http.ResponseWriter, r *http.Request, pair *auth.Token
 // about the account (slow down) differ. The fields stay empty.
 func (w *Web) loginFailed(rw http.ResponseWriter, r *http.Request, next string, err error) {
 	status, msg := http.StatusUnauthorized, invalidCredentials
+	if w.auth.UsernamesEnabled() {
+		msg = invalidIdentityCredentials
+	}
 	var ge *gatehouse.Error
 	errors.As(err, &ge)
 	switch gatehouse.ErrorCode(err) {

@@ -16,14 +16,18 @@ type profileData struct {
 	Teams          []teamItem
 	ChangePassword bool // SECURITY_CHANGEABLE, and the account has a password
 	ChangeEmail    bool // SMTP is configured, the account has a password and no restriction
-	Sessions       []sessionItem
-	APIKeys        []apiKeyItem
-	MoreAPIKeys    bool
-	CanCreateKeys  bool     // the account's roles let it make API keys
-	Scopes         []string // the scopes a new API key may have
-	TwoFactor      *auth.TwoFactorState
-	EmailCodes     bool // sign-in codes by email can be offered (SMTP)
-	Fresh          bool
+	// Username shows the username and its form (SECURITY_USERNAME_ENABLE, no restriction).
+	Username         bool
+	UsernameRequired bool
+	UsernameHint     string
+	Sessions         []sessionItem
+	APIKeys          []apiKeyItem
+	MoreAPIKeys      bool
+	CanCreateKeys    bool     // the account's roles let it make API keys
+	Scopes           []string // the scopes a new API key may have
+	TwoFactor        *auth.TwoFactorState
+	EmailCodes       bool // sign-in codes by email can be offered (SMTP)
+	Fresh            bool
 }
 
 type teamItem struct {
@@ -69,6 +73,7 @@ func (w *Web) renderProfile(rw http.ResponseWriter, r *http.Request, status int,
 	// An account that must change its password or set up a second factor first sees only that.
 	restricted := auth.Gate(pr, auth.AccessFull) != nil
 	d.ChangeEmail = w.auth.EmailChangeEnabled() && !pr.User.SSOOnly && !restricted
+	d.Username, d.UsernameRequired, d.UsernameHint = w.auth.UsernamesEnabled() && !restricted, w.auth.UsernameRequired(), w.usernameHint()
 	var err error
 	if d.TwoFactor, err = w.auth.TwoFactorState(ctx, pr); err != nil {
 		w.serverError(rw, r, err)

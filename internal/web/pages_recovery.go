@@ -157,7 +157,7 @@ func (w *Web) handleRegister(rw http.ResponseWriter, r *http.Request) {
 		w.render(rw, r, http.StatusBadRequest, "register", p)
 		return
 	}
-	if err := w.auth.Register(r.Context(), r.PostFormValue("email"), password, w.client(r)); err != nil {
+	if err := w.auth.RegisterWithUsername(r.Context(), r.PostFormValue("email"), r.PostFormValue("username"), password, w.client(r)); err != nil {
 		w.fail(rw, r, "register", p, err)
 		return
 	}

@@ -56,6 +56,11 @@ func (w *Web) handlers() map[string]http.HandlerFunc {
 		"GET /confirm-email":    w.handleEmailChangeForm,
 		"POST /confirm-email":   w.handleEmailChangeConfirm,
 
+		// Usernames (pages_username.go).
+		"GET /recover-username":  w.handleRecoverUsernameForm,
+		"POST /recover-username": w.handleRecoverUsername,
+		"POST /profile/username": w.handleUsernameChange,
+
 		"GET /change-password":                   w.handleMustChangeForm,
 		"POST /change-password":                  w.handleMustChange,
 		"GET /verify":                            w.handleVerifyForm,

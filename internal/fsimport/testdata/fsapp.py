@@ -119,6 +119,11 @@ def create(db_url):
             db.session.commit()
             out["users"][email]["totp_base32"] = factory._totp.from_source(secret).base32_key
             out["users"][email]["tf_totp_secret"] = secret
+        # A username (fsqla_v3's column, SECURITY_USERNAME_ENABLE): carried by the import.
+        u = ds.find_user(email="argon2-editor@example.com")
+        u.username = "Argon.Editor"
+        db.session.commit()
+        out["users"]["argon2-editor@example.com"]["username"] = u.username
         u = ds.find_user(email="recovery-user@example.com")
         codes = app.security._mf_recovery_codes_util.create_recovery_codes(u)
         db.session.commit()
