@@ -94,3 +94,18 @@ func TestAdminAuditLog(t *testing.T) {
 	}
 	b.expect(b.get("/admin/audit/export?"+filter+"&format=xml"), http.StatusBadRequest, "")
 }
+
+// The page's export links carry its filters.
+func TestAdminAuditExportLinks(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	s.createUser("root@example.com", strongPassword, gatehouse.RoleAdmin)
+	b := s.browser()
+	b.login("root@example.com", strongPassword, "/profile")
+	page := b.expect(b.get("/admin/audit?subject=1&event=login_success&from=2026-01-01"), http.StatusOK, "").body
+	for _, format := range []string{"jsonl", "csv"} {
+		want := `href="/admin/audit/export?event=login_success&amp;format=` + format + `&amp;from=2026-01-01&amp;subject=1"`
+		if !strings.Contains(page, want) {
+			t.Fatalf("no %s export link with the filters (%s):\n%s", format, want, excerpt(page))
+		}
+	}
+}

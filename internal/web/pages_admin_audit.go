@@ -26,7 +26,8 @@ type adminAuditData struct {
 	Actor, Subject, Event, From, To string
 	Events                          []gatehouse.AuditEvent
 	Next                            string // the address of the next page; "" on the last
-	Export                          string // the filters' query, for the export links
+	// ExportJSONL and ExportCSV are the export links of the filters as given.
+	ExportJSONL, ExportCSV string
 }
 
 // dayLayout is the form of the date fields (an HTML date input's value).
@@ -104,7 +105,11 @@ func (w *Web) handleAdminAudit(rw http.ResponseWriter, r *http.Request) {
 	evs, next := rest.Paginate(evs, q.Limit, func(e gatehouse.AuditEvent) any { return map[string]int64{"id": e.ID} })
 	d.Events = evs
 	filters := d.filterQuery()
-	d.Export = filters.Encode()
+	for format, dst := range map[string]*string{"jsonl": &d.ExportJSONL, "csv": &d.ExportCSV} {
+		v := d.filterQuery()
+		v.Set("format", format)
+		*dst = adminAuditPath + "/export?" + v.Encode()
+	}
 	if next != "" {
 		filters.Set("cursor", next)
 		d.Next = adminAuditPath + "?" + filters.Encode()
