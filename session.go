@@ -185,6 +185,9 @@ const (
 	AuditUserDeleted     = "user_deleted"
 	// An administrator put a failed outbox message back in the queue (its id in the detail).
 	AuditMailRetried = "mail_retried"
+	// An administrator added a JWT signing key from the console (its id and activation in the
+	// detail).
+	AuditSigningKeyAdded = "signing_key_added"
 
 	// Two-factor authentication: the method ("totp", "email", "webauthn", "recovery_code") is
 	// in the event's detail.

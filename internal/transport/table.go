@@ -242,6 +242,7 @@ var table = slices.Concat(
 		Route{Pattern: "POST /admin/users/{id}/{action}", Auth: signedIn, Action: "users.update"},
 		Route{Pattern: "POST /admin/users/{id}/sessions/{session}/end", Auth: signedIn, Action: "users.reset_access"},
 		Route{Pattern: "POST /admin/users/{id}/api-keys/{key}/revoke", Auth: signedIn, Action: "users.reset_access"},
+		Route{Pattern: "POST /admin/users/{id}/identities", Auth: signedIn, Action: "users.update"},
 		Route{Pattern: "POST /admin/users/{id}/identities/{identity}/unlink", Auth: signedIn, Action: "users.update"},
 		Route{Pattern: "GET /admin/teams", Auth: signedIn, Action: "teams.list_all"},
 		Route{Pattern: "GET /admin/teams/{id}", Auth: signedIn, Action: "teams.read"},
@@ -254,6 +255,7 @@ var table = slices.Concat(
 		Route{Pattern: "GET /admin/audit/export", Auth: signedIn, Action: "audit.read"},
 		Route{Pattern: "GET /admin/mail", Auth: signedIn, Action: "outbox.read"},
 		Route{Pattern: "GET /admin/system", Auth: signedIn, Action: "license.read"},
+		Route{Pattern: "POST /admin/system/keys/rotate", Auth: signedIn, Action: "users.list"},
 		Route{Pattern: "POST /admin/mail/{id}/retry", Auth: signedIn, Action: "outbox.retry"},
 
 		// Team invitations: the mailed link opens this page, whose button accepts.

@@ -292,7 +292,9 @@ func (s *site) userID(email string) int64 {
 // Single sign-on on a user's page: the linked identities, unlinked one at a time, and the
 // SSO-only switch, which stops and allows password sign-in.
 func TestAdminUserSSO(t *testing.T) {
-	s := startSite(t, siteOptions{})
+	s := startSite(t, siteOptions{config: func(c *config.Config) {
+		c.SSO.OIDC = []config.OIDCProvider{{Name: "corp", Issuer: "http://127.0.0.1:9", ClientID: "gatehouse", Label: "Sign in with Corp"}}
+	}})
 	s.createUser("root@example.com", strongPassword, gatehouse.RoleAdmin)
 	ctx := context.Background()
 	u := &gatehouse.User{Email: "sso@example.com", Active: true, SSOOnly: true}
@@ -318,5 +320,23 @@ func TestAdminUserSSO(t *testing.T) {
 	b.expect(b.post(path+"/sso-only", nil), http.StatusSeeOther, path)
 	if got, _ := s.app.Store.UserByID(ctx, u.ID); !got.SSOOnly {
 		t.Fatal("not SSO-only again")
+	}
+
+	// Link one by hand, from a configured provider only; a subject linked already is refused.
+	if page := b.get(path).body; !strings.Contains(page, `<option value="oidc:corp"`) {
+		t.Fatalf("no configured provider to link from:\n%s", excerpt(page))
+	}
+	b.expect(b.post(path+"/identities", url.Values{"provider": {"oidc:corp"}, "subject": {"corp-sub-2"}}), http.StatusSeeOther, path+"#sso")
+	if page := b.get(path).body; !strings.Contains(page, "<code>corp-sub-2</code>") {
+		t.Fatalf("after linking:\n%s", excerpt(page))
+	}
+	for name, f := range map[string]url.Values{
+		"unconfigured provider": {"provider": {"oidc:other"}, "subject": {"x"}},
+		"no subject":            {"provider": {"oidc:corp"}, "subject": {""}},
+		"linked already":        {"provider": {"oidc:corp"}, "subject": {"corp-sub-2"}},
+	} {
+		if r := b.post(path+"/identities", f); r.status/100 != 4 || !strings.Contains(r.body, "form-error") {
+			t.Fatalf("%s: %d\n%s", name, r.status, excerpt(r.body))
+		}
 	}
 }

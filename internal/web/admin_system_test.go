@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/config"
@@ -37,4 +39,31 @@ func TestAdminSystem(t *testing.T) {
 	if strings.Contains(page, "pending</strong>") {
 		t.Fatalf("migrations pending on a migrated database:\n%s", excerpt(page))
 	}
+}
+
+// Rotating the signing key from the system page: after a fresh sign-in, a new key is published
+// (next) and the event names the admin; not for anyone else.
+func TestAdminRotateKey(t *testing.T) {
+	s := startSite(t, siteOptions{config: func(c *config.Config) { c.Security.Freshness = 15 * time.Minute }})
+	s.createUser("root@example.com", strongPassword, gatehouse.RoleAdmin)
+	s.createUser("bob@example.com", strongPassword, gatehouse.RoleMaintainer)
+	nb := s.browser()
+	nb.login("bob@example.com", strongPassword, "/profile")
+	nb.expect(nb.post("/admin/system/keys/rotate", nil), http.StatusNotFound, "")
+
+	b := s.browser()
+	b.login("root@example.com", strongPassword, "/profile")
+	before := strings.Count(b.get("/admin/system").body, `<span class="badge">EdDSA</span>`)
+	b.expect(b.post("/admin/system/keys/rotate", nil), http.StatusSeeOther, "/admin/system#keys")
+	page := b.get("/admin/system").body
+	if !strings.Contains(page, "is published now and signs from") || strings.Count(page, `<span class="badge">EdDSA</span>`) != before+1 ||
+		!strings.Contains(page, `<span class="badge">next</span>`) {
+		t.Fatalf("after rotating (%d keys before):\n%s", before, excerpt(page))
+	}
+	if evs, _, err := s.app.Store.ListAuditPage(context.Background(), gatehouse.AuditQuery{Event: gatehouse.AuditSigningKeyAdded, Limit: 5}); err != nil ||
+		len(evs) != 1 || evs[0].ActorID == nil {
+		t.Fatalf("signing_key_added events: %+v, %v", evs, err)
+	}
+	s.clock.Advance(20 * time.Minute)
+	b.expect(b.post("/admin/system/keys/rotate", nil), http.StatusSeeOther, "/verify?next=%2Fadmin%2Fsystem")
 }

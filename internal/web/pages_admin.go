@@ -152,8 +152,12 @@ type adminUserData struct {
 
 	Sessions []*gatehouse.Session
 	APIKeys  []*gatehouse.APIKey
-	// SSO is the user's single sign-on state: SSO-only, and the linked identities.
-	SSO *auth.SSOAccount
+	// SSO is the user's single sign-on state: SSO-only, and the linked identities; Providers
+	// the configured providers an identity can be linked from.
+	SSO       *auth.SSOAccount
+	Providers []SSOProviderState
+	// LinkProvider and LinkSubject are the link form as sent, after a refusal.
+	LinkProvider, LinkSubject string
 }
 
 // userVersion is a version of everything the user page shows and its forms change: a form sent
@@ -214,8 +218,12 @@ func (w *Web) adminUserPage(rw http.ResponseWriter, r *http.Request, id int64) (
 		w.serverError(rw, r, err)
 		return nil, false
 	}
-	return &page{Title: u.Email, Data: &adminUserData{U: u, Version: userVersion(u), Roles: gatehouse.Roles, Events: evs,
-		Self: u.ID == pr.User.ID, Sessions: sessions, APIKeys: keys, SSO: sso}}, true
+	d := &adminUserData{U: u, Version: userVersion(u), Roles: gatehouse.Roles, Events: evs,
+		Self: u.ID == pr.User.ID, Sessions: sessions, APIKeys: keys, SSO: sso}
+	if w.system != nil {
+		d.Providers = w.system.SSOProviders(r.Context())
+	}
+	return &page{Title: u.Email, Data: d}, true
 }
 
 func (w *Web) handleAdminUser(rw http.ResponseWriter, r *http.Request) {

@@ -3,8 +3,10 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/auth"
 )
 
 // A user's sessions and API keys on the user's page: listed, and ended one by one (reset access
@@ -42,6 +44,46 @@ func (w *Web) handleAdminUnlinkIdentity(rw http.ResponseWriter, r *http.Request)
 	}
 	err = w.auth.AdminUnlinkIdentity(r.Context(), principal(r), id, identity, w.client(r))
 	w.afterAccessChange(rw, r, id, err, "The identity has been unlinked; it no longer signs in to this account.", "sso")
+}
+
+// handleAdminLinkIdentity links an identity provider's subject to the user, on the admin's word
+// (as POST /api/v1/users/{id}/sso/identities does), after a fresh sign-in.
+func (w *Web) handleAdminLinkIdentity(rw http.ResponseWriter, r *http.Request) {
+	id := adminUserID(r)
+	if id == 0 {
+		w.notFound(rw, r)
+		return
+	}
+	if !w.requireFresh(rw, r, adminUserPath(id)) {
+		return
+	}
+	in := auth.IdentityLink{Provider: strings.TrimSpace(r.PostFormValue("provider")), Subject: strings.TrimSpace(r.PostFormValue("subject"))}
+	if w.system != nil {
+		for _, p := range w.system.SSOProviders(r.Context()) {
+			in.Configured = in.Configured || p.ID == in.Provider
+		}
+	}
+	switch {
+	case in.Provider == "":
+		in.Invalid = gatehouse.FieldError("provider", "is required")
+	case in.Subject == "" || len(in.Subject) > 255:
+		in.Invalid = gatehouse.FieldError("subject", "must be 1 to 255 bytes")
+	}
+	if _, err := w.auth.AdminLinkIdentity(r.Context(), principal(r), id, in, w.client(r)); err != nil {
+		if gatehouse.ErrorCode(err) == gatehouse.ENotFound {
+			w.notFound(rw, r)
+			return
+		}
+		if p, ok := w.adminUserPage(rw, r, id); ok {
+			d := p.Data.(*adminUserData)
+			d.LinkProvider, d.LinkSubject = in.Provider, in.Subject
+			p.Form = "link-identity"
+			w.fail(rw, r, "admin_user", p, err)
+		}
+		return
+	}
+	w.flash(r, flashSuccess, "The identity is linked: it signs in to this account from now on.")
+	http.Redirect(rw, r, adminUserPath(id)+"#sso", http.StatusSeeOther)
 }
 
 // afterAccessChange goes back to the user's page with the outcome. A session or key that has

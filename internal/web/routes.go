@@ -97,6 +97,7 @@ func (w *Web) handlers() map[string]http.HandlerFunc {
 		"POST /admin/users/{id}/{action}":                        w.adminOnly(w.handleAdminUserAction),
 		"POST /admin/users/{id}/sessions/{session}/end":          w.adminOnly(w.handleAdminEndSession),
 		"POST /admin/users/{id}/api-keys/{key}/revoke":           w.adminOnly(w.handleAdminRevokeKey),
+		"POST /admin/users/{id}/identities":                      w.adminOnly(w.handleAdminLinkIdentity),
 		"POST /admin/users/{id}/identities/{identity}/unlink":    w.adminOnly(w.handleAdminUnlinkIdentity),
 		"GET /admin/teams":                                       w.adminOnly(w.handleAdminTeams),
 		"GET /admin/teams/{id}":                                  w.adminOnly(w.handleAdminTeam),
@@ -109,6 +110,7 @@ func (w *Web) handlers() map[string]http.HandlerFunc {
 		"GET /admin/audit/export":                                w.adminOnly(w.handleAdminAuditExport),
 		"GET /admin/mail":                                        w.adminOnly(w.handleAdminMail),
 		"GET /admin/system":                                      w.adminOnly(w.handleAdminSystem),
+		"POST /admin/system/keys/rotate":                         w.adminOnly(w.handleAdminRotateKey),
 		"POST /admin/mail/{id}/retry":                            w.adminOnly(w.handleAdminMailRetry),
 	}
 }
