@@ -163,7 +163,25 @@ func loadConfig(getenv func(string) string, stdout, stderr io.Writer) (*config.C
 	if cfg.LogFormat == "text" {
 		h = slog.NewTextHandler(stdout, opts)
 	}
-	return cfg, slog.New(h), true
+	log := slog.New(h)
+	warnUnknownVars(log, getenv)
+	return cfg, log, true
+}
+
+// warnUnknownVars logs a warning for each variable of the environment that is named like one
+// of Gatehouse's (DB_, SECURITY_, SMTP_, …) but is not one: a typo or another product's name
+// would otherwise be ignored without a word. The names come from the process environment, and
+// count when getenv (what the configuration is read through) sees a value for them.
+func warnUnknownVars(log *slog.Logger, getenv func(string) string) {
+	var names []string
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); name != "" && getenv(name) != "" {
+			names = append(names, name)
+		}
+	}
+	for _, u := range config.Unknown(names) {
+		log.Warn("unknown configuration variable ignored: not in docs/configuration.md", "variable", u.Name, "closest", u.Closest)
+	}
 }
 
 const versionHelp = `Usage: gatehouse version
