@@ -20,20 +20,21 @@ func TestAccessLogFieldsAgree(t *testing.T) {
 		var logs logBuffer
 		_, srv := startTLS(t, testConfig(db), &logs)
 		c := srv.Client()
-		get := func(path, id string) *http.Response {
+		// get returns the answer's X-Request-ID.
+		get := func(path, id string) string {
 			t.Helper()
-			req, _ := http.NewRequest("GET", srv.URL+path, nil)
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
 			req.Header.Set("X-Request-ID", id)
 			resp, err := c.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			_ = resp.Body.Close()
-			return resp
+			return resp.Header.Get("X-Request-ID")
 		}
 		get("/api/v1/health", "api-1")
-		if resp := get("/login", "page-1"); resp.Header.Get("X-Request-ID") != "page-1" {
-			t.Errorf("a page echoes X-Request-ID %q, want page-1", resp.Header.Get("X-Request-ID"))
+		if got := get("/login", "page-1"); got != "page-1" {
+			t.Errorf("a page echoes X-Request-ID %q, want page-1", got)
 		}
 		get("/no/such/page", "page-2")
 		resp, err := c.Get(srv.URL + "/metrics")

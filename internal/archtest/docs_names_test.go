@@ -24,68 +24,74 @@ var publicPackages = map[string]string{
 // "Type.Method" (and the bare method names, which the docs' package table lists).
 func exportedNames(t *testing.T, dir string) map[string]bool {
 	t.Helper()
-	pkgs, err := parser.ParseDir(token.NewFileSet(), dir, func(fi os.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, parser.SkipObjectResolution)
+	// The package's files, without tests (go/parser.ParseDir is deprecated; build tags do not
+	// matter here: the public packages have none).
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	fset := token.NewFileSet()
 	names := map[string]bool{}
-	for _, p := range pkgs {
-		for _, f := range p.Files {
-			for _, decl := range f.Decls {
-				switch d := decl.(type) {
-				case *ast.FuncDecl:
-					if !d.Name.IsExported() {
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, decl := range f.Decls {
+			switch d := decl.(type) {
+			case *ast.FuncDecl:
+				if !d.Name.IsExported() {
+					continue
+				}
+				if d.Recv == nil {
+					names[d.Name.Name] = true
+					continue
+				}
+				typ := d.Recv.List[0].Type
+				for {
+					switch x := typ.(type) {
+					case *ast.StarExpr:
+						typ = x.X
+						continue
+					case *ast.IndexExpr:
+						typ = x.X
+						continue
+					case *ast.IndexListExpr:
+						typ = x.X
 						continue
 					}
-					if d.Recv == nil {
-						names[d.Name.Name] = true
-						continue
-					}
-					typ := d.Recv.List[0].Type
-					for {
-						switch x := typ.(type) {
-						case *ast.StarExpr:
-							typ = x.X
-							continue
-						case *ast.IndexExpr:
-							typ = x.X
-							continue
-						case *ast.IndexListExpr:
-							typ = x.X
-							continue
+					break
+				}
+				if id, ok := typ.(*ast.Ident); ok {
+					names[id.Name+"."+d.Name.Name] = true
+					names[d.Name.Name] = true
+				}
+			case *ast.GenDecl:
+				for _, spec := range d.Specs {
+					switch s := spec.(type) {
+					case *ast.TypeSpec:
+						names[s.Name.Name] = true
+						if it, ok := s.Type.(*ast.InterfaceType); ok {
+							for _, m := range it.Methods.List {
+								for _, n := range m.Names {
+									names[s.Name.Name+"."+n.Name] = true
+									names[n.Name] = true
+								}
+							}
 						}
-						break
-					}
-					if id, ok := typ.(*ast.Ident); ok {
-						names[id.Name+"."+d.Name.Name] = true
-						names[d.Name.Name] = true
-					}
-				case *ast.GenDecl:
-					for _, spec := range d.Specs {
-						switch s := spec.(type) {
-						case *ast.TypeSpec:
-							names[s.Name.Name] = true
-							if it, ok := s.Type.(*ast.InterfaceType); ok {
-								for _, m := range it.Methods.List {
-									for _, n := range m.Names {
-										names[s.Name.Name+"."+n.Name] = true
-										names[n.Name] = true
-									}
+						if st, ok := s.Type.(*ast.StructType); ok {
+							for _, fl := range st.Fields.List {
+								for _, n := range fl.Names {
+									names[s.Name.Name+"."+n.Name] = true
 								}
 							}
-							if st, ok := s.Type.(*ast.StructType); ok {
-								for _, fl := range st.Fields.List {
-									for _, n := range fl.Names {
-										names[s.Name.Name+"."+n.Name] = true
-									}
-								}
-							}
-						case *ast.ValueSpec:
-							for _, n := range s.Names {
-								names[n.Name] = true
-							}
+						}
+					case *ast.ValueSpec:
+						for _, n := range s.Names {
+							names[n.Name] = true
 						}
 					}
 				}

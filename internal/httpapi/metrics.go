@@ -13,10 +13,6 @@ import (
 	"github.com/gatehousehq/gatehouse/internal/transport"
 )
 
-// unmatchedRoute labels requests that match no route. Labelling by raw path would let any client
-// create unbounded time series by requesting random URLs.
-const unmatchedRoute = transport.UnmatchedRoute
-
 // httpMetrics are the server's Prometheus collectors.
 type httpMetrics struct {
 	requests *prometheus.CounterVec
