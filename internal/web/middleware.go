@@ -74,8 +74,9 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // logState is filled in while a request is served, for its access log line.
 type logState struct {
-	userID int64
-	route  string // the matched pattern (noteRoute); "" when none matched
+	userID    int64
+	route     string // the matched pattern (noteRoute); "" when none matched
+	requestID string // also on the request's error lines (logFailure)
 }
 
 type logStateKey struct{}
@@ -88,7 +89,7 @@ func (w *Web) accessLog(next http.Handler) http.Handler {
 		// The same request id as the API's (the caller's X-Request-ID when sane, echoed), and
 		// the same client address, so that a page request can be followed and told apart too.
 		id := transport.RequestID(rw, r)
-		st := &logState{}
+		st := &logState{requestID: id}
 		sw := &statusWriter{ResponseWriter: rw}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), logStateKey{}, st)))
 		status := sw.status
