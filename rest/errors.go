@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gatehousehq/gatehouse"
 )
@@ -138,7 +139,7 @@ func logError(r *http.Request, st *State, status int, err error, known bool) {
 		slog.Int("status", status),
 		slog.String("error", err.Error()),
 		slog.String("method", r.Method),
-		slog.String("request_id", st.ID), slog.String("route", st.Pattern),
+		slog.String("request_id", st.ID), slog.String("route", routeLabel(st.Pattern)),
 	}
 	if st.headerSent() {
 		attrs = append(attrs, slog.Bool("response_started", true))
@@ -150,6 +151,18 @@ func logError(r *http.Request, st *State, status int, err error, known bool) {
 		attrs = append(attrs, slog.String("stack", string(pe.Stack())))
 	}
 	st.Logger.LogAttrs(r.Context(), level, "request failed", attrs...)
+}
+
+// routeLabel names the route in log lines as the access log and the metrics label do: the
+// pattern's path without its method (which has its own field), "unmatched" when none matched.
+func routeLabel(pattern string) string {
+	if pattern == "" {
+		return "unmatched"
+	}
+	if _, path, ok := strings.Cut(pattern, " "); ok {
+		return path
+	}
+	return pattern
 }
 
 // fromStdlib gives standard-library errors that reach the writer their proper code, so that a

@@ -122,7 +122,7 @@ func run(ctx context.Context, o options) error {
 	defer db.cleanup()
 	env := map[string]string{
 		"SECURITY_PASSWORD_SALT": benchSalt, "SECURITY_BCRYPT_COST": strconv.Itoa(o.bcryptCost),
-		"LOG_LEVEL": "error", "SECURITY_PASSWORD_COMPLEXITY": "none",
+		"LOG_LEVEL": "error", "SECURITY_PASSWORD_COMPLEXITY_CHECKER": "none",
 	}
 	for k, v := range db.env {
 		env[k] = v

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -21,17 +19,11 @@ no shell or curl.
 `
 
 func cmdHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { _, _ = fmt.Fprint(fs.Output(), healthcheckHelp) }
+	fs := newFlagSet("healthcheck", stderr)
 	live := fs.Bool("live", false, "check liveness (/healthz) instead of readiness (/readyz)")
 	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			_, _ = fmt.Fprint(stdout, healthcheckHelp)
-			return exitOK
-		}
-		return exitConfig
+	if code, done := parseArgs(fs, healthcheckHelp, args, stdout, stderr); done {
+		return code
 	}
 	cfg, _, ok := loadConfig(getenv, io.Discard, stderr)
 	if !ok {

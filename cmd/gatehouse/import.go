@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -82,16 +81,14 @@ func parseRoleMap(s string) (map[string]gatehouse.Role, error) {
 
 func cmdImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "flask-security" {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+		if len(args) > 0 && isHelp(args[0]) {
 			_, _ = fmt.Fprint(stdout, importHelp)
 			return exitOK
 		}
 		_, _ = fmt.Fprint(stderr, importHelp)
 		return exitConfig
 	}
-	fs := flag.NewFlagSet("import flask-security", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { _, _ = fmt.Fprint(fs.Output(), importHelp) }
+	fs := newFlagSet("import flask-security", stderr)
 	source := fs.String("source", "", "")
 	roleMap := fs.String("role-map", "", "")
 	totpSecrets := fs.String("totp-secrets", "", "")
@@ -109,11 +106,8 @@ func cmdImport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	cols := columnFlags{}
 	fs.Var(cols, "column", "")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitConfig
+	if code, done := parseArgs(fs, importHelp, args[1:], stdout, stderr); done {
+		return code
 	}
 	usageErr := func(format string, a ...any) int {
 		_, _ = fmt.Fprintf(stderr, "gatehouse import flask-security: "+format+"\n", a...)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -36,7 +34,7 @@ when a token names a key they do not know yet). See docs/authentication.md.
 
 func cmdKeys(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (args[0] != "list" && args[0] != "rotate" && args[0] != "retire") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		if len(args) > 0 && isHelp(args[0]) {
 			_, _ = fmt.Fprint(stdout, keysHelp)
 			return exitOK
 		}
@@ -44,18 +42,12 @@ func cmdKeys(ctx context.Context, args []string, getenv func(string) string, std
 		return exitConfig
 	}
 	sub := args[0]
-	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { _, _ = fmt.Fprint(fs.Output(), keysHelp) }
+	fs := newFlagSet("keys "+sub, stderr)
 	activateIn := fs.Duration("activate-in", token.DefaultPublishDelay, "rotate: start signing after this long")
 	alg := fs.String("alg", "", "rotate: EdDSA or ES256 (default JWT_SIGNING_ALG)")
 	force := fs.Bool("force", false, "retire: even while tokens it signed are valid")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			_, _ = fmt.Fprint(stdout, keysHelp)
-			return exitOK
-		}
-		return exitConfig
+	if code, done := parseArgs(fs, keysHelp, args[1:], stdout, stderr); done {
+		return code
 	}
 	if (sub == "retire") != (fs.NArg() == 1) || fs.NArg() > 1 {
 		_, _ = fmt.Fprint(stderr, keysHelp)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -20,23 +18,18 @@ delivered are kept here with status failed; nothing is dropped silently.
 
 func cmdMail(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "list" {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+		if len(args) > 0 && isHelp(args[0]) {
 			_, _ = fmt.Fprint(stdout, mailHelp)
 			return exitOK
 		}
 		_, _ = fmt.Fprint(stderr, mailHelp)
 		return exitConfig
 	}
-	fs := flag.NewFlagSet("mail list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { _, _ = fmt.Fprint(fs.Output(), mailHelp) }
+	fs := newFlagSet("mail list", stderr)
 	status := fs.String("status", "", "only messages with this status")
 	limit := fs.Int("limit", 50, "at most this many messages")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitConfig
+	if code, done := parseArgs(fs, mailHelp, args[1:], stdout, stderr); done {
+		return code
 	}
 	cfg, log, ok := loadConfig(getenv, stderr, stderr)
 	if !ok {

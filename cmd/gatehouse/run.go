@@ -82,6 +82,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // runWithInput is run with an explicit standard input, for the commands that read passwords.
 func runWithInput(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
+	if len(args) > 0 && isHelp(args[0]) {
+		// The overview of the commands, not serve's help: "gatehouse --help" is asked before
+		// any command is chosen.
+		_, _ = fmt.Fprint(stdout, usage)
+		return exitOK
+	}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
@@ -102,9 +108,6 @@ func runWithInput(ctx context.Context, args []string, getenv func(string) string
 		return cmdHealthcheck(ctx, args, getenv, stdout, stderr)
 	case "keys":
 		return cmdKeys(ctx, args, getenv, stdout, stderr)
-	case "help":
-		_, _ = fmt.Fprint(stdout, usage)
-		return exitOK
 	}
 	_, _ = fmt.Fprintf(stderr, "gatehouse: unknown command %q\n\n%s", cmd, usage)
 	return exitConfig
@@ -113,18 +116,39 @@ func runWithInput(ctx context.Context, args []string, getenv func(string) string
 // parseFlags parses a command's (flag-less) arguments and handles --help. done reports that the
 // command must stop with code.
 func parseFlags(name, help string, args []string, stdout, stderr io.Writer) (fs *flag.FlagSet, code int, done bool) {
-	fs = flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { _, _ = fmt.Fprint(fs.Output(), help) }
+	fs = newFlagSet(name, stderr)
+	code, done = parseArgs(fs, help, args, stdout, stderr)
+	return fs, code, done
+}
+
+// newFlagSet makes a command's flag set. Its Usage prints nothing: the flag package calls it
+// on -h and on every parse error, before parseArgs decides where the help goes, which printed
+// the help twice (stderr by the flag package, then stdout or stderr again).
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr) // the parse error's own line ("flag provided but not defined: -x")
+	fs.Usage = func() {}
+	return fs
+}
+
+// parseArgs parses args with fs: -h/--help prints help once on stdout (exit 0, done); a usage
+// error has had its message printed on stderr by the flag package, and gets the help once there
+// (exit 2, done).
+func parseArgs(fs *flag.FlagSet, help string, args []string, stdout, stderr io.Writer) (code int, done bool) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return fs, exitOK, true
+			_, _ = fmt.Fprint(stdout, help)
+			return exitOK, true
 		}
-		return fs, exitConfig, true
+		_, _ = fmt.Fprint(stderr, help)
+		return exitConfig, true
 	}
-	return fs, exitOK, false
+	return exitOK, false
+}
+
+// isHelp reports whether arg asks for help instead of naming a command.
+func isHelp(arg string) bool {
+	return oneOf(arg, "-h", "-help", "--help", "help")
 }
 
 // loadConfig loads the configuration and makes the logger, reporting problems on stderr.
@@ -139,7 +163,25 @@ func loadConfig(getenv func(string) string, stdout, stderr io.Writer) (*config.C
 	if cfg.LogFormat == "text" {
 		h = slog.NewTextHandler(stdout, opts)
 	}
-	return cfg, slog.New(h), true
+	log := slog.New(h)
+	warnUnknownVars(log, getenv)
+	return cfg, log, true
+}
+
+// warnUnknownVars logs a warning for each variable of the environment that is named like one
+// of Gatehouse's (DB_, SECURITY_, SMTP_, …) but is not one: a typo or another product's name
+// would otherwise be ignored without a word. The names come from the process environment, and
+// count when getenv (what the configuration is read through) sees a value for them.
+func warnUnknownVars(log *slog.Logger, getenv func(string) string) {
+	var names []string
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); name != "" && getenv(name) != "" {
+			names = append(names, name)
+		}
+	}
+	for _, u := range config.Unknown(names) {
+		log.Warn("unknown configuration variable ignored: not in docs/configuration.md", "variable", u.Name, "closest", u.Closest)
+	}
 }
 
 const versionHelp = `Usage: gatehouse version
@@ -148,7 +190,11 @@ Prints the build version, the Go version and the API versions.
 `
 
 func cmdVersion(args []string, stdout, stderr io.Writer) int {
-	if _, code, done := parseFlags("version", versionHelp, args, stdout, stderr); done {
+	if fs, code, done := parseFlags("version", versionHelp, args, stdout, stderr); done || fs.NArg() > 0 {
+		if !done {
+			_, _ = fmt.Fprintf(stderr, "gatehouse version: unexpected arguments %q\n%s", fs.Args(), versionHelp)
+			code = exitConfig
+		}
 		return code
 	}
 	_, _ = fmt.Fprintf(stdout, "gatehouse %s (%s, %s/%s)\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)

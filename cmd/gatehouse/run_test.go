@@ -272,7 +272,7 @@ func TestCommands(t *testing.T) {
 		contains string
 	}{
 		{[]string{"version"}, exitOK, "gatehouse "},
-		{[]string{"--help"}, exitOK, "Usage: gatehouse [serve]"},
+		{[]string{"--help"}, exitOK, "Run \"gatehouse COMMAND --help\""},
 		{[]string{"serve", "--help"}, exitOK, "Usage: gatehouse [serve]"},
 		{[]string{"migrate", "--help"}, exitOK, "Usage: gatehouse migrate"},
 		{[]string{"version", "--help"}, exitOK, "Usage: gatehouse version"},

@@ -23,7 +23,11 @@ HTTP on HTTP_ADDR until SIGINT or SIGTERM, then finishes in-flight requests
 `
 
 func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if _, code, done := parseFlags("serve", serveHelp, args, stdout, stderr); done {
+	if fs, code, done := parseFlags("serve", serveHelp, args, stdout, stderr); done || fs.NArg() > 0 {
+		if !done {
+			_, _ = fmt.Fprintf(stderr, "gatehouse serve: unexpected arguments %q\n%s", fs.Args(), serveHelp)
+			code = exitConfig
+		}
 		return code
 	}
 	cfg, log, ok := loadConfig(getenv, stdout, stderr)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -44,7 +43,7 @@ func (r *roleFlags) Set(v string) error {
 }
 
 func cmdUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
+	if len(args) == 0 || isHelp(args[0]) {
 		w := stdout
 		code := exitOK
 		if len(args) == 0 {
@@ -54,9 +53,7 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		return code
 	}
 	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { _, _ = fmt.Fprint(fs.Output(), userHelp) }
+	fs := newFlagSet("user "+sub, stderr)
 	email := fs.String("email", "", "the account's email address")
 	var roles roleFlags
 	unconfirmed := false
@@ -69,11 +66,8 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		_, _ = fmt.Fprintf(stderr, "gatehouse user: unknown command %q\n\n%s", sub, userHelp)
 		return exitConfig
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitConfig
+	if code, done := parseArgs(fs, userHelp, args, stdout, stderr); done {
+		return code
 	}
 	if sub != "list" && *email == "" {
 		_, _ = fmt.Fprintf(stderr, "gatehouse user %s: --email is required\n", sub)

@@ -36,7 +36,7 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 			attrs := []slog.Attr{
 				slog.String("method", r.Method),
 				slog.String("path", transport.RedactedURI(r.URL)),
-				slog.String("route", st.Pattern),
+				slog.String("route", transport.RouteLabel(st.Pattern)), // as the metrics label it
 				slog.Int("status", status),
 				slog.Int64("bytes", st.rw.bytes),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),

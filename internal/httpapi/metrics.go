@@ -5,16 +5,13 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-)
 
-// unmatchedRoute labels requests that match no route. Labelling by raw path would let any client
-// create unbounded time series by requesting random URLs.
-const unmatchedRoute = "unmatched"
+	"github.com/gatehousehq/gatehouse/internal/transport"
+)
 
 // httpMetrics are the server's Prometheus collectors.
 type httpMetrics struct {
@@ -103,15 +100,7 @@ func (s *server) instrument(next http.Handler) http.Handler {
 
 // routeLabel is the path part of the matched pattern (the method is its own label), or a fixed
 // value for requests that matched nothing.
-func routeLabel(pattern string) string {
-	if pattern == "" {
-		return unmatchedRoute
-	}
-	if _, path, ok := strings.Cut(pattern, " "); ok {
-		return path
-	}
-	return pattern
-}
+func routeLabel(pattern string) string { return transport.RouteLabel(pattern) }
 
 // methodLabel keeps the method label bounded: clients may send any token as a method.
 func methodLabel(method string) string {

@@ -72,7 +72,7 @@ func TestAccessLog(t *testing.T) {
 		"level":      "INFO",
 		"method":     "GET",
 		"path":       "/api/v1/health?token=REDACTED&x=1&refresh_token=REDACTED&Token=REDACTED",
-		"route":      "GET /api/v1/health",
+		"route":      "/api/v1/health", // as the metrics label
 		"status":     float64(200),
 		"request_id": "log-1",
 		"remote_ip":  "192.0.2.1",

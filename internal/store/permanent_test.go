@@ -34,7 +34,7 @@ func TestOpenFailsAtOnceOnPermanentErrors(t *testing.T) {
 				name   string
 				change func(*config.DB)
 				hint   string
-			}{"wrong password", func(d *config.DB) { d.Pass = "not-the-password" }, "DB_PASSWORD"})
+			}{"wrong password", func(d *config.DB) { d.Pass = "not-the-password" }, "DB_PASS"})
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {

@@ -323,6 +323,8 @@ func (s *Store) mapErr(err error) error {
 		return unavailable(err, "the request was cancelled or timed out")
 	case s.dialect.IsRetryable(err), dialect.IsConnectionError(err):
 		return unavailable(err, "database temporarily unavailable, try again")
+	case dialect.IsDatabaseGone(err):
+		return unavailable(err, "database unavailable")
 	}
 	return gatehouse.Wrap(gatehouse.EInternal, err, "database error")
 }

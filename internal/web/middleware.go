@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehousehq/gatehouse/internal/transport"
+	"github.com/gatehousehq/gatehouse/rest"
 )
 
 // contentSecurityPolicy allows nothing but this origin's own files: no inline script (the one
@@ -72,7 +73,11 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // logState is filled in while a request is served, for its access log line.
-type logState struct{ userID int64 }
+type logState struct {
+	userID    int64
+	route     string // the matched pattern (noteRoute); "" when none matched
+	requestID string // also on the request's error lines (logFailure)
+}
 
 type logStateKey struct{}
 
@@ -81,18 +86,33 @@ type logStateKey struct{}
 func (w *Web) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		st := &logState{}
+		// The same request id as the API's (the caller's X-Request-ID when sane, echoed), and
+		// the same client address, so that a page request can be followed and told apart too.
+		id := transport.RequestID(rw, r)
+		st := &logState{requestID: id}
 		sw := &statusWriter{ResponseWriter: rw}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), logStateKey{}, st)))
 		status := sw.status
 		if status == 0 {
 			status = http.StatusOK
 		}
-		attrs := []any{"method", r.Method, "path", transport.RedactedURI(r.URL), "status", status, "duration_ms", time.Since(start).Milliseconds()}
+		attrs := []any{"method", r.Method, "path", transport.RedactedURI(r.URL), "route", transport.RouteLabel(st.route),
+			"status", status, "duration_ms", time.Since(start).Milliseconds(),
+			"request_id", id, "remote_ip", rest.ClientIP(r, w.trusted), "proto", r.Proto}
 		if st.userID != 0 {
 			attrs = append(attrs, "user_id", st.userID)
 		}
 		w.log.Info("page", attrs...)
+	})
+}
+
+// noteRoute wraps a route's handler so that the access log names the route that served it.
+func noteRoute(pattern string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if st, ok := r.Context().Value(logStateKey{}).(*logState); ok {
+			st.route = pattern
+		}
+		h.ServeHTTP(rw, r)
 	})
 }
 

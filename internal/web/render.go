@@ -146,6 +146,9 @@ func (w *Web) serverError(rw http.ResponseWriter, r *http.Request, err error) {
 // logFailure logs the cause of a failed page, with the stack of a recovered panic.
 func (w *Web) logFailure(r *http.Request, err error) {
 	attrs := []any{"method", r.Method, "path", r.URL.Path, "error", err}
+	if st, ok := r.Context().Value(logStateKey{}).(*logState); ok {
+		attrs = append(attrs, "request_id", st.requestID)
+	}
 	if st, ok := errors.AsType[rest.Stacker](err); ok {
 		attrs = append(attrs, "stack", string(st.Stack()))
 	}

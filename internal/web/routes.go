@@ -154,7 +154,7 @@ func (w *Web) Handle(pattern string, h http.Handler) {
 
 // register adds a route to the mux with what its chain asks of the layers around the mux.
 func (w *Web) register(r transport.Route, h http.Handler) {
-	w.mux.Handle(r.Pattern, h)
+	w.mux.Handle(r.Pattern, noteRoute(r.Pattern, h))
 	switch r.Chain {
 	case transport.Asset:
 		w.assets[r.Pattern] = true

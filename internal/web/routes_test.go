@@ -49,7 +49,9 @@ func TestPagePanicRecovered(t *testing.T) {
 		}),
 	})
 
-	resp, err := http.Get(srv.URL + "/sso/saml/metadata")
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/sso/saml/metadata", nil)
+	req.Header.Set("X-Request-ID", "panic-1")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +67,10 @@ func TestPagePanicRecovered(t *testing.T) {
 	logged := log.String()
 	if !strings.Contains(logged, "secret panic text") || !strings.Contains(logged, `"stack":`) || !strings.Contains(logged, `"status":500`) {
 		t.Errorf("the panic is not logged with its stack and the 500:\n%s", logged)
+	}
+	// The failure and the access line carry the request id, as the API's do.
+	if n := strings.Count(logged, `"request_id":"panic-1"`); n != 2 {
+		t.Errorf("request_id panic-1 on %d lines, want 2 (page failed, page):\n%s", n, logged)
 	}
 
 	resp, err = http.Get(srv.URL + "/sso/saml/login")

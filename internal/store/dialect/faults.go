@@ -91,3 +91,33 @@ func mysqlServerGone(n uint16) bool {
 func CommitNotSent(err error) bool {
 	return errors.Is(err, driver.ErrBadConn) || pgconn.SafeToRetry(err)
 }
+
+// IsDatabaseGone reports an error that says the database itself is no longer usable by this
+// instance, as opposed to a server that is restarting (IsServerGone) or a request at fault: the
+// pool was closed, the database was dropped (PostgreSQL 3D000, MySQL 1049), or a table of the
+// schema is missing (PostgreSQL 42P01, MySQL 1146, SQLite "no such table"). The last counts as
+// gone because start-up refuses to serve until every migration is applied and migrations only
+// add tables: a table missing at run time means the database was dropped or replaced under the
+// running instance (a new empty SQLite file at the path), not a bad request nor a query bug
+// that the tests on every engine would have caught. Such errors are not retried (they do not
+// pass in a second), but they are 503 unavailable like a restart: the service cannot serve, and
+// /readyz says so.
+func IsDatabaseGone(err error) bool {
+	if err == nil {
+		return false
+	}
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return pe.Code == "3D000" || pe.Code == "42P01" // invalid_catalog_name, undefined_table
+	}
+	if me, ok := errors.AsType[*mysql.MySQLError](err); ok {
+		return me.Number == 1049 || me.Number == 1146 // ER_BAD_DB_ERROR, ER_NO_SUCH_TABLE
+	}
+	msg := err.Error()
+	// database/sql's error for a closed *sql.DB is unexported; its text is fixed.
+	for _, s := range []string{"sql: database is closed", "no such table: ", "unable to open database file"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}

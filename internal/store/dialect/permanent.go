@@ -9,7 +9,7 @@ import (
 
 // IsPermanent reports connection errors that waiting will not cure: the server answered and
 // refused the credentials or the database name. Start-up stops at once on these instead of
-// retrying until DB_CONNECT_TIMEOUT, so a typo in DB_USER, DB_PASSWORD or DB_NAME is reported in
+// retrying until DB_CONNECT_TIMEOUT, so a typo in DB_USER, DB_PASS or DB_NAME is reported in
 // a second, not a minute.
 func IsPermanent(err error) bool {
 	var pe *pgconn.PgError
@@ -41,7 +41,7 @@ func PermanentHint(err error) string {
 		if pe.Code == "3D000" {
 			return "the database does not exist: check DB_NAME"
 		}
-		return "authentication failed: check DB_USER and DB_PASSWORD (and the server's pg_hba.conf)"
+		return "authentication failed: check DB_USER and DB_PASS (and the server's pg_hba.conf)"
 	}
 	var me *mysql.MySQLError
 	if errors.As(err, &me) && me.Number == 1049 {
@@ -50,5 +50,5 @@ func PermanentHint(err error) string {
 	if errors.As(err, &me) && me.Number == 1044 {
 		return "access to the database denied: check DB_NAME and the user's grants"
 	}
-	return "authentication failed: check DB_USER and DB_PASSWORD"
+	return "authentication failed: check DB_USER and DB_PASS"
 }
