@@ -77,14 +77,15 @@ check(subset({"http": 8080}, ports), f"container ports {ports}, want http: 8080"
 check(cm["data"].get("HTTP_ADDR", ":8080").endswith(":8080"), "ConfigMap HTTP_ADDR does not listen on 8080")
 check(svc["spec"]["ports"][0]["targetPort"] in ports, "Service targetPort is not a container port name")
 
-routes = open(os.path.join(ROOT, "internal", "httpapi", "routes.go")).read()
+# The route table (internal/transport/table.go) is the whole URL surface.
+routes = open(os.path.join(ROOT, "internal", "transport", "table.go")).read()
 served = set(re.findall(r'Pattern: "GET (/[a-z]+z)"', routes))
 for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz"), ("startupProbe", "/healthz")):
     p = c.get(probe)
     if check(p, f"container has no {probe}"):
         got = p.get("httpGet", {}).get("path")
         check(got == path, f"{probe} path {got}, want {path}")
-        check(got in served, f"{probe} path {got} is not served (internal/httpapi/routes.go serves {sorted(served)})")
+        check(got in served, f"{probe} path {got} is not served (internal/transport/table.go serves {sorted(served)})")
         check(p["httpGet"].get("port") in ports or p["httpGet"].get("port") in ports.values(), f"{probe} port is not a container port")
 
 sc = c.get("securityContext", {})

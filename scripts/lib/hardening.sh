@@ -17,6 +17,7 @@ FUZZ_TARGETS=(
 	"./internal/auth FuzzValidateEmail"
 	"./internal/auth FuzzAPIKeyFormat"
 	"./internal/auth FuzzOneTimeSecret"
+	"./internal/username FuzzCheck"
 	"./internal/token FuzzVerify"
 	"./internal/sso FuzzSAMLPrecheck"
 	"./internal/sso FuzzOIDCCallbackInputs"
