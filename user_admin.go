@@ -78,6 +78,8 @@ type UserQuery struct {
 	TwoFactor *bool
 	// SSOOnly, when set, keeps only users who sign in only through SSO (true), or the others.
 	SSOOnly *bool
+	// Confirmed, when set, keeps only users whose address is confirmed (true), or the others.
+	Confirmed *bool
 	// Sort is the order; "" means DefaultUserSort.
 	Sort UserSort
 	// After, when set, starts the page after this position in Sort's order.

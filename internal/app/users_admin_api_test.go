@@ -101,6 +101,7 @@ func TestUsersAPIList(t *testing.T) {
 			{"active=yes", "active"},
 			{"two_factor=1", "two_factor"},
 			{"sso_only=maybe", "sso_only"},
+			{"confirmed=yes", "confirmed"},
 			{"sort=name", "sort"},
 			{"sort=email&sort=id", "sort"},
 			{"limit=0", "limit"},

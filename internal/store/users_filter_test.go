@@ -21,6 +21,9 @@ func TestListUsersTwoFactorAndSSOFilters(t *testing.T) {
 		app, mail, key, none, sso, pending := mkUser(t, s, "app@example.com", true), mkUser(t, s, "mail@example.com", true),
 			mkUser(t, s, "key@example.com", true), mkUser(t, s, "none@example.com", true), mkUser(t, s, "sso@example.com", true),
 			mkUser(t, s, "pending@example.com", true)
+		if _, _, err := s.AdminUpdateUser(ctx, app.ID, gatehouse.UserChange{Confirmed: ptr(true)}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
 		if err := s.SetPendingTOTP(ctx, app.ID, "sealed"); err != nil {
 			t.Fatal(err)
 		}
@@ -61,6 +64,8 @@ func TestListUsersTwoFactorAndSSOFilters(t *testing.T) {
 			"without":                 {gatehouse.UserQuery{TwoFactor: &no}, []int64{none.ID, sso.ID, pending.ID}},
 			"SSO only":                {gatehouse.UserQuery{SSOOnly: &yes}, []int64{sso.ID}},
 			"not SSO only, no factor": {gatehouse.UserQuery{SSOOnly: &no, TwoFactor: &no}, []int64{none.ID, pending.ID}},
+			"confirmed":               {gatehouse.UserQuery{Confirmed: &yes}, []int64{app.ID}},
+			"not confirmed":           {gatehouse.UserQuery{Confirmed: &no, SSOOnly: &no}, []int64{mail.ID, key.ID, none.ID, pending.ID}},
 		} {
 			if got := list(c.q); !slices.Equal(got, c.want) {
 				t.Errorf("%s: %v, want %v", name, got, c.want)
@@ -68,3 +73,5 @@ func TestListUsersTwoFactorAndSSOFilters(t *testing.T) {
 		}
 	})
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -82,6 +82,13 @@ func (s *Store) ListUsersPage(ctx context.Context, q UserQuery) (users []*gateho
 		if q.SSOOnly != nil {
 			sel = sel.Where("u.sso_only = ?", *q.SSOOnly)
 		}
+		if q.Confirmed != nil {
+			if *q.Confirmed {
+				sel = sel.Where("u.confirmed_at IS NOT NULL")
+			} else {
+				sel = sel.Where("u.confirmed_at IS NULL")
+			}
+		}
 		if q.TwoFactor != nil {
 			has := "(EXISTS (SELECT 1 FROM two_factor AS ftf WHERE ftf.user_id = u.id AND (ftf.totp_enabled_at IS NOT NULL OR ftf.email_enabled_at IS NOT NULL))" +
 				" OR EXISTS (SELECT 1 FROM webauthn_credentials AS fwc WHERE fwc.user_id = u.id))"

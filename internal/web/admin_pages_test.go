@@ -91,7 +91,7 @@ func TestAdminUserList(t *testing.T) {
 	if n := strings.Count(b.expect(b.get("/admin/users?two_factor=false&sso_only=false&q=user0"), http.StatusOK, "").body, `<a href="/admin/users/`); n != 10 {
 		t.Fatalf("users user00..user09 without a second factor: %d", n)
 	}
-	for query, field := range map[string]string{"role=wizard": "role", "active=maybe": "active", "two_factor=1": "two_factor", "sso_only=x": "sso_only",
+	for query, field := range map[string]string{"role=wizard": "role", "active=maybe": "active", "two_factor=1": "two_factor", "sso_only=x": "sso_only", "confirmed=0": "confirmed",
 		"sort=age": "sort", "colour=red": "colour", "cursor=zzz": "cursor"} {
 		r := b.get("/admin/users?" + query)
 		if r.status != http.StatusBadRequest || !strings.Contains(r.body, field) || strings.Contains(r.body, `<a href="/admin/users/`) {

@@ -43,11 +43,11 @@ func (w *Web) handleAdminHome(rw http.ResponseWriter, r *http.Request) {
 
 // adminUsersData is the user list with its filters as given.
 type adminUsersData struct {
-	Query, Role, Active, TwoFactor, SSOOnly, Sort string
-	Users                                         []*gatehouse.User
-	Next                                          string // the address of the next page; "" on the last
-	Roles                                         []gatehouse.Role
-	Sorts                                         []gatehouse.UserSort
+	Query, Role, Active, Confirmed, TwoFactor, SSOOnly, Sort string
+	Users                                                    []*gatehouse.User
+	Next                                                     string // the address of the next page; "" on the last
+	Roles                                                    []gatehouse.Role
+	Sorts                                                    []gatehouse.UserSort
 }
 
 // adminListLimit is the size of a page of the user list.
@@ -64,13 +64,13 @@ type userCursor struct {
 // adminUsersQuery reads the list's filters. A bad value is a problem of the field it names,
 // shown with the form (the list stays empty).
 func adminUsersQuery(r *http.Request, d *adminUsersData) (gatehouse.UserQuery, error) {
-	page, err := rest.ParsePage(r, "q", "role", "active", "two_factor", "sso_only", "sort")
+	page, err := rest.ParsePage(r, "q", "role", "active", "confirmed", "two_factor", "sso_only", "sort")
 	if err != nil {
 		return gatehouse.UserQuery{}, err
 	}
 	v := r.URL.Query()
 	d.Query, d.Role, d.Active, d.Sort = strings.TrimSpace(v.Get("q")), v.Get("role"), v.Get("active"), v.Get("sort")
-	d.TwoFactor, d.SSOOnly = v.Get("two_factor"), v.Get("sso_only")
+	d.Confirmed, d.TwoFactor, d.SSOOnly = v.Get("confirmed"), v.Get("two_factor"), v.Get("sso_only")
 	q := gatehouse.UserQuery{EmailContains: d.Query, Limit: min(page.Limit, adminListLimit), Sort: gatehouse.DefaultUserSort}
 	var p rest.Problems
 	p.Check(utf8.RuneCountInString(d.Query) <= 320, "q", "must be at most 320 characters")
@@ -81,7 +81,7 @@ func adminUsersQuery(r *http.Request, d *adminUsersData) (gatehouse.UserQuery, e
 	for _, f := range []struct {
 		name, value string
 		dst         **bool
-	}{{"active", d.Active, &q.Active}, {"two_factor", d.TwoFactor, &q.TwoFactor}, {"sso_only", d.SSOOnly, &q.SSOOnly}} {
+	}{{"active", d.Active, &q.Active}, {"confirmed", d.Confirmed, &q.Confirmed}, {"two_factor", d.TwoFactor, &q.TwoFactor}, {"sso_only", d.SSOOnly, &q.SSOOnly}} {
 		switch f.value {
 		case "":
 		case "true", "false":
@@ -112,7 +112,7 @@ func (w *Web) handleAdminUsers(rw http.ResponseWriter, r *http.Request) {
 	d := adminUsersData{Roles: gatehouse.Roles, Sorts: gatehouse.UserSorts}
 	p := &page{Title: "Users", Data: &d}
 	q, invalid := adminUsersQuery(r, &d)
-	invalid = outsideForm(invalid, "q", "role", "active", "two_factor", "sso_only", "sort")
+	invalid = outsideForm(invalid, "q", "role", "active", "confirmed", "two_factor", "sso_only", "sort")
 	list, err := w.users.List(r.Context(), principal(r), users.Query{UserQuery: q, Invalid: invalid})
 	if err != nil {
 		w.fail(rw, r, "admin_users", p, err)
