@@ -110,26 +110,30 @@ func (s *Store) APIKeys(ctx context.Context, userID int64, after *APIKeyCursor, 
 // another user or is revoked already is ENotFound, so nobody learns about others' keys.
 func (s *Store) RevokeAPIKey(ctx context.Context, userID, id int64) (k *gatehouse.APIKey, err error) {
 	defer wrapErr(&err, "store.RevokeAPIKey(user=%d, id=%d)", userID, id)
-	now := utc(s.now())
 	err = s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		row := new(apiKeyRow)
-		if err := tx.NewSelect().Model(row).Where("id = ?", id).Where("user_id = ?", userID).
-			Where("revoked_at IS NULL").Scan(ctx); err != nil {
-			return notFound(err, "API key not found")
-		}
-		res, err := tx.NewUpdate().Model((*apiKeyRow)(nil)).Set("revoked_at = ?", now).
-			Where("id = ?", id).Where("revoked_at IS NULL").Exec(ctx)
-		if err != nil {
-			return err
-		}
-		if err := mustAffect(res, "API key not found"); err != nil {
-			return err
-		}
-		row.RevokedAt = &now
-		k = row.toDomain()
-		return nil
+		k, err = revokeAPIKey(ctx, tx, userID, id, utc(s.now()))
+		return err
 	})
 	return k, err
+}
+
+// revokeAPIKey revokes the user's key id in tx (ENotFound as for RevokeAPIKey) and returns it.
+func revokeAPIKey(ctx context.Context, tx bun.Tx, userID, id int64, now time.Time) (*gatehouse.APIKey, error) {
+	row := new(apiKeyRow)
+	if err := tx.NewSelect().Model(row).Where("id = ?", id).Where("user_id = ?", userID).
+		Where("revoked_at IS NULL").Scan(ctx); err != nil {
+		return nil, notFound(err, "API key not found")
+	}
+	res, err := tx.NewUpdate().Model((*apiKeyRow)(nil)).Set("revoked_at = ?", now).
+		Where("id = ?", id).Where("revoked_at IS NULL").Exec(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := mustAffect(res, "API key not found"); err != nil {
+		return nil, err
+	}
+	row.RevokedAt = &now
+	return row.toDomain(), nil
 }
 
 // RevokeUserAPIKeys revokes every key of a user that is not revoked yet and reports how many.

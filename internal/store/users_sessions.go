@@ -35,21 +35,9 @@ func (s *Store) RevokeAPIKeyAudited(ctx context.Context, userID, id int64, audit
 	defer wrapErr(&err, "store.RevokeAPIKeyAudited(user=%d, id=%d)", userID, id)
 	err = s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		now := utc(s.now())
-		row := new(apiKeyRow)
-		if err := tx.NewSelect().Model(row).Where("id = ?", id).Where("user_id = ?", userID).
-			Where("revoked_at IS NULL").Scan(ctx); err != nil {
-			return notFound(err, "API key not found")
-		}
-		res, err := tx.NewUpdate().Model((*apiKeyRow)(nil)).Set("revoked_at = ?", now).
-			Where("id = ?", id).Where("revoked_at IS NULL").Exec(ctx)
-		if err != nil {
+		if k, err = revokeAPIKey(ctx, tx, userID, id, now); err != nil {
 			return err
 		}
-		if err := mustAffect(res, "API key not found"); err != nil {
-			return err
-		}
-		row.RevokedAt = &now
-		k = row.toDomain()
 		return insertAudits(ctx, tx, now, []gatehouse.AuditEvent{audit(k)})
 	})
 	return k, err

@@ -2,6 +2,7 @@ package teams
 
 import (
 	"context"
+	"time"
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/auth"
@@ -74,23 +75,13 @@ func (s *Service) CreateInvitation(ctx context.Context, p *gatehouse.Principal, 
 	if err := rbac.Decide(p, rbac.InvitationCreateAction(req.Role), callerRole); err != nil {
 		return nil, err
 	}
-	team, err := s.store.TeamByID(ctx, teamID)
+	sent, err := s.invitationMail(ctx, p, teamID, req.Email, req.Role)
 	if err != nil {
 		return nil, err
 	}
-	tok, code := auth.NewOneTimeSecrets()
-	msg, err := mail.Render(s.brand, req.Email, mail.Invitation{
-		Team: team.Name, Role: string(req.Role), InvitedBy: p.User.Email,
-		Link: s.publicURL + AcceptPath + "?token=" + tok, Code: code, ValidFor: InvitationValidity,
-	})
-	if err != nil {
-		return nil, gatehouse.Wrap(gatehouse.EInternal, err, "the invitation email could not be rendered")
-	}
 	inv, err := s.store.CreateInvitation(ctx, gatehouse.NewInvitation{
 		TeamID: teamID, Email: req.Email, Role: req.Role, InvitedBy: p.User.ID,
-		TokenHash: s.secrets.HashOneTimeSecret(tok), CodeHash: s.secrets.HashOneTimeSecret(code),
-		ExpiresAt: s.now().Add(InvitationValidity),
-		Mail:      &gatehouse.OutboxMail{Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML},
+		TokenHash: sent.tokenHash, CodeHash: sent.codeHash, ExpiresAt: sent.expiresAt, Mail: sent.mail,
 		Audit: func(inv *gatehouse.Invitation) gatehouse.AuditEvent {
 			return audit(p, c, gatehouse.AuditEvent{Event: gatehouse.AuditInvitationCreated, Email: inv.Email,
 				Detail: invitationDetail(inv) + " as " + string(inv.Role)})
@@ -175,20 +166,11 @@ func (s *Service) ResendInvitation(ctx context.Context, p *gatehouse.Principal, 
 	if err := rbac.Decide(p, rbac.InvitationCreateAction(inv.Role), callerRole); err != nil {
 		return nil, err
 	}
-	team, err := s.store.TeamByID(ctx, teamID)
+	sent, err := s.invitationMail(ctx, p, teamID, inv.Email, inv.Role)
 	if err != nil {
 		return nil, err
 	}
-	tok, code := auth.NewOneTimeSecrets()
-	msg, err := mail.Render(s.brand, inv.Email, mail.Invitation{
-		Team: team.Name, Role: string(inv.Role), InvitedBy: p.User.Email,
-		Link: s.publicURL + AcceptPath + "?token=" + tok, Code: code, ValidFor: InvitationValidity,
-	})
-	if err != nil {
-		return nil, gatehouse.Wrap(gatehouse.EInternal, err, "the invitation email could not be rendered")
-	}
-	inv, err = s.store.RenewInvitation(ctx, teamID, id, s.secrets.HashOneTimeSecret(tok), s.secrets.HashOneTimeSecret(code),
-		s.now().Add(InvitationValidity), &gatehouse.OutboxMail{Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML},
+	inv, err = s.store.RenewInvitation(ctx, teamID, id, sent.tokenHash, sent.codeHash, sent.expiresAt, sent.mail,
 		func(inv *gatehouse.Invitation) gatehouse.AuditEvent {
 			return audit(p, c, gatehouse.AuditEvent{Event: gatehouse.AuditInvitationResent, Email: inv.Email,
 				Detail: invitationDetail(inv) + " as " + string(inv.Role)})
@@ -198,4 +180,32 @@ func (s *Service) ResendInvitation(ctx context.Context, p *gatehouse.Principal, 
 	}
 	s.mailer.Wake()
 	return inv, nil
+}
+
+// invitationSecrets are an invitation's new link and code (hashed, as stored), their expiry, and
+// the mail that carries them.
+type invitationSecrets struct {
+	tokenHash, codeHash string
+	expiresAt           time.Time
+	mail                *gatehouse.OutboxMail
+}
+
+// invitationMail draws a new link token and code for an invitation of email to the team as role,
+// valid for InvitationValidity, and renders the mail from p that carries them: what creating and
+// resending an invitation both store.
+func (s *Service) invitationMail(ctx context.Context, p *gatehouse.Principal, teamID int64, email string, role gatehouse.TeamRole) (*invitationSecrets, error) {
+	team, err := s.store.TeamByID(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	tok, code := auth.NewOneTimeSecrets()
+	msg, err := mail.Render(s.brand, email, mail.Invitation{
+		Team: team.Name, Role: string(role), InvitedBy: p.User.Email,
+		Link: s.publicURL + AcceptPath + "?token=" + tok, Code: code, ValidFor: InvitationValidity,
+	})
+	if err != nil {
+		return nil, gatehouse.Wrap(gatehouse.EInternal, err, "the invitation email could not be rendered")
+	}
+	return &invitationSecrets{tokenHash: s.secrets.HashOneTimeSecret(tok), codeHash: s.secrets.HashOneTimeSecret(code),
+		expiresAt: s.now().Add(InvitationValidity), mail: &gatehouse.OutboxMail{Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML}}, nil
 }
