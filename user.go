@@ -64,9 +64,17 @@ type User struct {
 	CurrentLoginIP string
 	LoginCount     int64
 
+	// LockedUntil is when the account's lockout (SECURITY_LOCKOUT_AFTER failed password sign-ins)
+	// ends: nil, or a time past, when it is not locked. Written with the lockout, cleared by an
+	// unlock or a password reset.
+	LockedUntil *time.Time
+
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// Locked reports whether the account is locked out at now.
+func (u *User) Locked(now time.Time) bool { return u.LockedUntil != nil && u.LockedUntil.After(now) }
 
 // HasRole reports whether u holds r.
 func (u *User) HasRole(r Role) bool {

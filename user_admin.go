@@ -80,6 +80,9 @@ type UserQuery struct {
 	SSOOnly *bool
 	// Confirmed, when set, keeps only users whose address is confirmed (true), or the others.
 	Confirmed *bool
+	// Locked, when set, keeps only users locked out now (SECURITY_LOCKOUT_AFTER failed password
+	// sign-ins: User.LockedUntil is in the future), or the others.
+	Locked *bool
 	// Sort is the order; "" means DefaultUserSort.
 	Sort UserSort
 	// After, when set, starts the page after this position in Sort's order.

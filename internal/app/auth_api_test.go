@@ -271,10 +271,32 @@ func TestLoginFailuresAndBackoff(t *testing.T) {
 		if len(evs) != 1 {
 			t.Fatalf("lockout audit events = %d, want 1", len(evs))
 		}
+		// The administration lists the account as locked out, and only it.
+		e.createUser("boss@example.com", strongPassword, "admin")
+		boss := e.login("boss@example.com", strongPassword).AccessToken
+		lockedIDs := func() []string {
+			t.Helper()
+			r := e.do("GET", "/api/v1/users?locked=true", boss, nil)
+			e.expect(r, http.StatusOK, "")
+			var us []struct{ Email string }
+			r.data(t, &us)
+			var out []string
+			for _, u := range us {
+				out = append(out, u.Email)
+			}
+			return out
+		}
+		if got := lockedIDs(); len(got) != 1 || got[0] != "known@example.com" {
+			t.Fatalf("locked users = %v", got)
+		}
+		e.expect(e.do("GET", "/api/v1/users?locked=maybe", boss, nil), http.StatusBadRequest, "invalid")
 		// An admin unlock lifts the lock at once.
 		u, _ := e.app.Store.UserByEmail(context.Background(), "known@example.com")
 		if err := e.app.Auth.Unlock(context.Background(), nil, u, auth.Client{}); err != nil {
 			t.Fatal(err)
+		}
+		if got := lockedIDs(); len(got) != 0 {
+			t.Fatalf("locked users after the unlock = %v", got)
 		}
 		e.login("known@example.com", strongPassword)
 

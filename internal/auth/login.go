@@ -116,8 +116,14 @@ func (s *Service) fail(ctx context.Context, action, email string, c Client, subj
 		s.log.Error("failure not counted", "action", action, "error", err)
 	}
 	if lockAfter > 0 && st.Failures == lockAfter && subject != nil {
-		s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLockout, SubjectID: subject, Email: email,
-			Detail: "locked until " + st.LockedUntil.Format(time.RFC3339)}, c)
+		// The lockout is shown on the account (the administration lists locked accounts) and
+		// audited in one transaction.
+		ev := gatehouse.AuditEvent{Event: gatehouse.AuditLockout, SubjectID: subject, Email: email,
+			Detail: "locked until " + st.LockedUntil.Format(time.RFC3339), IP: c.IP, UserAgent: c.UserAgent}
+		s.metrics.observe(ev)
+		if err := s.store.LockUserAudited(ctx, *subject, st.LockedUntil, ev); err != nil {
+			s.log.Error("lockout not recorded on the account", "error", err)
+		}
 	}
 	if c.IP != "" {
 		if _, err := s.store.RecordFailure(ctx, ipKey(action, c.IP), failureWindow, s.policyFor(s.opts.BackoffAfter*ipFactor, 0)); err != nil {

@@ -183,7 +183,7 @@ func (s *Service) ResetPassword(ctx context.Context, tok, next string, c Client)
 		return err
 	}
 	// A successful reset also lifts the login backoff of the account: the owner proved control.
-	_ = s.store.ClearThrottle(ctx, accountKey("login", u.Email), accountKey("forgot", u.Email))
+	_ = s.store.ClearLockout(ctx, u.ID, accountKey("login", u.Email), accountKey("forgot", u.Email))
 	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditPasswordReset, SubjectID: idPtr(u.ID), ActorID: idPtr(u.ID), Email: u.Email}, c)
 	if s.opts.SendResetNotice {
 		s.send(ctx, u.Email, mail.ResetNotice{At: s.now(), Link: s.url("/forgot-password")})

@@ -25,13 +25,13 @@ type userCursor struct {
 
 // userListQuery reads the filters, sort and page of GET /api/v1/users.
 func userListQuery(r *http.Request) (gatehouse.UserQuery, Page, error) {
-	page, err := ParsePage(r, "email", "username", "role", "active", "confirmed", "two_factor", "sso_only", "sort")
+	page, err := ParsePage(r, "email", "username", "role", "active", "confirmed", "locked", "two_factor", "sso_only", "sort")
 	if err != nil {
 		return gatehouse.UserQuery{}, page, err
 	}
 	q := gatehouse.UserQuery{Limit: page.Limit, Sort: gatehouse.DefaultUserSort}
 	var p Problems
-	v, err := singleParams(r, "email", "username", "role", "active", "confirmed", "two_factor", "sso_only", "sort")
+	v, err := singleParams(r, "email", "username", "role", "active", "confirmed", "locked", "two_factor", "sso_only", "sort")
 	if err != nil {
 		return q, page, err
 	}
@@ -44,7 +44,7 @@ func userListQuery(r *http.Request) (gatehouse.UserQuery, Page, error) {
 		p.Check(problem == "", "role", problem)
 		q.Role = role
 	}
-	for name, dst := range map[string]**bool{"active": &q.Active, "confirmed": &q.Confirmed, "two_factor": &q.TwoFactor, "sso_only": &q.SSOOnly} {
+	for name, dst := range map[string]**bool{"active": &q.Active, "confirmed": &q.Confirmed, "locked": &q.Locked, "two_factor": &q.TwoFactor, "sso_only": &q.SSOOnly} {
 		switch v[name] {
 		case "":
 		case "true", "false":

@@ -35,6 +35,7 @@ type userRow struct {
 	CurrentLoginAt     *time.Time `bun:"current_login_at"`
 	CurrentLoginIP     string     `bun:"current_login_ip"`
 	LoginCount         int64      `bun:"login_count"`
+	LockedUntil        *time.Time `bun:"locked_until"` // the lockout's end, for the administration; see LockUserAudited
 	SSOOnly            bool       `bun:"sso_only"`
 	FSUniquifier       *string    `bun:"fs_uniquifier"`
 	WebAuthnUserHandle *string    `bun:"webauthn_user_handle"`
@@ -86,7 +87,7 @@ func (r *userRow) toDomain(roles []gatehouse.Role) *gatehouse.User {
 		MustChangePassword: r.MustChangePassword, Roles: roles,
 		LastLoginAt: utcPtr(r.LastLoginAt), LastLoginIP: r.LastLoginIP,
 		CurrentLoginAt: utcPtr(r.CurrentLoginAt), CurrentLoginIP: r.CurrentLoginIP,
-		LoginCount: r.LoginCount, CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
+		LoginCount: r.LoginCount, LockedUntil: utcPtr(r.LockedUntil), CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
 		SSOOnly: r.SSOOnly, FSUniquifier: deref(r.FSUniquifier), WebAuthnUserHandle: deref(r.WebAuthnUserHandle),
 	}
 }

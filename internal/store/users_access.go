@@ -81,7 +81,8 @@ func (s *Store) ResetAccessAudited(ctx context.Context, userID int64, newStamp, 
 }
 
 // ClearThrottleAudited is ClearThrottle (lifting a lockout and the backoff of keys) with ev
-// recorded in the same transaction.
+// recorded in the same transaction. The lockout shown on ev's subject (User.LockedUntil) is
+// cleared with it.
 func (s *Store) ClearThrottleAudited(ctx context.Context, keys []string, ev gatehouse.AuditEvent) (err error) {
 	defer wrapErr(&err, "store.ClearThrottle")
 	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -90,8 +91,47 @@ func (s *Store) ClearThrottleAudited(ctx context.Context, keys []string, ev gate
 				return err
 			}
 		}
+		if ev.SubjectID != nil {
+			if err := clearLockedUntil(ctx, tx, *ev.SubjectID); err != nil {
+				return err
+			}
+		}
 		return insertAudits(ctx, tx, utc(s.now()), []gatehouse.AuditEvent{ev})
 	})
+}
+
+// LockUserAudited records on userID that its lockout runs until until (the lock itself is the
+// throttle row RecordFailure wrote), with ev in the same transaction. A lockout already running
+// longer is kept.
+func (s *Store) LockUserAudited(ctx context.Context, userID int64, until time.Time, ev gatehouse.AuditEvent) (err error) {
+	defer wrapErr(&err, "store.LockUser(%d)", userID)
+	until = utc(until)
+	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewUpdate().Model((*userRow)(nil)).Set("locked_until = ?", until).
+			Where("id = ? AND (locked_until IS NULL OR locked_until < ?)", userID, until).Exec(ctx); err != nil {
+			return err
+		}
+		return insertAudits(ctx, tx, utc(s.now()), []gatehouse.AuditEvent{ev})
+	})
+}
+
+// ClearLockout forgets the failures of keys, as ClearThrottle does, and the lockout shown on
+// userID: after a password reset, which proves control of the account.
+func (s *Store) ClearLockout(ctx context.Context, userID int64, keys ...string) (err error) {
+	defer wrapErr(&err, "store.ClearLockout(%d)", userID)
+	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewDelete().Model((*throttleRow)(nil)).Where("throttle_key IN (?)", bun.List(keys)).Exec(ctx); err != nil {
+			return err
+		}
+		return clearLockedUntil(ctx, tx, userID)
+	})
+}
+
+// clearLockedUntil clears the lockout shown on userID, writing only when one is set.
+func clearLockedUntil(ctx context.Context, tx bun.Tx, userID int64) error {
+	_, err := tx.NewUpdate().Model((*userRow)(nil)).Set("locked_until = NULL").
+		Where("id = ? AND locked_until IS NOT NULL", userID).Exec(ctx)
+	return err
 }
 
 // ResetTwoFactorAudited removes every second factor of userID (authenticator, email codes,

@@ -74,4 +74,57 @@ func TestListUsersTwoFactorAndSSOFilters(t *testing.T) {
 	})
 }
 
+// The user list's filter for locked accounts: a lockout recorded on the account counts until it
+// ends, and an unlock or a password reset lifts it.
+func TestListUsersLockedFilter(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db config.DB) {
+		ctx := context.Background()
+		s := open(t, db)
+		locked, expired, reset, free := mkUser(t, s, "locked@example.com", true), mkUser(t, s, "expired@example.com", true),
+			mkUser(t, s, "reset@example.com", true), mkUser(t, s, "free@example.com", true)
+		now := time.Now()
+		for _, c := range []struct {
+			id    int64
+			until time.Time
+		}{{locked.ID, now.Add(time.Hour)}, {expired.ID, now.Add(-time.Minute)}, {reset.ID, now.Add(time.Hour)}} {
+			if err := s.LockUserAudited(ctx, c.id, c.until, gatehouse.AuditEvent{Event: gatehouse.AuditLockout, SubjectID: &c.id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A shorter lockout recorded later never shortens a running one.
+		if err := s.LockUserAudited(ctx, locked.ID, now.Add(time.Minute), gatehouse.AuditEvent{Event: gatehouse.AuditLockout, SubjectID: &locked.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ClearLockout(ctx, reset.ID, "login:acct:none"); err != nil {
+			t.Fatal(err)
+		}
+		yes, no := true, false
+		list := func(q gatehouse.UserQuery) []int64 {
+			t.Helper()
+			q.Limit, q.Sort = 100, gatehouse.DefaultUserSort
+			us, _, err := s.ListUsersPage(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return userIDs(us)
+		}
+		if got, want := list(gatehouse.UserQuery{Locked: &yes}), []int64{locked.ID}; !slices.Equal(got, want) {
+			t.Errorf("locked: %v, want %v", got, want)
+		}
+		if got, want := list(gatehouse.UserQuery{Locked: &no, EmailContains: "@example.com"}), []int64{expired.ID, reset.ID, free.ID}; !slices.Equal(got, want) {
+			t.Errorf("not locked: %v, want %v", got, want)
+		}
+		u, err := s.UserByID(ctx, locked.ID)
+		if err != nil || u.LockedUntil == nil || !u.Locked(now) || u.LockedUntil.Before(now.Add(59*time.Minute)) {
+			t.Fatalf("locked user: %v %v", u.LockedUntil, err)
+		}
+		if err := s.ClearThrottleAudited(ctx, []string{"login:acct:x"}, gatehouse.AuditEvent{Event: gatehouse.AuditUnlock, SubjectID: &locked.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if got := list(gatehouse.UserQuery{Locked: &yes}); len(got) != 0 {
+			t.Errorf("after the unlock, locked: %v", got)
+		}
+	})
+}
+
 func ptr[T any](v T) *T { return &v }

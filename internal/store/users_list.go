@@ -89,6 +89,13 @@ func (s *Store) ListUsersPage(ctx context.Context, q UserQuery) (users []*gateho
 				sel = sel.Where("u.confirmed_at IS NULL")
 			}
 		}
+		if q.Locked != nil {
+			if now := utc(s.now()); *q.Locked {
+				sel = sel.Where("u.locked_until > ?", now)
+			} else {
+				sel = sel.Where("(u.locked_until IS NULL OR u.locked_until <= ?)", now)
+			}
+		}
 		if q.TwoFactor != nil {
 			has := "(EXISTS (SELECT 1 FROM two_factor AS ftf WHERE ftf.user_id = u.id AND (ftf.totp_enabled_at IS NOT NULL OR ftf.email_enabled_at IS NOT NULL))" +
 				" OR EXISTS (SELECT 1 FROM webauthn_credentials AS fwc WHERE fwc.user_id = u.id))"

@@ -43,11 +43,11 @@ func (w *Web) handleAdminHome(rw http.ResponseWriter, r *http.Request) {
 
 // adminUsersData is the user list with its filters as given.
 type adminUsersData struct {
-	Query, Role, Active, Confirmed, TwoFactor, SSOOnly, Sort string
-	Users                                                    []*gatehouse.User
-	Next                                                     string // the address of the next page; "" on the last
-	Roles                                                    []gatehouse.Role
-	Sorts                                                    []gatehouse.UserSort
+	Query, Role, Active, Confirmed, Locked, TwoFactor, SSOOnly, Sort string
+	Users                                                            []*gatehouse.User
+	Next                                                             string // the address of the next page; "" on the last
+	Roles                                                            []gatehouse.Role
+	Sorts                                                            []gatehouse.UserSort
 }
 
 // adminListLimit is the size of a page of the user list.
@@ -64,13 +64,13 @@ type userCursor struct {
 // adminUsersQuery reads the list's filters. A bad value is a problem of the field it names,
 // shown with the form (the list stays empty).
 func adminUsersQuery(r *http.Request, d *adminUsersData) (gatehouse.UserQuery, error) {
-	page, err := rest.ParsePage(r, "q", "role", "active", "confirmed", "two_factor", "sso_only", "sort")
+	page, err := rest.ParsePage(r, "q", "role", "active", "confirmed", "locked", "two_factor", "sso_only", "sort")
 	if err != nil {
 		return gatehouse.UserQuery{}, err
 	}
 	v := r.URL.Query()
 	d.Query, d.Role, d.Active, d.Sort = strings.TrimSpace(v.Get("q")), v.Get("role"), v.Get("active"), v.Get("sort")
-	d.Confirmed, d.TwoFactor, d.SSOOnly = v.Get("confirmed"), v.Get("two_factor"), v.Get("sso_only")
+	d.Confirmed, d.Locked, d.TwoFactor, d.SSOOnly = v.Get("confirmed"), v.Get("locked"), v.Get("two_factor"), v.Get("sso_only")
 	q := gatehouse.UserQuery{EmailContains: d.Query, Limit: min(page.Limit, adminListLimit), Sort: gatehouse.DefaultUserSort}
 	var p rest.Problems
 	p.Check(utf8.RuneCountInString(d.Query) <= 320, "q", "must be at most 320 characters")
@@ -81,7 +81,7 @@ func adminUsersQuery(r *http.Request, d *adminUsersData) (gatehouse.UserQuery, e
 	for _, f := range []struct {
 		name, value string
 		dst         **bool
-	}{{"active", d.Active, &q.Active}, {"confirmed", d.Confirmed, &q.Confirmed}, {"two_factor", d.TwoFactor, &q.TwoFactor}, {"sso_only", d.SSOOnly, &q.SSOOnly}} {
+	}{{"active", d.Active, &q.Active}, {"confirmed", d.Confirmed, &q.Confirmed}, {"locked", d.Locked, &q.Locked}, {"two_factor", d.TwoFactor, &q.TwoFactor}, {"sso_only", d.SSOOnly, &q.SSOOnly}} {
 		switch f.value {
 		case "":
 		case "true", "false":
@@ -112,7 +112,7 @@ func (w *Web) handleAdminUsers(rw http.ResponseWriter, r *http.Request) {
 	d := adminUsersData{Roles: gatehouse.Roles, Sorts: gatehouse.UserSorts}
 	p := &page{Title: "Users", Data: &d}
 	q, invalid := adminUsersQuery(r, &d)
-	invalid = outsideForm(invalid, "q", "role", "active", "confirmed", "two_factor", "sso_only", "sort")
+	invalid = outsideForm(invalid, "q", "role", "active", "confirmed", "locked", "two_factor", "sso_only", "sort")
 	list, err := w.users.List(r.Context(), principal(r), users.Query{UserQuery: q, Invalid: invalid})
 	if err != nil {
 		w.fail(rw, r, "admin_users", p, err)
@@ -122,6 +122,9 @@ func (w *Web) handleAdminUsers(rw http.ResponseWriter, r *http.Request) {
 		at := q.Sort.PositionOf(u)
 		return userCursor{Sort: string(q.Sort), ID: at.ID, Email: at.Email, CreatedAt: at.CreatedAt}
 	})
+	for _, u := range list {
+		forgetExpiredLock(u, w.now())
+	}
 	d.Users = list
 	if next != "" {
 		more := r.URL.Query()
@@ -129,6 +132,14 @@ func (w *Web) handleAdminUsers(rw http.ResponseWriter, r *http.Request) {
 		d.Next = adminUsersPath + "?" + more.Encode()
 	}
 	w.render(rw, r, http.StatusOK, "admin_users", p)
+}
+
+// forgetExpiredLock drops a lockout that has ended from u, so that the pages show only a
+// running one ("locked until ...").
+func forgetExpiredLock(u *gatehouse.User, now time.Time) {
+	if !u.Locked(now) {
+		u.LockedUntil = nil
+	}
 }
 
 // outsideForm makes a problem with a query parameter the form has no field for (an unknown one,
@@ -218,6 +229,7 @@ func (w *Web) adminUserPage(rw http.ResponseWriter, r *http.Request, id int64) (
 		w.serverError(rw, r, err)
 		return nil, false
 	}
+	forgetExpiredLock(u, w.now())
 	d := &adminUserData{U: u, Version: userVersion(u), Roles: gatehouse.Roles, Events: evs,
 		Self: u.ID == pr.User.ID, Sessions: sessions, APIKeys: keys, SSO: sso}
 	if w.system != nil {
