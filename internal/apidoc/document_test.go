@@ -7,6 +7,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/gatehousehq/gatehouse/internal/apidoc"
 	"github.com/gatehousehq/gatehouse/internal/httpapi"
 	"github.com/gatehousehq/gatehouse/internal/transport"
 )
@@ -15,7 +16,7 @@ import (
 // validates it as OpenAPI 3.1.
 func TestDocumentValidates(t *testing.T) {
 	for _, major := range []int{1, 2} {
-		doc, err := httpapi.Document(major, "test", transport.Routes(), nil)
+		doc, err := apidoc.Document(major, apidoc.Info{Build: "test"}, transport.Routes(), gatehouseOperations(t))
 		if err != nil {
 			t.Fatal(err)
 		}
