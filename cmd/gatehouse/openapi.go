@@ -29,7 +29,7 @@ func cmdOpenAPI(args []string, stdout, stderr io.Writer) int {
 		_, _ = fmt.Fprintf(stderr, "gatehouse openapi: -format must be json or yaml, not %q\n%s", *format, openapiHelp)
 		return exitConfig
 	}
-	b, err := app.OpenAPI(*major, buildVersion(), *format)
+	b, err := app.OpenAPIDocument(*major, buildVersion(), *format)
 	if err != nil {
 		_, _ = fmt.Fprintf(stderr, "gatehouse openapi: %v\n", err)
 		return exitConfig

@@ -173,6 +173,11 @@ func (b *builder) add(r transport.Route, path string) error {
 		o.Responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Ref: "#/components/responses/" + errorResponseName(status)})
 		b.errorResponse(status)
 	}
+	if !described {
+		// Nothing is known of its errors but their envelope.
+		b.errorResponse(0)
+		o.Responses.Set("default", &openapi3.ResponseRef{Ref: "#/components/responses/" + errorResponseName(0)})
+	}
 	if sec := b.security(r); sec != nil {
 		o.Security = sec
 	}

@@ -61,6 +61,9 @@ func errorStatuses(r transport.Route, path string, op rest.Operation) []int {
 
 // errorResponseName is the component of an error status's response.
 func errorResponseName(status int) string {
+	if status == 0 {
+		return "Error"
+	}
 	return strings.ReplaceAll(http.StatusText(status), " ", "")
 }
 
@@ -71,6 +74,9 @@ func (b *builder) errorResponse(status int) {
 		return
 	}
 	desc := http.StatusText(status) + ": " + errorCodes[status]
+	if status == 0 {
+		desc = "An error, as the envelope"
+	}
 	resp := openapi3.NewResponse().WithDescription(desc).
 		WithContent(openapi3.NewContentWithJSONSchemaRef(openapi3.NewSchemaRef("#/components/schemas/ErrorEnvelope", b.s.components["ErrorEnvelope"].Value)))
 	b.doc.Components.Responses[name] = &openapi3.ResponseRef{Value: resp}

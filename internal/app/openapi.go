@@ -9,12 +9,12 @@ import (
 	"github.com/gatehousehq/gatehouse/rest"
 )
 
-// OpenAPI returns the OpenAPI document of Gatehouse's API version major, in format ("json" or
+// OpenAPIDocument returns the OpenAPI document of Gatehouse's API version major, in format ("json" or
 // "yaml"), as a server with single sign-on and the license view answers it at
 // /api/v{major}/openapi.json: built from the route table and the operations, without a
 // database. A host program's server answers its own document, its routes included. major must
 // be a live version of httpapi.DefaultVersions.
-func OpenAPI(major int, build, format string) ([]byte, error) {
+func OpenAPIDocument(major int, build, format string) ([]byte, error) {
 	live := false
 	for _, v := range httpapi.DefaultVersions() {
 		if v.Major == major && v.Status != httpapi.VersionRetired {
@@ -53,4 +53,13 @@ func liveVersions() []int {
 		}
 	}
 	return out
+}
+
+// OpenAPI returns the OpenAPI document the handler built by Handler serves at
+// /api/v{major}/openapi.json (its host routes included), in format ("json" or "yaml").
+func (a *App) OpenAPI(major int, format string) ([]byte, error) {
+	if a.api == nil {
+		return nil, fmt.Errorf("the API is not assembled: call Handler first")
+	}
+	return a.api.OpenAPI(major, format)
 }

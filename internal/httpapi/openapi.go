@@ -73,6 +73,14 @@ func (s *server) handleOpenAPI(format, contentType string) HandlerFunc {
 	}
 }
 
+// OpenAPI implements Server.
+func (s *server) OpenAPI(major int, format string) ([]byte, error) {
+	if v, ok := s.versions.lookup(major); !ok || v.Status == VersionRetired {
+		return nil, fmt.Errorf("API version %d does not answer", major)
+	}
+	return s.openAPI(major, format)
+}
+
 func (s *server) openAPI(major int, format string) ([]byte, error) {
 	s.docs.mu.Lock()
 	defer s.docs.mu.Unlock()

@@ -130,6 +130,9 @@ type Server interface {
 	// Routes lists the routes served, Gatehouse's (as the route table has them) and those added
 	// with WithRoutes, in the order they were registered.
 	Routes() []transport.Route
+	// OpenAPI returns the OpenAPI document of a version that answers, in format ("json" or
+	// "yaml"), as GET /api/v{major}/openapi.json answers it.
+	OpenAPI(major int, format string) ([]byte, error)
 }
 
 // NewServer assembles Gatehouse's HTTP handler: the API routes of the route table
