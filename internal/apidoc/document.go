@@ -163,7 +163,11 @@ func (b *builder) add(r transport.Route, path string) error {
 		body.Content = content
 		o.RequestBody = &openapi3.RequestBodyRef{Value: body}
 	}
-	o.Responses.Set(strconv.Itoa(cmp.Or(op.Status, http.StatusOK)), &openapi3.ResponseRef{Value: b.success(op)})
+	success := strconv.Itoa(cmp.Or(op.Status, http.StatusOK))
+	if !described {
+		success = "2XX" // whichever success it answers
+	}
+	o.Responses.Set(success, &openapi3.ResponseRef{Value: b.success(op)})
 	if op.Created {
 		created := op
 		created.Status = http.StatusCreated
