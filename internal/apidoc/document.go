@@ -11,6 +11,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -111,6 +112,12 @@ type builder struct {
 // add writes the operation of route r at path (r's path, or its derived version).
 func (b *builder) add(r transport.Route, path string) error {
 	op, described := b.ops[r.Pattern]
+	if !described && path != r.Path() {
+		op, described = b.ops[r.Method()+" "+path]
+	}
+	if b.major >= 2 && r.Method() == http.MethodGet {
+		op = v2Operation(op)
+	}
 	if !described {
 		// A route without a description: its data may be anything.
 		op.Response = &openapi3.Schema{}
@@ -191,6 +198,19 @@ func (b *builder) add(r transport.Route, path string) error {
 	return nil
 }
 
+// v2Operation applies v2's pagination rule to an operation described for v1: a list that v1
+// answers whole (data is an array, no limit or cursor) pages in v2 like every other list.
+func v2Operation(op rest.Operation) rest.Operation {
+	if op.List || op.Response == nil || op.ContentType != "" {
+		return op
+	}
+	if t := reflect.TypeOf(op.Response); t.Kind() == reflect.Slice && t.Elem().Kind() != reflect.Uint8 {
+		op.Response = reflect.Zero(t.Elem()).Interface()
+		op.List = true
+	}
+	return op
+}
+
 // success is the success response of op: the envelope around its data, or the document it
 // answers instead.
 func (b *builder) success(op rest.Operation) *openapi3.Response {
@@ -222,8 +242,9 @@ func (b *builder) success(op rest.Operation) *openapi3.Response {
 	}
 	resp.Content = openapi3.Content{"application/json": openapi3.NewMediaType().WithSchema(env)}
 	if status == http.StatusCreated {
+		// v2 sends Location on every 201; v1 on most.
 		resp.Headers = openapi3.Headers{"Location": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
-			Description: "the new resource's URL", Schema: openapi3.NewStringSchema().NewRef()}}}}
+			Description: "the new resource's URL", Required: b.major >= 2, Schema: openapi3.NewStringSchema().NewRef()}}}}
 	}
 	return resp
 }
