@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -40,7 +41,16 @@ func Marshal(doc *openapi3.T, format string) ([]byte, error) {
 		if err := yaml.Unmarshal(b, &v); err != nil {
 			return nil, err
 		}
-		return yaml.Marshal(v)
+		var buf bytes.Buffer
+		enc := yaml.NewEncoder(&buf)
+		enc.SetIndent(2)
+		if err := enc.Encode(v); err != nil {
+			return nil, err
+		}
+		if err := enc.Close(); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
 	}
 	return nil, fmt.Errorf("unknown format %q: json or yaml", format)
 }
