@@ -112,8 +112,9 @@ type builder struct {
 // add writes the operation of route r at path (r's path, or its derived version).
 func (b *builder) add(r transport.Route, path string) error {
 	op, described := b.ops[r.Pattern]
-	if !described && path != r.Path() {
-		op, described = b.ops[r.Method()+" "+path]
+	if tail, ok := strings.CutPrefix(path, "/api/v"+strconv.Itoa(b.major)+"/"); !described && ok && b.major > 1 {
+		// A version's own route without a description of its own is described as in v1.
+		op, described = b.ops[r.Method()+" /api/v1/"+tail]
 	}
 	if b.major >= 2 && r.Method() == http.MethodGet {
 		op = v2Operation(op)

@@ -85,16 +85,23 @@ func (v *validator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		v.h.ServeHTTP(w, r)
 		return
 	}
-	var reqBody []byte
+	// The body is kept as the handler reads it, so that the handler reads it as it would
+	// unwrapped (limits, timeouts and all).
+	var reqBody bytes.Buffer
+	var tee *teeBody
 	if r.Body != nil && r.Body != http.NoBody {
-		reqBody, _ = io.ReadAll(r.Body)
-		_ = r.Body.Close()
-		r.Body = io.NopCloser(bytes.NewReader(reqBody))
+		tee = &teeBody{ReadCloser: r.Body, copy: &reqBody}
+		r.Body = tee
 	}
 	rec := &recorder{ResponseWriter: w, status: 0}
 	v.h.ServeHTTP(rec, r)
 	if rec.status == 0 {
 		rec.status = http.StatusOK
+	}
+	if tee != nil && rec.status < 300 {
+		// What the handler left unread, for the request's validation (the server would
+		// discard it now).
+		_, _ = io.Copy(io.Discard, io.LimitReader(tee, 1<<20))
 	}
 	if rec.status == statusClientClosedRequest {
 		return // nobody read the answer
@@ -103,7 +110,7 @@ func (v *validator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if doc == nil {
 		return
 	}
-	if err := doc.check(r, reqBody, rec); err != nil {
+	if err := doc.check(r, reqBody.Bytes(), rec); err != nil {
 		v.t.Errorf("OpenAPI: %s %s answered %d: %v\nbody: %s", r.Method, r.URL.RequestURI(), rec.status, err, clip(rec.body.Bytes()))
 	}
 }
@@ -242,6 +249,18 @@ func pathValues(path string, r *http.Request) map[string]string {
 		}
 	}
 	return out
+}
+
+// teeBody keeps a copy of what is read from a request body.
+type teeBody struct {
+	io.ReadCloser
+	copy *bytes.Buffer
+}
+
+func (b *teeBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.copy.Write(p[:n])
+	return n, err
 }
 
 // recorder passes the response on and keeps a copy.
