@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -98,13 +101,17 @@ func (s *server) openAPI(major int, format string) ([]byte, error) {
 	if b, ok := s.docs.built[k]; ok {
 		return b, nil
 	}
-	doc, err := apidoc.Document(major, apidoc.Info{Build: s.version}, s.served, s.operations)
-	if err != nil {
-		return nil, err
-	}
-	b, err := Marshal(doc, format)
-	if err != nil {
-		return nil, err
+	fp := fingerprint(major, format, s.version, s.served, s.operations)
+	b, ok := builtDocuments.Load(fp)
+	if !ok {
+		doc, err := apidoc.Document(major, apidoc.Info{Build: s.version}, s.served, s.operations)
+		if err != nil {
+			return nil, err
+		}
+		if b, err = Marshal(doc, format); err != nil {
+			return nil, err
+		}
+		builtDocuments.Store(fp, b)
 	}
 	if s.docs.built == nil {
 		s.docs.built = map[string][]byte{}
@@ -112,6 +119,37 @@ func (s *server) openAPI(major int, format string) ([]byte, error) {
 	s.docs.built[k] = b
 	return b, nil
 }
+
+// builtDocuments are the documents built in this process, by the fingerprint of what they were
+// built from: the tests assemble hundreds of servers that serve one of a few documents, and
+// building one takes tens of milliseconds.
+var builtDocuments syncMap[string, []byte]
+
+// fingerprint identifies what a document is built from: the version, the format, the build,
+// the routes and their operations (whose values print with their types). The scopes come from
+// the authorization table, which a process registers once.
+func fingerprint(major int, format, build string, routes []transport.Route, ops map[string]Operation) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s %s %v", major, format, build, routes)
+	for _, k := range slices.Sorted(maps.Keys(ops)) {
+		fmt.Fprintf(&b, "\n%s=%#v", k, ops[k])
+	}
+	return b.String()
+}
+
+// syncMap is a sync.Map of one key and value type.
+type syncMap[K comparable, V any] struct{ m sync.Map }
+
+func (m *syncMap[K, V]) Load(k K) (V, bool) {
+	v, ok := m.m.Load(k)
+	if !ok {
+		var zero V
+		return zero, false
+	}
+	return v.(V), true
+}
+
+func (m *syncMap[K, V]) Store(k K, v V) { m.m.Store(k, v) }
 
 // operationsOf is Operations with the Doc of each extra route.
 func operationsOf(extra []Route) map[string]Operation {

@@ -11,6 +11,7 @@ package apidoctest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -148,14 +149,36 @@ func (v *validator) document(ctx context.Context, major int) *document {
 		v.docs[major] = nil
 		return nil
 	}
+	d, err := load(ctx, body)
+	if err != nil {
+		v.t.Errorf("OpenAPI: the document of v%d is not valid: %v", major, err)
+	}
+	v.docs[major] = d
+	return d
+}
+
+// loaded caches the documents loaded in this process by content: most test servers of a
+// package serve one of a few documents, and loading and validating one takes a good part of a
+// second on a busy machine. The loaded documents are only read.
+var loaded = struct {
+	sync.Mutex
+	m map[[sha256.Size]byte]*document
+}{m: map[[sha256.Size]byte]*document{}}
+
+// load parses and validates a document, once per content.
+func load(ctx context.Context, body []byte) (*document, error) {
+	sum := sha256.Sum256(body)
+	loaded.Lock()
+	defer loaded.Unlock()
+	if d, ok := loaded.m[sum]; ok {
+		return d, nil
+	}
 	spec, err := openapi3.NewLoader().LoadFromData(body)
 	if err == nil {
 		err = spec.Validate(ctx)
 	}
 	if err != nil {
-		v.t.Errorf("OpenAPI: the document of v%d is not valid: %v", major, err)
-		v.docs[major] = nil
-		return nil
+		return nil, err
 	}
 	d := &document{spec: spec, mux: http.NewServeMux()}
 	for path, item := range spec.Paths.Map() {
@@ -163,8 +186,8 @@ func (v *validator) document(ctx context.Context, major int) *document {
 			d.mux.Handle(method+" "+path, &operation{path: path, item: item, method: method, op: op})
 		}
 	}
-	v.docs[major] = d
-	return d
+	loaded.m[sum] = d
+	return d, nil
 }
 
 // fetch returns the document of a version.
