@@ -36,6 +36,8 @@ func TestHelpOnceWhereAsked(t *testing.T) {
 		{[]string{"keys", "--help"}, "Usage:\n  gatehouse keys list"},
 		{[]string{"keys", "rotate", "--help"}, "Usage:\n  gatehouse keys list"},
 		{[]string{"healthcheck", "--help"}, "Usage: gatehouse healthcheck"},
+		{[]string{"openapi", "--help"}, "Usage: gatehouse openapi"},
+		{[]string{"openapi", "-h"}, "Usage: gatehouse openapi"},
 	}
 	for _, tc := range helps {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -71,6 +73,9 @@ func TestHelpOnceWhereAsked(t *testing.T) {
 		{[]string{"mail", "list", "--nope"}, "Usage: gatehouse mail list"},
 		{[]string{"keys", "rotate", "--nope"}, "gatehouse keys list"},
 		{[]string{"healthcheck", "--nope"}, "Usage: gatehouse healthcheck"},
+		{[]string{"openapi", "--nope"}, "Usage: gatehouse openapi"},
+		{[]string{"openapi", "extra"}, "Usage: gatehouse openapi"},
+		{[]string{"openapi", "-format", "xml"}, "Usage: gatehouse openapi"},
 		{[]string{"import", "flask-security", "--nope"}, "Usage: gatehouse import flask-security"},
 		{[]string{"frobnicate"}, "Gatehouse: accounts"},
 	}

@@ -68,6 +68,7 @@ Usage:
   gatehouse import flask-security --source URL [--role-map …] [--dry-run]
   gatehouse keys list|rotate|retire  JWT signing keys (see docs/authentication.md)
   gatehouse healthcheck [--live]     probe the local service (for container health checks)
+  gatehouse openapi [-version N] [-format json|yaml]  print the API's OpenAPI document
   gatehouse version
 
 Every command reads its configuration from the environment; see docs/configuration.md.
@@ -108,6 +109,8 @@ func runWithInput(ctx context.Context, args []string, getenv func(string) string
 		return cmdHealthcheck(ctx, args, getenv, stdout, stderr)
 	case "keys":
 		return cmdKeys(ctx, args, getenv, stdout, stderr)
+	case "openapi":
+		return cmdOpenAPI(args, stdout, stderr)
 	}
 	_, _ = fmt.Fprintf(stderr, "gatehouse: unknown command %q\n\n%s", cmd, usage)
 	return exitConfig

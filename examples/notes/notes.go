@@ -39,13 +39,13 @@ func Notes() server.Resource {
 		},
 		Migrations: migrations,
 		Routes: func(k *server.Kit) []rest.Route {
-			h, notes, note := handlers{k}, "/api/v1/teams/{id}/notes", "/api/v1/teams/{id}/notes/{note_id}"
+			h, notes, one := handlers{k}, "/api/v1/teams/{id}/notes", "/api/v1/teams/{id}/notes/{note_id}"
 			return []rest.Route{
-				{Pattern: "GET " + notes, Handler: h.list, Auth: rest.Authenticated, Action: actList},
-				{Pattern: "POST " + notes, Handler: h.create, Auth: rest.Authenticated, Action: actCreate},
-				{Pattern: "GET " + note, Handler: h.item, Auth: rest.Authenticated, Action: actRead},
-				{Pattern: "PATCH " + note, Handler: h.item, Auth: rest.Authenticated, Action: actUpdate},
-				{Pattern: "DELETE " + note, Handler: h.item, Auth: rest.Authenticated, Action: actDelete},
+				{Pattern: "GET " + notes, Handler: h.list, Auth: rest.Authenticated, Action: actList, Doc: &rest.Operation{Summary: "List a team's notes", Response: note{}, List: true}},
+				{Pattern: "POST " + notes, Handler: h.create, Auth: rest.Authenticated, Action: actCreate, Doc: &rest.Operation{Summary: "Create a note", Request: input{}, Response: note{}, Status: http.StatusCreated}},
+				{Pattern: "GET " + one, Handler: h.item, Auth: rest.Authenticated, Action: actRead, Doc: &rest.Operation{Summary: "Read a note", Response: note{}}},
+				{Pattern: "PATCH " + one, Handler: h.item, Auth: rest.Authenticated, Action: actUpdate, Doc: &rest.Operation{Summary: "Change a note", Request: input{}, Response: note{}, Errors: []int{http.StatusPreconditionFailed}}},
+				{Pattern: "DELETE " + one, Handler: h.item, Auth: rest.Authenticated, Action: actDelete, Doc: &rest.Operation{Summary: "Delete a note", Response: map[string]string{}, Errors: []int{http.StatusPreconditionFailed}}},
 			}
 		},
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -184,4 +186,24 @@ func TestNotesAuthorizationMatrix(t *testing.T) {
 			},
 		})
 	})
+}
+
+// The notes appear in the server's OpenAPI document from their routes' Doc, with the scope
+// their rules ask for (and every test's answers are checked against it by servertest).
+func TestNotesInOpenAPIDocument(t *testing.T) {
+	e := servertest.Start(t, "sqlite", resources...)
+	r := e.Do("GET", "/api/v1/openapi.json", "", nil)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Summary  string                `json:"summary"`
+			Security []map[string][]string `json:"security"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(r.Raw, &doc); err != nil || r.Status != http.StatusOK {
+		t.Fatalf("GET /api/v1/openapi.json: %d %v", r.Status, err)
+	}
+	op := doc.Paths["/api/v1/teams/{id}/notes"]["post"]
+	if op.Summary != "Create a note" || len(op.Security) == 0 || !slices.Equal(op.Security[0]["bearerAuth"], []string{"write"}) {
+		t.Errorf("POST /api/v1/teams/{id}/notes in the document: %+v", op)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehousehq/gatehouse/internal/apidoc/apidoctest"
 	"github.com/gatehousehq/gatehouse/internal/app"
 	"github.com/gatehousehq/gatehouse/internal/config"
 	"github.com/gatehousehq/gatehouse/internal/testdb"
@@ -31,7 +32,7 @@ func TestAbandonedRequestsKeepPooledConnections(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(a.Handler())
+		srv := httptest.NewServer(apidoctest.Handler(t, a.Handler(), apidoctest.FromServer(a)))
 		t.Cleanup(func() { srv.Close(); _ = a.Close() })
 		e := &env{t: t, app: a, srv: srv}
 		e.createUser("owner@example.com", strongPassword, "maintainer")

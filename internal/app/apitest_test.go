@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/apidoc/apidoctest"
 	"github.com/gatehousehq/gatehouse/internal/app"
 	"github.com/gatehousehq/gatehouse/internal/config"
 	"github.com/gatehousehq/gatehouse/internal/mail/mailtest"
@@ -52,7 +53,8 @@ func start(t *testing.T, cfg *config.Config, withMail bool) *env {
 		t.Fatal(err)
 	}
 	e.app = a
-	e.srv = httptest.NewServer(a.Handler())
+	// Every answer is checked against the OpenAPI document the server serves.
+	e.srv = httptest.NewServer(apidoctest.Handler(t, a.Handler(), apidoctest.FromServer(a)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { a.Run(ctx); close(done) }()

@@ -58,6 +58,7 @@ type App struct {
 	lastReload time.Time  // wall clock of the last such reload
 
 	hostRoutes []httpapi.Route // a host program's routes (AddRoutes)
+	api        httpapi.Server  // the API Handler assembled last, for its OpenAPI document
 }
 
 // Options adjust the assembly.
@@ -300,6 +301,7 @@ func (a *App) Handler() http.Handler {
 	}
 	opts = append(opts, httpapi.WithRoutes(a.hostRoutes...))
 	api := httpapi.NewServer(deps, opts...)
+	a.api = api
 	pages, err := a.WebPages()
 	if err != nil { // New has built them already, so this cannot happen after a successful New
 		a.log.Error("web pages unavailable", "error", err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehousehq/gatehouse/internal/apidoc/apidoctest"
 	"github.com/gatehousehq/gatehouse/internal/app"
 	"github.com/gatehousehq/gatehouse/internal/config"
 	"github.com/gatehousehq/gatehouse/internal/testdb"
@@ -240,7 +241,7 @@ func startTLS(t *testing.T, cfg *config.Config, logs io.Writer) (*app.App, *http
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(a.Handler())
+	srv := httptest.NewUnstartedServer(apidoctest.Handler(t, a.Handler(), apidoctest.FromServer(a)))
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	t.Cleanup(func() {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/gatehousehq/gatehouse/internal/apidoc/apidoctest"
 	"github.com/gatehousehq/gatehouse/internal/app"
 	"github.com/gatehousehq/gatehouse/internal/config"
 	"github.com/gatehousehq/gatehouse/internal/testclock"
@@ -32,7 +33,7 @@ func startOn(t *testing.T, cfg *config.Config, clock *testclock.Clock) *env {
 		t.Fatal(err)
 	}
 	e.app = a
-	e.srv = httptest.NewServer(a.Handler())
+	e.srv = httptest.NewServer(apidoctest.Handler(t, a.Handler(), apidoctest.FromServer(a)))
 	t.Cleanup(func() {
 		e.srv.Close()
 		_ = a.Close()

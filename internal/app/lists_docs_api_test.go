@@ -52,8 +52,8 @@ func TestListsDocumentedAsTheyPage(t *testing.T) {
 	var gotPaged, gotWhole []string
 	for _, rt := range transport.Routes() {
 		path := rt.Path()
-		if rt.Method() != "GET" || !strings.HasPrefix(path, "/api/") || strings.HasSuffix(path, "}") {
-			continue
+		if rt.Method() != "GET" || !strings.HasPrefix(path, "/api/") || strings.HasSuffix(path, "}") || strings.Contains(path, "/openapi.") {
+			continue // the OpenAPI document is not an envelope
 		}
 		r := e.do("GET", fill.Replace(path), root, nil)
 		if r.Status != http.StatusOK {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/apidoc/apidoctest"
 	"github.com/gatehousehq/gatehouse/rest"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -101,7 +102,9 @@ func newTestServer(t *testing.T, edit func(*Deps), opts ...Option) *testServer {
 		edit(&deps)
 	}
 	opts = append([]Option{WithRoutes(probeRoutes()...)}, opts...)
-	return &testServer{handler: NewServer(deps, opts...), logs: logs, registry: deps.Registry}
+	// Every answer is checked against the server's OpenAPI document.
+	srv := NewServer(deps, opts...)
+	return &testServer{handler: apidoctest.Handler(t, srv, apidoctest.FromServer(srv)), logs: logs, registry: deps.Registry}
 }
 
 // echoRequest exercises Decode's type checks.

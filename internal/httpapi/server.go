@@ -119,6 +119,9 @@ type server struct {
 	// served lists the registered routes, in order.
 	served  []transport.Route
 	handler http.Handler
+	// operations describe the served routes for the OpenAPI document; docs caches it.
+	operations map[string]Operation
+	docs       openAPIDocs
 }
 
 // Server is the assembled API: an http.Handler that also says which routes it serves.
@@ -127,6 +130,9 @@ type Server interface {
 	// Routes lists the routes served, Gatehouse's (as the route table has them) and those added
 	// with WithRoutes, in the order they were registered.
 	Routes() []transport.Route
+	// OpenAPI returns the OpenAPI document of a version that answers, in format ("json" or
+	// "yaml"), as GET /api/v{major}/openapi.json answers it.
+	OpenAPI(major int, format string) ([]byte, error)
 }
 
 // NewServer assembles Gatehouse's HTTP handler: the API routes of the route table
@@ -179,6 +185,7 @@ func NewServer(deps Deps, opts ...Option) Server {
 	}
 	s.metrics = newHTTPMetrics(s.registry, s.version, deps.DBStats)
 
+	s.operations = operationsOf(o.routes)
 	for _, rt := range append(transport.APIRoutes(s.handlers()), o.routes...) {
 		s.register(rt)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/apidoc/apidoctest"
 	"github.com/gatehousehq/gatehouse/internal/auth"
 	"github.com/gatehousehq/gatehouse/internal/config"
 	"github.com/gatehousehq/gatehouse/internal/httpapi"
@@ -161,7 +162,8 @@ func (e *env) compose(s *sso.Service) http.Handler {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return h
+	// Every API answer is checked against the OpenAPI document.
+	return apidoctest.Handler(e.t, h, apidoctest.FromServer(api))
 }
 
 // secondInstance serves the same Gatehouse (same database, same PUBLIC_URL) from another

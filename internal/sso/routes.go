@@ -13,7 +13,7 @@ import (
 // table's (internal/transport/table.go); here is only who answers it.
 func (s *Service) APIRoutes() []rest.Route {
 	h := &handlers{s: s}
-	return transport.APIRoutes(map[string]rest.Handler{
+	routes := transport.APIRoutes(map[string]rest.Handler{
 		"GET /api/v1/sso/providers": h.providers,
 		// Not license-gated, so that an administrator can let SSO-only users back in with a
 		// password while SSO is off.
@@ -22,6 +22,32 @@ func (s *Service) APIRoutes() []rest.Route {
 		"POST /api/v1/users/{user_id}/sso/identities":                 h.adminLink,
 		"DELETE /api/v1/users/{user_id}/sso/identities/{identity_id}": h.adminUnlink,
 	})
+	ops := Operations()
+	for i := range routes {
+		if op, ok := ops[routes[i].Pattern]; ok {
+			routes[i].Doc = &op
+		}
+	}
+	return routes
+}
+
+// Operations describes the JSON endpoints for the API's OpenAPI document (internal/apidoc), as
+// internal/httpapi's Operations does its own; APIRoutes puts each on its route.
+func Operations() map[string]rest.Operation {
+	return map[string]rest.Operation{
+		"GET /api/v1/sso/providers": {Summary: "The single sign-on providers the login page offers",
+			Response: struct {
+				Providers []providerData `json:"providers"`
+			}{}},
+		"GET /api/v1/users/{user_id}/sso": {Summary: "A user's single sign-on state and linked identities", Response: ssoAccountData{},
+			Errors: []int{http.StatusBadRequest}}, // a user id that is not a positive integer
+		"PUT /api/v1/users/{user_id}/sso": {Summary: "Set whether a user signs in by single sign-on only", Request: ssoPut{}, Response: ssoAccountData{},
+			Errors: []int{http.StatusBadRequest, http.StatusConflict}},
+		"POST /api/v1/users/{user_id}/sso/identities": {Summary: "Link an identity of a provider to a user", Request: identityPost{}, Response: ssoAccountData{},
+			Status: http.StatusCreated, Errors: []int{http.StatusConflict}},
+		"DELETE /api/v1/users/{user_id}/sso/identities/{identity_id}": {Summary: "Unlink an identity from a user", Response: ssoAccountData{},
+			Errors: []int{http.StatusBadRequest, http.StatusConflict}},
+	}
 }
 
 // Pages are where the browser endpoints are served: the web pages (*web.Web), whose chain

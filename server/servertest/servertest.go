@@ -24,6 +24,7 @@ import (
 	"testing"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/internal/apidoc/apidoctest"
 	"github.com/gatehousehq/gatehouse/internal/app"
 	"github.com/gatehousehq/gatehouse/internal/config"
 	"github.com/gatehousehq/gatehouse/internal/hostlink"
@@ -90,7 +91,10 @@ func StartWith(t *testing.T, engine string, extra map[string]string, resources .
 		t.Fatalf("servertest: start on %s: %v", engine, err)
 	}
 	a, _ := hostlink.App(srv)
-	e := &Env{Server: srv, Engine: engine, t: t, app: a, srv: httptest.NewServer(srv.Handler())}
+	// Every API answer is checked against the server's OpenAPI document (its resources' routes
+	// included): a mismatch fails the test that made the request.
+	h := srv.Handler()
+	e := &Env{Server: srv, Engine: engine, t: t, app: a, srv: httptest.NewServer(apidoctest.Handler(t, h, apidoctest.FromServer(a)))}
 	e.URL = e.srv.URL
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
