@@ -75,7 +75,7 @@ func Operations() map[string]Operation {
 		"DELETE /api/v1/api-keys/{id}":                           {Summary: "Revoke one of your API keys", Response: messageResponse{}},
 
 		// User administration.
-		"GET /api/v1/users":                         {Summary: "List users", Response: userResource{}, List: true, Query: []string{"email", "username", "role", "active", "confirmed", "two_factor", "sso_only", "sort"}},
+		"GET /api/v1/users":                         {Summary: "List users", Response: userResource{}, List: true, Query: []string{"email", "username", "role", "active", "confirmed", "locked", "two_factor", "sso_only", "sort"}},
 		"POST /api/v1/users":                        {Summary: "Create a user", Request: createUserRequest{}, Response: userResource{}, Status: http.StatusCreated, Errors: []int{http.StatusConflict}},
 		"GET /api/v1/users/{user_id}":               {Summary: "Read a user", Response: userResource{}},
 		"PATCH /api/v1/users/{user_id}":             {Summary: "Change a user", Request: updateUserRequest{}, Response: userResource{}, Errors: []int{http.StatusConflict, http.StatusPreconditionFailed}},
