@@ -199,7 +199,7 @@ var volatileMembers = map[string]string{
 	"request_id": "<request-id>", "access_token": "<token>", "refresh_token": "<token>",
 	"secret": "<secret>", "next_cursor": "<cursor>", "key": "<secret>", "prefix": "<prefix>",
 	"device_token": "<token>",
-	"version": "", // the build version, in GET /version (meta.version is a number and kept)
+	"version":      "", // the build version, in GET /version (meta.version is a number and kept)
 }
 
 // userReferences are members that hold a user's id without being identifier members by name
