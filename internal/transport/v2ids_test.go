@@ -12,3 +12,19 @@ func TestIDMember(t *testing.T) {
 		}
 	}
 }
+
+func TestV2Route(t *testing.T) {
+	r, ok := V2Route(Route{Pattern: "GET /api/v1/teams/{id}", Chain: API, Auth: signedIn, Action: "teams.read"})
+	if !ok || r != (Route{Pattern: "GET /api/v2/teams/{id}", Chain: API, Auth: signedIn, Action: "teams.read"}) {
+		t.Errorf("V2Route = %+v, %v", r, ok)
+	}
+	for _, p := range []Route{{Pattern: "GET /healthz", Chain: API}, {Pattern: "GET /api/v2/x", Chain: API}, {Pattern: "GET /api/v1/x", Chain: Page}} {
+		if _, ok := V2Route(p); ok {
+			t.Errorf("V2Route(%+v) derived a route", p)
+		}
+	}
+	all := V2Routes(Routes())
+	if len(all) == 0 || len(all) != len(V2Routes(all))+len(all) {
+		t.Errorf("V2Routes derived %d routes", len(all))
+	}
+}
