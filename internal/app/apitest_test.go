@@ -42,12 +42,19 @@ func testConfig(db config.DB) *config.Config {
 // start boots the app with cfg; withMail adds an in-process SMTP server.
 func start(t *testing.T, cfg *config.Config, withMail bool) *env {
 	t.Helper()
+	return startWith(t, cfg, withMail, app.Options{})
+}
+
+// startWith is start with options (the clock is the env's).
+func startWith(t *testing.T, cfg *config.Config, withMail bool, opts app.Options) *env {
+	t.Helper()
 	e := &env{t: t, clock: testclock.New(time.Now().UTC().Truncate(time.Second))}
 	if withMail {
 		e.smtp = mailtest.Start(t, mailtest.Options{})
 		cfg.SMTP = config.SMTP{Host: "127.0.0.1", Port: e.smtp.Port(), From: "Gatehouse <no-reply@gatehouse.test>", TLS: "none"}
 	}
-	a, err := app.New(context.Background(), cfg, app.Options{Now: e.clock.Now})
+	opts.Now = e.clock.Now
+	a, err := app.New(context.Background(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
