@@ -45,8 +45,9 @@ func start(t *testing.T, cfg *config.Config, withMail bool) *env {
 	return startWith(t, cfg, withMail, app.Options{})
 }
 
-// startWith is start with options (the clock is the env's).
-func startWith(t *testing.T, cfg *config.Config, withMail bool, opts app.Options) *env {
+// startWith is start with options (the clock is the env's); before runs on the app before its
+// handler is built (to add a host's routes).
+func startWith(t *testing.T, cfg *config.Config, withMail bool, opts app.Options, before ...func(*app.App)) *env {
 	t.Helper()
 	e := &env{t: t, clock: testclock.New(time.Now().UTC().Truncate(time.Second))}
 	if withMail {
@@ -59,6 +60,9 @@ func startWith(t *testing.T, cfg *config.Config, withMail bool, opts app.Options
 		t.Fatal(err)
 	}
 	e.app = a
+	for _, f := range before {
+		f(a)
+	}
 	e.srv = httptest.NewServer(a.Handler())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
