@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json/jsontext"
 
 	"github.com/gatehousehq/gatehouse/internal/transport"
@@ -73,26 +72,21 @@ func stringifyIDs(dst, src []byte) []byte {
 	return append(dst, src[copied:]...)
 }
 
-// stringEnd returns the index just past the string starting at src[i] (a quote), and whether it
-// holds an escape sequence.
+// stringEnd returns the index just past the string starting at src[i] (a quote), and whether
+// the string holds an escape sequence. Strings of an envelope are short (member names, dates),
+// for which a plain loop beats bytes.IndexByte's call.
 func stringEnd(src []byte, i int) (int, bool) {
-	j := i + 1
-	for {
-		k := bytes.IndexByte(src[j:], '"')
-		if k < 0 {
-			return len(src), false
+	esc := false
+	for j := i + 1; j < len(src); j++ {
+		switch src[j] {
+		case '\\':
+			esc = true
+			j++ // the escaped character cannot end the string
+		case '"':
+			return j + 1, esc
 		}
-		j += k
-		// The quote ends the string unless an odd number of backslashes precede it.
-		n := 0
-		for b := j - 1; b > i && src[b] == '\\'; b-- {
-			n++
-		}
-		if n%2 == 0 {
-			return j + 1, bytes.IndexByte(src[i+1:j], '\\') >= 0
-		}
-		j++
 	}
+	return len(src), esc
 }
 
 // numberEnd returns the index just past the number starting at src[i], and whether it is an
@@ -115,6 +109,11 @@ func numberEnd(src []byte, i int) (int, bool) {
 // isIDKey applies transport.IDMember to a raw member name, unescaping it first if needed.
 func isIDKey(raw []byte, escaped bool) bool {
 	if !escaped {
+		// Every identifier member ends in "id"; checking that first spares the conversion for
+		// the other members.
+		if n := len(raw); n < 2 || raw[n-2] != 'i' || raw[n-1] != 'd' {
+			return false
+		}
 		return transport.IDMember(string(raw)) // no allocation: the conversion is only compared
 	}
 	name, err := jsontext.AppendUnquote(nil, append(append([]byte{'"'}, raw...), '"'))
