@@ -121,3 +121,27 @@ func checkDeprecationHeaders(t *testing.T, where string, h http.Header, deprecat
 		t.Errorf("%s: Link = %q, want %q", where, got, want)
 	}
 }
+
+// TestV2MirrorsV1 walks every v1 route of the route table and sends the same request, without
+// credentials, to the route and to its /api/v2/ twin: both answer with the same status and error
+// code (the same authentication, body limit and validation), and each with its own meta.version.
+func TestV2MirrorsV1(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db config.DB) {
+		e := start(t, testConfig(db), false)
+		for _, rt := range v1Routes() {
+			var body any
+			if rt.method != "GET" && rt.method != "DELETE" {
+				body = map[string]any{}
+			}
+			v1 := e.do(rt.method, rt.path, "", body)
+			v2path := transport.V2Prefix + strings.TrimPrefix(rt.path, transport.V1Prefix)
+			v2 := e.do(rt.method, v2path, "", body)
+			if v1.Status != v2.Status || v1.code() != v2.code() || v1.Status == http.StatusNotFound && v1.code() == "not_found" && strings.Contains(string(v1.Raw), "no such resource") {
+				t.Errorf("%s %s: v1 %d %q, v2 %d %q", rt.method, rt.path, v1.Status, v1.code(), v2.Status, v2.code())
+			}
+			if v1.Body.Meta.Version != 1 || v2.Body.Meta.Version != 2 {
+				t.Errorf("%s %s: meta.version %d and %d", rt.method, rt.path, v1.Body.Meta.Version, v2.Body.Meta.Version)
+			}
+		}
+	})
+}

@@ -74,8 +74,11 @@ func (s *server) v2(next http.Handler) http.Handler {
 		}
 		vw := v2WriterPool.Get().(*v2Writer)
 		vw.reset(w)
-		// The error writer must see the adapter's state: nothing has gone out until finish.
+		// The error writer must see the adapter's state: nothing has gone out until finish. A
+		// panic leaves through the deferred reset, so the recovery outside still answers 500
+		// (what the handler wrote is dropped with the writer, which is not pooled again).
 		st.HeaderSent = &vw.wroteHeader
+		defer func() { st.HeaderSent = &st.rw.wroteHeader }()
 		next.ServeHTTP(vw, r)
 		st.HeaderSent = &st.rw.wroteHeader
 		s.finishV2(vw, r)

@@ -176,3 +176,26 @@ func TestV2WholeListPaged(t *testing.T) {
 		}
 	}
 }
+
+// A handler that fails after writing, or panics after writing, is answered as in v1: the late
+// error does not add a second envelope, and a panic is a 500 envelope (nothing had gone out).
+func TestV2LateFailures(t *testing.T) {
+	ts := newTestServer(t, nil, WithRoutes(Route{Pattern: "GET /api/v1/panic-after-write", Handler: func(w http.ResponseWriter, r *http.Request) error {
+		if err := Respond(w, r, http.StatusOK, map[string]int{"id": 1}); err != nil {
+			return err
+		}
+		panic("after the answer")
+	}}))
+	rec := ts.serve(t, http.MethodGet, "/api/v2/fail-after-write", "")
+	if env := envelope(t, rec); rec.Code != 200 || string(env.Data) != `"written"` {
+		t.Errorf("late error = %d %s", rec.Code, rec.Body)
+	}
+	rec = ts.serve(t, http.MethodGet, "/api/v2/panic-after-write", "")
+	if env := envelope(t, rec); rec.Code != 500 || env.Error == nil || env.Error.Code != "internal" {
+		t.Errorf("late panic = %d %s", rec.Code, rec.Body)
+	}
+	rec = ts.serve(t, http.MethodGet, "/api/v2/panic", "")
+	if env := envelope(t, rec); rec.Code != 500 || env.Error == nil || env.Meta.Version != 2 {
+		t.Errorf("panic = %d %s", rec.Code, rec.Body)
+	}
+}
