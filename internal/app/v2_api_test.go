@@ -100,6 +100,13 @@ func TestV2Identifiers(t *testing.T) {
 			t.Errorf("v2 audit items keep numeric identifiers: %s", r.Body.Data)
 		}
 
+		// An error message naming an endpoint names v2's.
+		r = e.do("PATCH", "/api/v2/me", root, map[string]string{"email": "x@example.com"})
+		e.expect(r, http.StatusBadRequest, "invalid")
+		if f := r.Body.Error.Fields["email"]; !strings.Contains(f, "POST /api/v2/me/email") {
+			t.Errorf("v2 message names %q", f)
+		}
+
 		// v1 still answers numbers, for the same resource.
 		r = e.do("GET", "/api/v1/teams/"+team["id"].(string), root, nil)
 		if v := members(t, r)["id"]; fmt.Sprint(v) != team["id"] || isIDString(v) {

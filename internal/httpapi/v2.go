@@ -153,6 +153,11 @@ func (s *server) finishV2(vw *v2Writer, r *http.Request) {
 			h.Set("Location", createdLocation(r, body))
 		}
 	}
+	if status >= 400 && bytes.Contains(body, v1PathText) {
+		// Messages that name an endpoint ("is changed with POST /api/v1/me/email") name the
+		// one of the version the client uses. Messages are for people; codes do not change.
+		body = bytes.ReplaceAll(body, v1PathText, v2PathText)
+	}
 	if loc := h.Get("Location"); strings.HasPrefix(loc, transport.V1Prefix) {
 		h.Set("Location", transport.V2Prefix+loc[len(transport.V1Prefix):])
 	}
@@ -169,6 +174,8 @@ func (s *server) finishV2(vw *v2Writer, r *http.Request) {
 	vw.w.WriteHeader(status)
 	_, _ = vw.w.Write(body)
 }
+
+var v1PathText, v2PathText = []byte(" " + transport.V1Prefix), []byte(" " + transport.V2Prefix)
 
 // isJSONBody reports whether the response is JSON (the envelope, whatever its charset).
 func isJSONBody(h http.Header) bool {
