@@ -128,7 +128,8 @@ type server struct {
 type Server interface {
 	http.Handler
 	// Routes lists the routes served, Gatehouse's (as the route table has them) and those added
-	// with WithRoutes, in the order they were registered.
+	// with WithRoutes, in the order they were registered, followed by the /api/v2/ twins derived
+	// from the /api/v1/ ones (transport.V2Route) when the version table has v2.
 	Routes() []transport.Route
 }
 

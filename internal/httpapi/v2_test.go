@@ -2,8 +2,11 @@ package httpapi
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/gatehousehq/gatehouse/internal/transport"
 )
 
 // v2Probe is a host's request type with identifiers and optional (PATCH) fields.
@@ -197,5 +200,28 @@ func TestV2LateFailures(t *testing.T) {
 	rec = ts.serve(t, http.MethodGet, "/api/v2/panic", "")
 	if env := envelope(t, rec); rec.Code != 500 || env.Error == nil || env.Meta.Version != 2 {
 		t.Errorf("panic = %d %s", rec.Code, rec.Body)
+	}
+}
+
+// Routes lists every /api/v1/ route's /api/v2/ twin, with its settings, after the routes given;
+// a route registered under /api/v2/ itself is kept instead of the derived one.
+func TestV2RoutesListed(t *testing.T) {
+	own := Route{Pattern: "GET /api/v2/probe/items", Handler: func(w http.ResponseWriter, r *http.Request) error {
+		return Respond(w, r, http.StatusOK, "own")
+	}}
+	srv := NewServer(testDeps(&syncBuffer{}), WithRoutes(v2ProbeRoutes()...), WithRoutes(own))
+	served := map[string]bool{}
+	for _, r := range srv.Routes() {
+		served[r.Pattern] = true
+	}
+	for _, r := range srv.Routes() {
+		if v2, ok := transport.V2Route(r); ok && !served[v2.Pattern] {
+			t.Errorf("%s has no /api/v2/ twin", r.Pattern)
+		}
+	}
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/api/v2/probe/items", nil))
+	if env := envelope(t, rec); string(env.Data) != `"own"` {
+		t.Errorf("the host's own v2 route was replaced: %s", rec.Body)
 	}
 }
