@@ -1,8 +1,10 @@
 package app_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -144,4 +146,90 @@ func TestV2MirrorsV1(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestV2ReadsAsV1 sends every GET route of v1, signed in as an administrator who has one of
+// everything, to both versions: the data differ only by the identifier rule (v1's data with
+// each identifier member's integer turned into its decimal string equals v2's), which shows that
+// the adapter changes what "What changed in v2" lists and nothing else.
+func TestV2ReadsAsV1(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, db config.DB) {
+		e := start(t, testConfig(db), false)
+		e.createUser("root@example.com", strongPassword, "admin")
+		root := e.login("root@example.com", strongPassword).AccessToken
+		r := e.do("POST", "/api/v1/teams", root, map[string]string{"name": "Platform"})
+		e.expect(r, http.StatusCreated, "")
+		var team struct {
+			ID int64 `json:"id"`
+		}
+		r.data(t, &team)
+		e.expect(e.do("POST", fmt.Sprintf("/api/v1/teams/%d/projects", team.ID), root, map[string]string{"name": "Gateway"}), http.StatusCreated, "")
+		e.expect(e.do("POST", "/api/v1/api-keys", root, map[string]any{"name": "ci", "scopes": []string{"read"}}), http.StatusCreated, "")
+		me := e.userID("root@example.com")
+		ids := strings.NewReplacer("{id}", strconv.FormatInt(team.ID, 10), "{user_id}", strconv.FormatInt(me, 10))
+		checked := 0
+		for _, rt := range transport.Routes() {
+			if rt.Chain != transport.API || rt.Method() != "GET" || !strings.HasPrefix(rt.Path(), transport.V1Prefix) {
+				continue
+			}
+			path := wildcard.ReplaceAllString(ids.Replace(rt.Path()), "1")
+			v1 := e.do("GET", path, root, nil)
+			v2 := e.do("GET", transport.V2Prefix+strings.TrimPrefix(path, transport.V1Prefix), root, nil)
+			if v1.Status != v2.Status || v1.code() != v2.code() {
+				t.Errorf("GET %s: v1 %d %q, v2 %d %q", path, v1.Status, v1.code(), v2.Status, v2.code())
+				continue
+			}
+			if v1.Status != http.StatusOK {
+				continue
+			}
+			var d1, d2 any
+			if json.Unmarshal(v1.Body.Data, &d1) != nil || json.Unmarshal(v2.Body.Data, &d2) != nil {
+				t.Fatalf("GET %s: data not JSON", path)
+			}
+			stringifyIDMembers(d1, "")
+			dropVolatile(d1)
+			dropVolatile(d2)
+			if !reflect.DeepEqual(d1, d2) {
+				t.Errorf("GET %s: v2 data is not v1's with identifiers as strings\nv1 %s\nv2 %s", path, v1.Body.Data, v2.Body.Data)
+			}
+			checked++
+		}
+		if checked < 15 {
+			t.Errorf("only %d GET routes answered 200", checked)
+		}
+	})
+}
+
+// stringifyIDMembers applies the v2 identifier rule to decoded JSON, in place.
+func stringifyIDMembers(v any, _ string) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			if f, ok := val.(float64); ok && transport.IDMember(k) && f == float64(int64(f)) {
+				x[k] = strconv.FormatInt(int64(f), 10)
+				continue
+			}
+			stringifyIDMembers(val, k)
+		}
+	case []any:
+		for _, item := range x {
+			stringifyIDMembers(item, "")
+		}
+	}
+}
+
+// dropVolatile removes the members that change between two reads a moment apart (a session's
+// last use is the request itself).
+func dropVolatile(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		delete(x, "last_used_at")
+		for _, val := range x {
+			dropVolatile(val)
+		}
+	case []any:
+		for _, item := range x {
+			dropVolatile(item)
+		}
+	}
 }
