@@ -48,6 +48,8 @@ func goldenSequence(t *testing.T, db config.DB, major int) {
 	g.record("me_2fa", exchange{method: "GET", path: v + "/me/2fa", bearer: root})
 	g.record("me_2fa_webauthn", exchange{method: "GET", path: v + "/me/2fa/webauthn", bearer: root})
 	g.record("auth_sessions", exchange{method: "GET", path: v + "/auth/sessions", bearer: root})
+	// A list v1 answers whole: v1 ignores limit, v2 pages it.
+	g.record("auth_sessions_limit", exchange{method: "GET", path: v + "/auth/sessions?limit=1", bearer: root})
 	g.record("version", exchange{method: "GET", path: v + "/version"})
 
 	// Users.
@@ -68,6 +70,9 @@ func goldenSequence(t *testing.T, db config.DB, major int) {
 	etag := r.Header.Get("ETag")
 	g.record("teams_patch", exchange{method: "PATCH", path: tp, bearer: root, body: body{"description": "renamed"},
 		header: http.Header{"If-Match": {etag}}})
+	// A merge patch (RFC 7396): v1 refuses the media type, v2 clears the description.
+	g.record("teams_merge_patch", exchange{method: "PATCH", path: tp, bearer: root, body: `{"description":null}`,
+		contentType: "application/merge-patch+json"})
 	g.record("members_set", exchange{method: "PUT", path: fmt.Sprintf("%s/members/%v", tp, created["id"]), bearer: root,
 		body: body{"role": "member"}})
 	g.record("members_list", exchange{method: "GET", path: tp + "/members", bearer: root})
