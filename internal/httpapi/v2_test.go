@@ -225,3 +225,21 @@ func TestV2RoutesListed(t *testing.T) {
 		t.Errorf("the host's own v2 route was replaced: %s", rec.Body)
 	}
 }
+
+// A whole list's cursor names the last item shown: when an earlier item goes away between two
+// pages, the next page still starts right after that item, skipping nothing.
+func TestV2WholeListCursorFollowsItem(t *testing.T) {
+	items := []map[string]any{{"id": "a"}, {"id": "b"}, {"id": "c"}, {"id": "d"}}
+	ts := newTestServer(t, nil, WithRoutes(Route{Pattern: "GET /api/v1/probe/changing", Handler: func(w http.ResponseWriter, r *http.Request) error {
+		return Respond(w, r, http.StatusOK, items)
+	}}))
+	env := envelope(t, ts.serve(t, http.MethodGet, "/api/v2/probe/changing?limit=2", ""))
+	if string(env.Data) != `[{"id":"a"},{"id":"b"}]` || env.Meta.NextCursor == "" {
+		t.Fatalf("first page = %s %+v", env.Data, env.Meta)
+	}
+	items = items[1:] // "a" is removed
+	env = envelope(t, ts.serve(t, http.MethodGet, "/api/v2/probe/changing?limit=2&cursor="+env.Meta.NextCursor, ""))
+	if string(env.Data) != `[{"id":"c"},{"id":"d"}]` || env.Meta.NextCursor != "" {
+		t.Errorf("second page = %s %+v", env.Data, env.Meta)
+	}
+}
