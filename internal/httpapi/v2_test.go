@@ -243,3 +243,17 @@ func TestV2WholeListCursorFollowsItem(t *testing.T) {
 		t.Errorf("second page = %s %+v", env.Data, env.Meta)
 	}
 }
+
+// A v2 request is labelled, in the metrics and the access log, with its /api/v2/ pattern: the
+// table's pattern under the v2 prefix, so that the two versions' traffic is told apart.
+func TestV2RouteLabel(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.serve(t, http.MethodPut, "/api/v2/things/42", "")
+	if line := ts.logs.find(t, "http request"); line["route"] != "/api/v2/things/{id}" || line["path"] != "/api/v2/things/42" {
+		t.Errorf("access log line = %v", line)
+	}
+	text := ts.serve(t, http.MethodGet, "/metrics", "").Body.String()
+	if want := `gatehouse_http_requests_total{code="200",method="PUT",route="/api/v2/things/{id}"} 1`; !strings.Contains(text, want) {
+		t.Errorf("metrics lack %s", want)
+	}
+}
