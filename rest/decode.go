@@ -47,7 +47,7 @@ func Decode(r *http.Request, dst any) error {
 	if err != nil {
 		return err
 	}
-	return decodeBody(body, dst)
+	return decodeBody(body, dst, decodeOptions(r))
 }
 
 // DecodeOptional is Decode for routes whose body is optional (logout): an absent or empty body
@@ -70,7 +70,7 @@ func DecodeOptional(r *http.Request, dst any) (bool, error) {
 	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
 		return false, err
 	}
-	return true, decodeBody(body, dst)
+	return true, decodeBody(body, dst, decodeOptions(r))
 }
 
 func checkDst(dst any) error {
@@ -80,8 +80,16 @@ func checkDst(dst any) error {
 	return nil
 }
 
+// decodeOptions are the serving layer's additions for the request (State.DecodeOptions).
+func decodeOptions(r *http.Request) json.Options {
+	if st := StateOf(r); st != nil {
+		return st.DecodeOptions
+	}
+	return nil
+}
+
 // decodeBody applies the body rules to a body already read.
-func decodeBody(body []byte, dst any) error {
+func decodeBody(body []byte, dst any, extra json.Options) error {
 	// The scan checks what unmarshaling cannot (NUL characters) and reports syntax problems
 	// before any semantic one, so a typo is not misreported as an unknown field.
 	if err := scanJSON(body); err != nil {
@@ -92,7 +100,11 @@ func decodeBody(body []byte, dst any) error {
 	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == 'n' {
 		return gatehouse.Errorf(gatehouse.EInvalid, "request body %s", nullProblem(reflect.TypeOf(dst).Elem()))
 	}
-	if err := json.Unmarshal(body, dst, json.RejectUnknownMembers(true)); err != nil {
+	opts := json.RejectUnknownMembers(true)
+	if extra != nil {
+		opts = json.JoinOptions(opts, extra)
+	}
+	if err := json.Unmarshal(body, dst, opts); err != nil {
 		return unmarshalProblem(err)
 	}
 	if v, ok := dst.(Validatable); ok {

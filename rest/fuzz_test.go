@@ -34,7 +34,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var dst fuzzRequest
-		err := decodeBody(body, &dst)
+		err := decodeBody(body, &dst, nil)
 		if err != nil {
 			var ge *gatehouse.Error
 			if !errors.As(err, &ge) || ge.Code != gatehouse.EInvalid {

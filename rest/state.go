@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	json "encoding/json/v2"
 	"log/slog"
 	"net/http"
 	"time"
@@ -29,6 +30,13 @@ type State struct {
 	// HeaderSent, when not nil, reports whether the response status has gone out: the error
 	// writer then only logs, because a second envelope would corrupt the response.
 	HeaderSent *bool
+	// DecodeOptions, when not nil, join the options Decode and DecodeOptional unmarshal request
+	// bodies with (after the rules of this package, which they cannot relax: unknown members,
+	// duplicate names and the rest are still refused). It is how the serving layer applies an
+	// API version's wire rules to every handler without the handler knowing the version:
+	// Gatehouse's v2 reads identifiers given as strings into integer fields, and a merge patch's
+	// null into a pointer field as a removal (docs/api.md, "What changed in v2").
+	DecodeOptions json.Options
 	// Ext is the serving layer's own per-request state; this package never reads it.
 	Ext any
 }

@@ -59,6 +59,8 @@ type App struct {
 
 	hostRoutes []httpapi.Route // a host program's routes (AddRoutes)
 	api        httpapi.Server  // the API Handler assembled last, for its OpenAPI document
+	// apiVersions is Options.APIVersions.
+	apiVersions httpapi.Versions
 }
 
 // Options adjust the assembly.
@@ -71,6 +73,9 @@ type Options struct {
 	SkipPrepare bool
 	// MigrationSets are a host program's schemas, migrated after Gatehouse's (app_resources.go).
 	MigrationSets []store.MigrationSet
+	// APIVersions replaces the API version lifecycle table (httpapi.DefaultVersions when nil):
+	// tests move a version through its lifecycle with it.
+	APIVersions httpapi.Versions
 }
 
 // New connects to the database (waiting for it), migrates it when DB_AUTO_MIGRATE is on,
@@ -82,7 +87,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	a := &App{Config: cfg, log: o.Logger, now: o.Now, version: o.Version}
+	a := &App{Config: cfg, log: o.Logger, now: o.Now, version: o.Version, apiVersions: o.APIVersions}
 	if err := a.startTracing(ctx); err != nil {
 		return nil, err
 	}
@@ -300,6 +305,9 @@ func (a *App) Handler() http.Handler {
 		opts = append(opts, httpapi.WithRoutes(a.SSO.APIRoutes()...))
 	}
 	opts = append(opts, httpapi.WithRoutes(a.hostRoutes...))
+	if a.apiVersions != nil {
+		opts = append(opts, httpapi.WithVersions(a.apiVersions))
+	}
 	api := httpapi.NewServer(deps, opts...)
 	a.api = api
 	pages, err := a.WebPages()

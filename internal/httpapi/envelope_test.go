@@ -93,8 +93,9 @@ func TestErrorEnvelopes(t *testing.T) {
 			if !maps.Equal(env.Error.Fields, tt.wantFields) {
 				t.Errorf("fields = %v, want %v", env.Error.Fields, tt.wantFields)
 			}
-			if env.Meta.Version != 1 {
-				t.Errorf("meta.version = %d", env.Meta.Version)
+			// The version of the path; outside /api/v{N}/ the current one.
+			if want := wantMetaVersion(tt.target); env.Meta.Version != want {
+				t.Errorf("meta.version = %d, want %d", env.Meta.Version, want)
 			}
 		})
 	}
@@ -143,7 +144,7 @@ func TestHostRoutesAndHead(t *testing.T) {
 	if env := envelope(t, rec); rec.Code != 200 || string(env.Data) != `"host route"` {
 		t.Errorf("GET /custom = %d %s", rec.Code, rec.Body)
 	}
-	if env := envelope(t, rec); env.Meta.Version != 1 {
+	if env := envelope(t, rec); env.Meta.Version != DefaultVersions().current().Major {
 		t.Errorf("meta.version outside /api/ = %d, want the current version", env.Meta.Version)
 	}
 
@@ -158,7 +159,7 @@ func TestRegisterRejectsBadRoutes(t *testing.T) {
 	tests := map[string]Route{
 		"no method":       {Pattern: "/api/v1/x", Handler: noop},
 		"host in pattern": {Pattern: "GET example.com/x", Handler: noop},
-		"unknown version": {Pattern: "GET /api/v2/x", Handler: noop},
+		"unknown version": {Pattern: "GET /api/v3/x", Handler: noop},
 		"no version":      {Pattern: "GET /api/x", Handler: noop},
 		"trailing slash":  {Pattern: "GET /api/v1/x/", Handler: noop},
 		"nil handler":     {Pattern: "GET /api/v1/x"},
@@ -175,4 +176,13 @@ func TestRegisterRejectsBadRoutes(t *testing.T) {
 			NewServer(Deps{}, WithRoutes(rt))
 		})
 	}
+}
+
+// wantMetaVersion is the meta.version of a response to target: the version of an /api/v{N}/
+// path, the current version otherwise.
+func wantMetaVersion(target string) int {
+	if n, ok := parseAPIVersion(target); ok {
+		return n
+	}
+	return DefaultVersions().current().Major
 }

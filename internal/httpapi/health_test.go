@@ -71,17 +71,20 @@ func TestNotReady(t *testing.T) {
 
 func TestVersionEndpoint(t *testing.T) {
 	ts := newTestServer(t, nil)
-	rec := ts.serve(t, http.MethodGet, "/api/v1/version", "")
 	want := `{"version":"test","api_versions":[` +
-		`{"version":1,"status":"current","released":"2026-11-27T00:00:00Z"}]}`
-	if env := envelope(t, rec); string(env.Data) != want {
-		t.Errorf("data =\n%s\nwant\n%s", env.Data, want)
+		`{"version":2,"status":"current","released":"2026-12-08T00:00:00Z"},` +
+		`{"version":1,"status":"supported","released":"2026-11-27T00:00:00Z"}]}`
+	for _, path := range []string{"/api/v1/version", "/api/v2/version"} {
+		rec := ts.serve(t, http.MethodGet, path, "")
+		if env := envelope(t, rec); string(env.Data) != want {
+			t.Errorf("%s data =\n%s\nwant\n%s", path, env.Data, want)
+		}
 	}
 
 	// With a table at every stage, versions are listed newest first with their dates. The handler
 	// is called directly: in this table v1, where routes.go mounts it, is retired.
 	srv := NewServer(testDeps(&syncBuffer{}), WithVersions(lifecycleTable())).(*server)
-	rec = httptest.NewRecorder()
+	rec := httptest.NewRecorder()
 	if err := srv.handleVersion(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)); err != nil {
 		t.Fatal(err)
 	}

@@ -114,6 +114,9 @@ type server struct {
 	tracer    trace.Tracer // nil when tracing is off
 
 	mux *http.ServeMux
+	// bound holds the handler registered for each pattern (behind authentication and the
+	// error adapter), which the pattern's /api/v2/ twin shares.
+	bound map[string]http.Handler
 	// limits holds the body limit of each registered pattern that sets one.
 	limits map[string]int64
 	// served lists the registered routes, in order.
@@ -128,7 +131,8 @@ type server struct {
 type Server interface {
 	http.Handler
 	// Routes lists the routes served, Gatehouse's (as the route table has them) and those added
-	// with WithRoutes, in the order they were registered.
+	// with WithRoutes, in the order they were registered, followed by the /api/v2/ twins derived
+	// from the /api/v1/ ones (transport.V2Route) when the version table has v2.
 	Routes() []transport.Route
 	// OpenAPI returns the OpenAPI document of a version that answers, in format ("json" or
 	// "yaml"), as GET /api/v{major}/openapi.json answers it.
@@ -170,6 +174,8 @@ func NewServer(deps Deps, opts ...Option) Server {
 		tracer:    tracing.Tracer(deps.TracerProvider, "github.com/gatehousehq/gatehouse/internal/httpapi"),
 		mux:       http.NewServeMux(),
 		limits:    map[string]int64{},
+
+		bound: map[string]http.Handler{},
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -186,8 +192,14 @@ func NewServer(deps Deps, opts ...Option) Server {
 	s.metrics = newHTTPMetrics(s.registry, s.version, deps.DBStats)
 
 	s.operations = operationsOf(o.routes)
-	for _, rt := range append(transport.APIRoutes(s.handlers()), o.routes...) {
+	routes := append(transport.APIRoutes(s.handlers()), o.routes...)
+	for _, rt := range routes {
 		s.register(rt)
+	}
+	// The /api/v2/ surface is derived from /api/v1/ (v2.go), after every route given, so that a
+	// route registered under /api/v2/ itself takes precedence over the derived one.
+	for _, rt := range slices.Clone(s.served[:len(routes)]) {
+		s.registerV2(rt, s.bound[rt.Pattern])
 	}
 
 	// The order is part of the contract: every later layer can rely on the request id (and the
@@ -257,7 +269,8 @@ func (s *server) register(rt Route) {
 	default:
 		h = s.requireAuth(rt.Auth, h)
 	}
-	s.mux.Handle(rt.Pattern, s.adapt(h))
+	s.bound[rt.Pattern] = s.adapt(h)
+	s.mux.Handle(rt.Pattern, s.bound[rt.Pattern])
 	if rt.BodyLimit > 0 {
 		s.limits[rt.Pattern] = rt.BodyLimit
 	}

@@ -52,7 +52,11 @@ type Versions []Version
 func DefaultVersions() Versions {
 	return Versions{
 		// v1's contract was fixed on this date; adjust it to the first public release if that differs.
-		{Major: 1, Status: VersionCurrent, Released: day(2026, time.November, 27)},
+		// It is the previous version (N-1) since v2's release: bug fixes and security patches.
+		{Major: 1, Status: VersionSupported, Released: day(2026, time.November, 27)},
+		// v2: v1 with the changes of docs/api.md "What changed in v2", served by the same
+		// handlers through the adapter of v2.go.
+		{Major: 2, Status: VersionCurrent, Released: day(2026, time.December, 8)},
 	}
 }
 

@@ -14,8 +14,11 @@ func TestDefaultVersions(t *testing.T) {
 	if err := vs.Validate(); err != nil {
 		t.Fatalf("the shipped version table is invalid: %v", err)
 	}
-	if cur := vs.current(); cur.Major != 1 {
-		t.Errorf("current version = v%d, want v1", cur.Major)
+	if cur := vs.current(); cur.Major != 2 {
+		t.Errorf("current version = v%d, want v2", cur.Major)
+	}
+	if v1, _ := vs.lookup(1); v1.Status != VersionSupported {
+		t.Errorf("v1 is %s, want %s (N-1)", v1.Status, VersionSupported)
 	}
 }
 

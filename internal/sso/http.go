@@ -1,6 +1,7 @@
 package sso
 
 import (
+	"fmt"
 	"html/template"
 	"log/slog"
 	"mime"
@@ -297,6 +298,13 @@ func (h *handlers) adminLink(w http.ResponseWriter, r *http.Request) error {
 	a, err := h.s.accounts.AdminLinkIdentity(r.Context(), gatehouse.PrincipalFrom(r.Context()), id, link, h.s.client(r))
 	if err != nil {
 		return err
+	}
+	// A 201 names what it created (RFC 9110 §15.3.2): the new identity, whose URL is where it
+	// is unlinked. The body stays the account's SSO state.
+	for _, ident := range a.Identities {
+		if ident.Provider == in.Provider && ident.Subject == in.Subject {
+			w.Header().Set("Location", fmt.Sprintf("%s/%d", r.URL.Path, ident.ID))
+		}
 	}
 	return rest.Respond(w, r, http.StatusCreated, accountData(a))
 }

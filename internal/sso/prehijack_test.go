@@ -361,8 +361,13 @@ func TestSSONoAutoLinkAdmin(t *testing.T) {
 
 		// The administrator links both identities through the users API.
 		for _, in := range []map[string]string{{"provider": "oidc:corp", "subject": "root-sub"}, {"provider": "saml", "subject": "root@example.com"}} {
-			if p := s.api(http.MethodPost, path+"/identities", tok.AccessToken, in); p.status != http.StatusCreated {
+			p := s.api(http.MethodPost, path+"/identities", tok.AccessToken, in)
+			if p.status != http.StatusCreated {
 				t.Fatalf("link %v: %d %s", in, p.status, p.body)
+			}
+			// The 201 names the new identity, where it is unlinked.
+			if loc := p.header.Get("Location"); !strings.HasPrefix(loc, path+"/identities/") || !strings.Contains(p.body, strings.TrimPrefix(loc, path+"/identities/")) {
+				t.Errorf("link %v: Location = %q", in, loc)
 			}
 		}
 		if p := s.api(http.MethodGet, path, tok.AccessToken, nil); json.Unmarshal(p.envelope(t).Data, &acct) != nil || len(acct.Identities) != 2 ||

@@ -14,6 +14,7 @@ FUZZ_TARGETS=(
 	"./rest FuzzParsePage"
 	"./rest FuzzCheckIfMatch"
 	"./internal/httpapi FuzzRedactedURI"
+	"./internal/httpapi FuzzStringifyIDs"
 	"./internal/auth FuzzValidateEmail"
 	"./internal/auth FuzzAPIKeyFormat"
 	"./internal/auth FuzzOneTimeSecret"
