@@ -139,10 +139,12 @@ type OneTimeToken struct {
 // NewAccount is an account an administrator creates, with everything written with it in one
 // transaction: the account and its roles, the confirmation token of its address (nil: none),
 // the audit event (its subject is filled in with the new id) and the mail (nil: none; its To is
-// the account's email).
+// the account's email). PasswordSetup is the password-reset token of an account created by
+// invitation, with which its owner chooses the password (nil: none).
 type NewAccount struct {
-	User         *User
-	Confirmation *OneTimeToken
+	User          *User
+	Confirmation  *OneTimeToken
+	PasswordSetup *OneTimeToken
 	Audit        AuditEvent
 	Mail         *OutboxMail
 }

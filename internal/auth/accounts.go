@@ -36,6 +36,24 @@ func (s *Service) NewAccountConfirmation(email string) (*gatehouse.OneTimeToken,
 	return t, &gatehouse.OutboxMail{To: email, Subject: m.Subject, Text: m.Text, HTML: m.HTML}, nil
 }
 
+// NewAccountInvite is the token and mail of an account an administrator creates by invitation:
+// a password-reset token, valid for SECURITY_CONFIRM_EMAIL_WITHIN (it also confirms the
+// address, as a confirmation link would), and the mail that lets the owner choose the password
+// on the reset page. Without password recovery by email (SMTP, SECURITY_RECOVERABLE) there is
+// no invitation: feature_disabled.
+func (s *Service) NewAccountInvite(email string) (*gatehouse.OneTimeToken, *gatehouse.OutboxMail, error) {
+	if !s.RecoveryEnabled() {
+		return nil, nil, gatehouse.Errorf(gatehouse.EForbidden, "inviting needs outgoing mail (SMTP) and password recovery (SECURITY_RECOVERABLE)").WithReason("feature_disabled")
+	}
+	tok, code := randomToken(32), newCode()
+	m, err := mail.Render(mail.Brand{Name: s.opts.BrandName}, email, mail.AccountInvite{Link: s.link("/reset-password", tok), Code: code, ValidFor: s.opts.ConfirmWithin})
+	if err != nil {
+		return nil, nil, err
+	}
+	t := &gatehouse.OneTimeToken{TokenHash: s.HashOneTimeSecret(tok), CodeHash: s.HashOneTimeSecret(code), ExpiresAt: s.now().Add(s.opts.ConfirmWithin)}
+	return t, &gatehouse.OutboxMail{To: email, Subject: m.Subject, Text: m.Text, HTML: m.HTML}, nil
+}
+
 // LockoutKeys are the throttle keys whose failures lock the account of email or slow it down:
 // clearing them unlocks it.
 func (s *Service) LockoutKeys(email string) []string {

@@ -114,6 +114,8 @@ type createUserRequest struct {
 	Roles              *[]string `json:"roles"`
 	Confirmed          bool      `json:"confirmed"`
 	MustChangePassword bool      `json:"must_change_password"`
+	// Invite makes the account without a password and mails the owner a link to choose one.
+	Invite bool `json:"invite"`
 
 	roles []gatehouse.Role
 	// passwordOptional: accounts may be made without a password here (PasswordlessSignIn).
@@ -123,7 +125,7 @@ type createUserRequest struct {
 func (req *createUserRequest) Validate() error {
 	var p Problems
 	p.Check(strings.TrimSpace(req.Email) != "", "email", "is required")
-	p.Check(req.Password != "" || req.passwordOptional, "password", "is required")
+	p.Check(req.Password != "" || req.passwordOptional || req.Invite, "password", "is required")
 	req.roles = []gatehouse.Role{gatehouse.RoleViewer}
 	if req.Roles != nil {
 		req.roles = parseGlobalRoles(&p, "roles", *req.Roles)
@@ -215,7 +217,7 @@ func (s *server) handleCreateUser(w http.ResponseWriter, r *http.Request) error 
 	in := users.NewUser{Invalid: Decode(r, &req)}
 	if in.Invalid == nil {
 		in.Email, in.Username, in.Password, in.Roles = req.Email, req.Username, req.Password, req.roles
-		in.Confirmed, in.MustChangePassword = req.Confirmed, req.MustChangePassword
+		in.Confirmed, in.MustChangePassword, in.Invite = req.Confirmed, req.MustChangePassword, req.Invite
 	}
 	u, err := s.users.Create(r.Context(), gatehouse.PrincipalFrom(r.Context()), in, s.client(r))
 	if err != nil {

@@ -46,7 +46,7 @@ const (
 
 // Kinds lists every message kind.
 var Kinds = []string{KindConfirm, KindReset, KindResetNotice, KindChangeNotice, KindAlreadyRegistered, KindEmailCode, KindInvitation, KindTwoFactorNotice,
-	KindEmailChange, KindEmailChangeNotice, KindEmailSignIn, KindUsernameTaken, KindUsernameRecovery}
+	KindEmailChange, KindEmailChangeNotice, KindEmailSignIn, KindUsernameTaken, KindUsernameRecovery, KindAccountInvite}
 
 // Content is the data of one message kind: Confirm, Reset, ResetNotice, ChangeNotice,
 // AlreadyRegistered, EmailCode, Invitation, TwoFactorNotice, EmailChange or EmailChangeNotice. Render turns it into a Message.

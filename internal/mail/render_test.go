@@ -25,6 +25,7 @@ var sampleContent = map[string]Content{
 	KindEmailSignIn:      EmailSignIn{Link: "https://id.example.com/login/email/link?token=mno&x=1", Code: "042913", ValidFor: 10 * time.Minute},
 	KindUsernameTaken:    UsernameTaken{Username: "Alice\r\n.Smith", RegisterLink: "https://id.example.com/register"},
 	KindUsernameRecovery: UsernameRecovery{Username: "alice.smith", LoginLink: "https://id.example.com/login"},
+	KindAccountInvite:    AccountInvite{Link: "https://id.example.com/reset-password?token=pqr&x=1", Code: "1NV1T-ACC0T", ValidFor: 5 * 24 * time.Hour},
 }
 
 func TestRenderEveryKind(t *testing.T) {
@@ -48,6 +49,8 @@ func TestRenderEveryKind(t *testing.T) {
 			"in the browser or app where you asked", "asks you to confirm"},
 		KindUsernameTaken:    {"Your Acme ID registration", "Alice .Smith", "already taken", "https://id.example.com/register"},
 		KindUsernameRecovery: {"Your Acme ID username", "alice.smith", "https://id.example.com/login"},
+		KindAccountInvite: {"Your new Acme ID account", "An administrator made you an account", "https://id.example.com/reset-password?token=pqr",
+			"1NV1T-ACC0T", "5 days", "nobody can sign in"},
 	}
 	if len(sampleContent) != len(Kinds) || len(want) != len(Kinds) {
 		t.Fatalf("the test covers %d kinds, there are %d", len(sampleContent), len(Kinds))

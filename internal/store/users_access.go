@@ -43,6 +43,14 @@ func (s *Store) CreateAccount(ctx context.Context, a gatehouse.NewAccount) (err 
 				return err
 			}
 		}
+		if t := a.PasswordSetup; t != nil {
+			if _, err := tx.NewInsert().Model(&actionTokenRow{
+				TokenHash: t.TokenHash, CodeHash: t.CodeHash, Purpose: PurposeReset, UserID: created.ID,
+				Stamp: created.SecurityStamp, CreatedAt: now, ExpiresAt: utc(t.ExpiresAt),
+			}).Exec(ctx); err != nil {
+				return err
+			}
+		}
 		ev := a.Audit
 		ev.SubjectID = &created.ID
 		if err := insertAudits(ctx, tx, now, []gatehouse.AuditEvent{ev}); err != nil {

@@ -45,6 +45,10 @@ type NewUser struct {
 	Confirmed bool
 	// MustChangePassword makes the user change the password at the first login.
 	MustChangePassword bool
+	// Invite creates the account without a password and mails its owner a link to choose one
+	// (the reset-password page; using it also confirms the address). Password must be empty.
+	// It needs password recovery by email (SMTP): feature_disabled otherwise.
+	Invite bool
 	// Invalid is the transport's verdict on the request body (see Query).
 	Invalid error
 }
@@ -69,6 +73,12 @@ func (s *Service) Create(ctx context.Context, p *gatehouse.Principal, in NewUser
 	}
 	var hash, scheme string
 	switch {
+	case in.Invite && in.Password != "":
+		return nil, gatehouse.FieldError("password", "must be left out when the user is invited to choose it")
+	case in.Invite && in.MustChangePassword:
+		return nil, gatehouse.FieldError("must_change_password", "must be left out when the user is invited to choose the password")
+	case in.Invite:
+		// No password: the owner chooses it through the mailed link.
 	case in.Password == "" && s.accounts.PasswordlessSignIn():
 		// An account without a password: it signs in by email code (or passkey, SSO).
 	case in.Password == "":
@@ -84,11 +94,25 @@ func (s *Service) Create(ctx context.Context, p *gatehouse.Principal, in NewUser
 	}
 	a := gatehouse.NewAccount{User: u, Audit: audit(p, c, gatehouse.AuditEvent{Event: gatehouse.AuditUserCreated, Email: email,
 		Detail: "by an administrator; roles: " + gatehouse.FormatRoles(in.Roles) + usernameDetail(name)})}
-	if in.Confirmed {
+	switch {
+	case in.Invite:
+		// The invitation's link proves the address when it is used; it replaces the
+		// confirmation mail.
+		if in.Confirmed {
+			now := s.now()
+			u.ConfirmedAt = &now
+		}
+		if a.PasswordSetup, a.Mail, err = s.accounts.NewAccountInvite(email); err != nil {
+			return nil, err
+		}
+		a.Audit.Detail += "; invited to choose a password by email"
+	case in.Confirmed:
 		now := s.now()
 		u.ConfirmedAt = &now
-	} else if a.Confirmation, a.Mail, err = s.accounts.NewAccountConfirmation(email); err != nil {
-		return nil, err
+	default:
+		if a.Confirmation, a.Mail, err = s.accounts.NewAccountConfirmation(email); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.store.CreateAccount(ctx, a); err != nil {
 		return nil, err

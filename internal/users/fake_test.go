@@ -212,6 +212,10 @@ func (a *fakeAccounts) HashNewPassword(_ context.Context, field, password, _ str
 	return "hash:" + password, "fake", nil
 }
 
+func (a *fakeAccounts) NewAccountInvite(string) (*gatehouse.OneTimeToken, *gatehouse.OutboxMail, error) {
+	return &gatehouse.OneTimeToken{TokenHash: "invite", ExpiresAt: time.Now().Add(time.Hour)}, &gatehouse.OutboxMail{Subject: "invite"}, nil
+}
+
 func (a *fakeAccounts) NewAccountConfirmation(email string) (*gatehouse.OneTimeToken, *gatehouse.OutboxMail, error) {
 	if !a.confirmable {
 		return nil, nil, nil

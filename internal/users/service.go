@@ -72,6 +72,9 @@ type Accounts interface {
 	// NewAccountConfirmation is the confirmation token and mail of a new address (nil, nil:
 	// confirmation is off).
 	NewAccountConfirmation(email string) (*gatehouse.OneTimeToken, *gatehouse.OutboxMail, error)
+	// NewAccountInvite is the password-setup token and mail of an account created by
+	// invitation (feature_disabled without password recovery by email).
+	NewAccountInvite(email string) (*gatehouse.OneTimeToken, *gatehouse.OutboxMail, error)
 	// CheckNewUsername checks a username for a new account or a change (field names it in the
 	// error) and returns its display form; "" is no username (refused when one is required).
 	CheckNewUsername(field, name string) (string, error)

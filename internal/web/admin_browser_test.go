@@ -82,12 +82,24 @@ func TestBrowserAdminConsole(t *testing.T) {
 			c.waitPath("/admin/users")
 			check("admin-users")
 
-			// Create a user: the one-time password is shown once.
+			// Create a user by invitation (the default with mail on): the owner is mailed a
+			// link to choose the password.
 			c.submit("#new-user")
 			c.waitPath("/admin/users/new")
 			check("admin-user-new")
+			invited := fmt.Sprintf("dave-%s@example.com", vp.name)
+			c.fill("#email", invited)
+			c.submit("form[action='/admin/users/new'] button[type=submit]")
+			if got := c.text("#invited"); !strings.Contains(got, invited) {
+				t.Fatalf("invitation: %q", got)
+			}
+			check("admin-user-invited")
+			s.smtp.WaitFor(t, invited, 20*time.Second)
+			// Create a user with a one-time password, shown once.
+			c.open("/admin/users/new")
 			newEmail := fmt.Sprintf("carol-%s@example.com", vp.name)
 			c.fill("#email", newEmail)
+			c.click("#access-password")
 			c.submit("form[action='/admin/users/new'] button[type=submit]")
 			if pw := c.text("#one-time-password"); len(pw) != 23 {
 				t.Fatalf("one-time password %q", pw)

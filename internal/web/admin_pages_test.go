@@ -230,6 +230,44 @@ func TestAdminCreateUser(t *testing.T) {
 	nb.expect(nb.get("/admin/users/new"), http.StatusSeeOther, "/change-password")
 }
 
+// Creating a user by invitation from the console: no password, a mail with the link to choose
+// one; without password recovery the choice is not offered and the post falls back to a
+// one-time password.
+func TestAdminInviteUser(t *testing.T) {
+	s := startSite(t, siteOptions{mail: true})
+	s.createUser("root@example.com", strongPassword, gatehouse.RoleAdmin)
+	b := s.browser()
+	b.login("root@example.com", strongPassword, "/profile")
+	form := b.expect(b.get("/admin/users/new"), http.StatusOK, "")
+	if !strings.Contains(form.body, `id="access-invite" name="access" type="radio" value="invite" checked`) {
+		t.Fatalf("the invitation is not offered by default:\n%s", excerpt(form.body))
+	}
+	r := b.expect(b.post("/admin/users/new", url.Values{"email": {"invitee@example.com"}, "roles": {"viewer"}, "access": {"invite"}}), http.StatusOK, "")
+	if !strings.Contains(r.body, `id="invited"`) || strings.Contains(r.body, "one-time-password") {
+		t.Fatalf("invitation page:\n%s", excerpt(r.body))
+	}
+	u, err := s.app.Store.UserByEmail(context.Background(), "invitee@example.com")
+	if err != nil || u.PasswordSet() || u.MustChangePassword || u.ConfirmedAt != nil {
+		t.Fatalf("invited user: %+v, %v", u, err)
+	}
+	msg := s.smtp.WaitFor(t, "invitee@example.com", 20*time.Second)
+	if !strings.Contains(msg.Text, "/reset-password?token=") {
+		t.Fatalf("invitation mail:\n%s", msg.Text)
+	}
+
+	off := startSite(t, siteOptions{})
+	off.createUser("root@example.com", strongPassword, gatehouse.RoleAdmin)
+	ob := off.browser()
+	ob.login("root@example.com", strongPassword, "/profile")
+	if f := ob.expect(ob.get("/admin/users/new"), http.StatusOK, ""); strings.Contains(f.body, "access-invite") {
+		t.Fatal("the invitation is offered without mail")
+	}
+	r = ob.expect(ob.post("/admin/users/new", url.Values{"email": {"plain@example.com"}, "roles": {"viewer"}, "access": {"invite"}}), http.StatusOK, "")
+	if !strings.Contains(r.body, "one-time-password") {
+		t.Fatalf("without mail:\n%s", excerpt(r.body))
+	}
+}
+
 // A user's sessions and API keys on the user's page: listed, and ended one at a time; an id
 // that is not the user's (or has ended) changes nothing and says so.
 func TestAdminUserSessionsAndKeys(t *testing.T) {

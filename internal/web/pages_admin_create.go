@@ -10,9 +10,12 @@ import (
 )
 
 // Creating a user from the console: the address, the roles, and whether the address is known to
-// be the user's. The account gets a one-time password, drawn here and shown once to the admin,
-// which the user must change at the first sign-in (as the default admin must); where email is
-// on and the address is not marked confirmed, the user is also sent the confirmation link.
+// be the user's. Where password recovery by email is on, the admin may instead invite the user:
+// the account has no password and its owner is mailed a link to choose one (which also confirms
+// the address). Otherwise the account gets a one-time password, drawn here and shown once to the
+// admin, which the user must change at the first sign-in (as the default admin must); where
+// email is on and the address is not marked confirmed, the user is also sent the confirmation
+// link.
 
 const adminNewUserPath = "/admin/users/new"
 
@@ -23,13 +26,17 @@ type adminNewUserData struct {
 	Checked   map[gatehouse.Role]bool
 	Confirmed bool
 	Mail      bool // confirmation mail can be sent
+	// CanInvite: the user can be invited to choose the password by email; Invite is the choice.
+	CanInvite, Invite bool
 
 	Created  *gatehouse.User
 	Password string // the one-time password, shown once
 }
 
 func (w *Web) newUserData() *adminNewUserData {
-	return &adminNewUserData{Roles: gatehouse.Roles, Checked: map[gatehouse.Role]bool{gatehouse.RoleViewer: true}, Confirmed: true, Mail: w.mail}
+	can := w.auth.RecoveryEnabled()
+	return &adminNewUserData{Roles: gatehouse.Roles, Checked: map[gatehouse.Role]bool{gatehouse.RoleViewer: true}, Confirmed: true, Mail: w.mail,
+		CanInvite: can, Invite: can}
 }
 
 func (w *Web) handleAdminNewUserForm(rw http.ResponseWriter, r *http.Request) {
@@ -70,7 +77,12 @@ func (w *Web) handleAdminNewUser(rw http.ResponseWriter, r *http.Request) {
 	d := w.newUserData()
 	d.Email, d.Confirmed = strings.TrimSpace(r.PostFormValue("email")), r.PostFormValue("confirmed") != ""
 	d.Checked = map[gatehouse.Role]bool{}
+	d.Invite = d.CanInvite && r.PostFormValue("access") == "invite"
 	in := users.NewUser{Email: d.Email, Confirmed: d.Confirmed || !w.mail, MustChangePassword: true, Password: oneTimePassword()}
+	if d.Invite {
+		// The link the owner is mailed proves the address when it is used.
+		in = users.NewUser{Email: d.Email, Invite: true}
+	}
 	for _, name := range r.PostForm["roles"] {
 		role := gatehouse.Role(name)
 		if !role.Valid() {
