@@ -145,6 +145,6 @@ type NewAccount struct {
 	User          *User
 	Confirmation  *OneTimeToken
 	PasswordSetup *OneTimeToken
-	Audit        AuditEvent
-	Mail         *OutboxMail
+	Audit         AuditEvent
+	Mail          *OutboxMail
 }
