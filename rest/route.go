@@ -48,6 +48,9 @@ type Route struct {
 	// route is not guarded by one. It is what the authorization matrix and its test join routes
 	// and rules by; the decision itself is taken by the service the handler calls.
 	Action string
+	// Doc describes the route in the API's OpenAPI document; a route without one appears there
+	// with its path, parameters, security and error responses only.
+	Doc *Operation
 }
 
 // Respond writes data as a success envelope with the given status, which must allow a body (use

@@ -12,6 +12,9 @@ type HandlerFunc = rest.Handler
 // Route is one entry of the API's URL surface: rest.Route.
 type Route = rest.Route
 
+// Operation describes a route for the OpenAPI document: rest.Operation.
+type Operation = rest.Operation
+
 // adapt turns a HandlerFunc into an http.Handler: the single place where a returned error becomes
 // a response.
 func (s *server) adapt(h HandlerFunc) http.Handler {

@@ -11,12 +11,14 @@ import (
 // this package. Single sign-on's API routes come from internal/sso, through WithRoutes.
 func (s *server) handlers() map[string]HandlerFunc {
 	h := map[string]HandlerFunc{
-		"GET /healthz":        s.handleHealth,
-		"GET /readyz":         s.handleReady,
-		"GET /metrics":        fromHTTPHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry})),
-		"GET /api/v1/health":  s.handleHealth,
-		"GET /api/v1/ready":   s.handleReady,
-		"GET /api/v1/version": s.handleVersion,
+		"GET /healthz":             s.handleHealth,
+		"GET /readyz":              s.handleReady,
+		"GET /metrics":             fromHTTPHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry})),
+		"GET /api/v1/health":       s.handleHealth,
+		"GET /api/v1/ready":        s.handleReady,
+		"GET /api/v1/version":      s.handleVersion,
+		"GET /api/v1/openapi.json": s.handleOpenAPI("json", ContentTypeOpenAPIJSON),
+		"GET /api/v1/openapi.yaml": s.handleOpenAPI("yaml", ContentTypeOpenAPIYAML),
 	}
 	if s.auth == nil {
 		// Tests of the conventions alone: the account and resource routes are left out.

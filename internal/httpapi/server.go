@@ -119,6 +119,9 @@ type server struct {
 	// served lists the registered routes, in order.
 	served  []transport.Route
 	handler http.Handler
+	// operations describe the served routes for the OpenAPI document; docs caches it.
+	operations map[string]Operation
+	docs       openAPIDocs
 }
 
 // Server is the assembled API: an http.Handler that also says which routes it serves.
@@ -179,6 +182,7 @@ func NewServer(deps Deps, opts ...Option) Server {
 	}
 	s.metrics = newHTTPMetrics(s.registry, s.version, deps.DBStats)
 
+	s.operations = operationsOf(o.routes)
 	for _, rt := range append(transport.APIRoutes(s.handlers()), o.routes...) {
 		s.register(rt)
 	}

@@ -49,6 +49,9 @@ var table = slices.Concat(
 		Route{Pattern: "GET /api/v1/health"},
 		Route{Pattern: "GET /api/v1/ready"},
 		Route{Pattern: "GET /api/v1/version", Auth: optional},
+		// The OpenAPI 3.1 document of the version: the bare document, not the envelope.
+		Route{Pattern: "GET /api/v1/openapi.json"},
+		Route{Pattern: "GET /api/v1/openapi.yaml"},
 
 		// API v1: signing in and out, registration, confirmation, recovery (Flask-Security-Too's
 		// flows as a JSON API). One-time tokens are consumed by POST only.
