@@ -168,7 +168,7 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Tokens, err
 // Logout ends a session: the one of refreshToken when given, otherwise the one of the
 // client's bearer token.
 func (c *Client) Logout(ctx context.Context, refreshToken string) error {
-	var body any = noBody
+	body := noBody
 	if refreshToken != "" {
 		body = map[string]string{"refresh_token": refreshToken}
 	}
