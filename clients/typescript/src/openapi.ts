@@ -832,7 +832,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/v1/sso/providers */
+        /** The single sign-on providers the login page offers */
         get: operations["getSsoProviders"];
         put?: never;
         post?: never;
@@ -1083,9 +1083,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/v1/users/{user_id}/sso */
+        /** A user's single sign-on state and linked identities */
         get: operations["getUsersByUserIdSso"];
-        /** PUT /api/v1/users/{user_id}/sso */
+        /** Set whether a user signs in by single sign-on only */
         put: operations["putUsersByUserIdSso"];
         post?: never;
         delete?: never;
@@ -1103,7 +1103,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** POST /api/v1/users/{user_id}/sso/identities */
+        /** Link an identity of a provider to a user */
         post: operations["postUsersByUserIdSsoIdentities"];
         delete?: never;
         options?: never;
@@ -1121,7 +1121,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** DELETE /api/v1/users/{user_id}/sso/identities/{identity_id} */
+        /** Unlink an identity from a user */
         delete: operations["deleteUsersByUserIdSsoIdentitiesByIdentityId"];
         options?: never;
         head?: never;
@@ -1366,6 +1366,18 @@ export interface components {
         HealthResponse: {
             status: string;
         };
+        IdentityData: {
+            created_at: string;
+            email: string;
+            id: string;
+            last_login_at: string | null;
+            provider: string;
+            subject: string;
+        };
+        IdentityPost: {
+            provider?: string;
+            subject?: string;
+        };
         InvitationRequest: {
             email?: string;
             role?: string;
@@ -1528,6 +1540,13 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        ProviderData: {
+            id: string;
+            label: string;
+            login_url: string;
+            name: string;
+            type: string;
+        };
         ReauthRequest: {
             current_password?: string;
         };
@@ -1567,6 +1586,13 @@ export interface components {
             last_used_at: string;
             scope: string;
             user_agent: string;
+        };
+        SsoAccountData: {
+            identities: components["schemas"]["IdentityData"][];
+            sso_only: boolean;
+        };
+        SsoPut: {
+            sso_only?: boolean | null;
         };
         TeamRequest: {
             description?: string | null;
@@ -2014,7 +2040,7 @@ export interface operations {
             201: {
                 headers: {
                     /** @description the new resource's URL */
-                    Location?: string;
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2097,6 +2123,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2132,6 +2160,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2167,6 +2197,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2314,6 +2346,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2539,6 +2572,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2643,6 +2677,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2678,6 +2713,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2787,6 +2824,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2797,7 +2835,12 @@ export interface operations {
     };
     getAuthSessions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description how many items a page holds at most */
+                limit?: number;
+                /** @description meta.next_cursor of the previous page; absent for the first */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2818,6 +2861,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
@@ -2886,6 +2930,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3157,6 +3202,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3271,6 +3317,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3319,7 +3366,12 @@ export interface operations {
     };
     getMe2faWebauthn: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description how many items a page holds at most */
+                limit?: number;
+                /** @description meta.next_cursor of the previous page; absent for the first */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3340,6 +3392,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
@@ -3401,7 +3454,7 @@ export interface operations {
             201: {
                 headers: {
                     /** @description the new resource's URL */
-                    Location?: string;
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3416,6 +3469,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -3708,7 +3762,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: unknown;
+                        data: {
+                            providers: components["schemas"]["ProviderData"][];
+                        };
                         meta: components["schemas"]["Meta"];
                         /** @constant */
                         status: "success";
@@ -3773,7 +3829,7 @@ export interface operations {
             201: {
                 headers: {
                     /** @description the new resource's URL */
-                    Location?: string;
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3964,7 +4020,7 @@ export interface operations {
             201: {
                 headers: {
                     /** @description the new resource's URL */
-                    Location?: string;
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4201,7 +4257,7 @@ export interface operations {
             201: {
                 headers: {
                     /** @description the new resource's URL */
-                    Location?: string;
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4320,7 +4376,7 @@ export interface operations {
             201: {
                 headers: {
                     /** @description the new resource's URL */
-                    Location?: string;
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4518,7 +4574,7 @@ export interface operations {
             201: {
                 headers: {
                     /** @description the new resource's URL */
-                    Location?: string;
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4603,6 +4659,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4739,13 +4796,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: unknown;
+                        data: components["schemas"]["SsoAccountData"];
                         meta: components["schemas"]["Meta"];
                         /** @constant */
                         status: "success";
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -4763,7 +4821,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SsoPut"];
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -4772,16 +4834,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: unknown;
+                        data: components["schemas"]["SsoAccountData"];
                         meta: components["schemas"]["Meta"];
                         /** @constant */
                         status: "success";
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -4798,25 +4862,33 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IdentityPost"];
+            };
+        };
         responses: {
-            /** @description OK */
-            200: {
+            /** @description Created */
+            201: {
                 headers: {
+                    /** @description the new resource's URL */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        data: unknown;
+                        data: components["schemas"]["SsoAccountData"];
                         meta: components["schemas"]["Meta"];
                         /** @constant */
                         status: "success";
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -4843,16 +4915,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: unknown;
+                        data: components["schemas"]["SsoAccountData"];
                         meta: components["schemas"]["Meta"];
                         /** @constant */
                         status: "success";
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
