@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/gatehousehq/gatehouse/internal/browsertest"
 )
 
 // openAPIPath is the path of a version's OpenAPI document.
@@ -42,7 +44,8 @@ func withTestDocument(t testing.TB) func(http.Handler) http.Handler {
 // The API reference page in Chromium: Swagger UI, served from the binary, renders the OpenAPI
 // document's operations under the pages' Content-Security-Policy, with no console error (a CSP
 // violation, a script error or a failed load would show there; chrome's clean-up fails the test
-// on any).
+// on any), and passes axe-core's accessibility rules like every page (static/apidocs.css and
+// static/apidocs.js mend what Swagger UI's own markup lacks).
 func TestBrowserAPIDocs(t *testing.T) {
 	s := startSite(t, siteOptions{wrap: withTestDocument(t)})
 	for _, vp := range []viewport{desktop, phone} {
@@ -73,6 +76,9 @@ func TestBrowserAPIDocs(t *testing.T) {
 			}
 			if vp == desktop { // a full-page shot of the whole reference takes seconds: one is enough
 				c.shot("api-docs")
+			}
+			for _, v := range browsertest.Axe(t, c.ctx) {
+				t.Errorf("API reference at %s: axe %s (%s): %s, at %v", vp, v.ID, v.Impact, v.Help, v.Nodes)
 			}
 		})
 	}

@@ -10,7 +10,9 @@
   window.ui = window.SwaggerUIBundle({
     url: root.dataset.openapiUrl,
     domNode: root,
-    deepLinking: true,
+    // No deep links: Swagger UI puts each operation's link inside the button that opens it,
+    // and a control nested in a control is out of reach of keyboards and screen readers.
+    deepLinking: false,
     // No validity badge: it would load an image from swagger.io, which the CSP refuses.
     validatorUrl: null,
     // Never take a document or configuration address from the page's URL: the page renders
@@ -21,5 +23,12 @@
     tryItOutEnabled: false,
     persistAuthorization: false,
     displayRequestDuration: true,
+    // Swagger UI leaves its server menu without a name for screen readers.
+    onComplete: function () {
+      var servers = document.getElementById("servers");
+      if (servers && !servers.hasAttribute("aria-label")) {
+        servers.setAttribute("aria-label", "Server");
+      }
+    },
   });
 })();
