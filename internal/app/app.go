@@ -340,7 +340,7 @@ func (a *App) WebPages() (*web.Web, error) {
 			Auth: a.Auth, Teams: a.Teams, Users: a.Users, System: systemInfo{a}, Sessions: a.Store.WebSessions(), Logger: a.log.With("component", "web"), Now: a.now,
 			BrandName: cfg.BrandName, LogoPath: cfg.Web.LogoPath, CookieSecure: cfg.Web.CookieSecure,
 			TrustedProxies: cfg.TrustedProxies, RememberDuration: cfg.Security.RememberDuration,
-			Freshness: cfg.Security.Freshness, Mail: cfg.SMTP.Enabled(),
+			Freshness: cfg.Security.Freshness, Mail: cfg.SMTP.Enabled(), APIDocument: apiDocument(),
 		}
 		if a.SSO != nil { // a nil *sso.Service in the interface would not be a nil SSOButtons
 			opts.SSO = a.SSO
@@ -354,6 +354,10 @@ func (a *App) WebPages() (*web.Web, error) {
 	})
 	return a.web, a.webErr
 }
+
+// apiDocument is the path of the current API version's OpenAPI document, which the API
+// reference page (/api/docs) renders.
+func apiDocument() string { return fmt.Sprintf("/api/v%d/openapi.json", CurrentAPIVersion()) }
 
 // Run runs the background work until ctx ends: mail delivery and signing-key reloads.
 func (a *App) Run(ctx context.Context) {

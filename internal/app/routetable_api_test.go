@@ -166,6 +166,11 @@ func TestURLSurfaceSplit(t *testing.T) {
 		{"GET", "/login", http.StatusOK, false},
 		{"GET", "/static/app.css", http.StatusOK, false},
 		{"GET", "/sso/saml/metadata", http.StatusForbidden, false}, // no license: the page says so
+		// The API reference page and its files are the pages' (HTML, CSS), the rest of
+		// /api/docs/ the API's.
+		{"GET", "/api/docs", http.StatusOK, false},
+		{"GET", "/api/docs/swagger-ui.css", http.StatusOK, false},
+		{"GET", "/api/docs/other", http.StatusNotFound, true},
 	} {
 		r := e.do(tc.method, tc.path, "", nil)
 		// Every answer of the API chain is JSON (the envelope, the JWKS); the pages' are HTML or

@@ -115,11 +115,12 @@ func TestImportRules(t *testing.T) {
 	}
 }
 
-// The domain (the module root) and the public toolkit build on the standard library alone, so
-// that a host program importing them pulls in nothing else, and they can never reach into
-// internal/.
+// The domain (the module root), the public toolkit and the Go client build on the standard
+// library alone, so that a host program importing them pulls in nothing else, and they can never
+// reach into internal/. (The client speaks only the wire contract: it imports not even the
+// domain.)
 func TestStandardLibraryOnly(t *testing.T) {
-	for _, pkg := range []string{".", "rest"} {
+	for _, pkg := range []string{".", "rest", "client"} {
 		for file, imps := range imports(t, pkg) {
 			for _, imp := range imps {
 				std := !strings.Contains(strings.SplitN(imp, "/", 2)[0], ".")

@@ -54,6 +54,14 @@ func (s *Service) NewAccountInvite(email string) (*gatehouse.OneTimeToken, *gate
 	return t, &gatehouse.OutboxMail{To: email, Subject: m.Subject, Text: m.Text, HTML: m.HTML}, nil
 }
 
+// Unlock lifts a lockout and the login backoff of an account (the command line's "user
+// unlock"; the API's is the users service).
+func (s *Service) Unlock(ctx context.Context, actor *int64, u *gatehouse.User, c Client) error {
+	// The event is written with the change, in one transaction.
+	return s.store.ClearThrottleAudited(ctx, s.LockoutKeys(u.Email),
+		gatehouse.AuditEvent{Event: gatehouse.AuditUnlock, SubjectID: idPtr(u.ID), ActorID: actor, Email: u.Email, IP: c.IP, UserAgent: c.UserAgent})
+}
+
 // LockoutKeys are the throttle keys whose failures lock the account of email or slow it down:
 // clearing them unlocks it.
 func (s *Service) LockoutKeys(email string) []string {

@@ -492,11 +492,3 @@ func (s *Service) RevokeSession(ctx context.Context, p *gatehouse.Principal, id 
 	s.audit(ctx, gatehouse.AuditEvent{Event: gatehouse.AuditLogout, SubjectID: idPtr(p.User.ID), ActorID: idPtr(p.User.ID), Detail: "session revoked by its owner"}, c)
 	return nil
 }
-
-// Unlock lifts a lockout and the login backoff of an account (the command line's "user
-// unlock"; the API's is the users service).
-func (s *Service) Unlock(ctx context.Context, actor *int64, u *gatehouse.User, c Client) error {
-	// The event is written with the change, in one transaction.
-	return s.store.ClearThrottleAudited(ctx, s.LockoutKeys(u.Email),
-		gatehouse.AuditEvent{Event: gatehouse.AuditUnlock, SubjectID: idPtr(u.ID), ActorID: actor, Email: u.Email, IP: c.IP, UserAgent: c.UserAgent})
-}

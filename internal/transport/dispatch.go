@@ -16,7 +16,9 @@ import (
 // 405 and 410 there), /login, /profile/…, /sso/… and the rest to the pages. A path no route
 // claims goes to the pages, which answer their HTML 404. A route with a single segment claims
 // only its own path (/healthz, not /healthz/x); one with more claims its first segment's subtree
-// (/api/v1/me claims /api and /api/…).
+// (/api/v1/me claims /api and /api/…). The one exception is the API reference page: its page
+// routes under /api/docs (the page and its files) claim exactly their own paths, and every
+// other path under /api/docs/ stays the API's.
 //
 // It fails when a route of the table is served with other settings than the table's, or when a
 // path is claimed by both sides. (Missing says which routes of the table are not served.)
@@ -80,7 +82,7 @@ func newSplit(served []Route) (*split, error) {
 			continue
 		}
 		claims, key := s.exact, path
-		if nested || more != "" {
+		if (nested || more != "") && !apiDocsPage(r) {
 			claims, key = s.subtree, seg
 		}
 		isAPI := r.Chain == API
@@ -91,6 +93,18 @@ func newSplit(served []Route) (*split, error) {
 		claims[key] = isAPI
 	}
 	return s, errors.Join(errs...)
+}
+
+// apiDocsPrefix is where the API reference page lives: under /api, where a reader of the API
+// looks for it, but served by the pages (an HTML page under the pages' Content-Security-Policy).
+const apiDocsPrefix = "/api/docs"
+
+// apiDocsPage reports whether r is one of the API reference page's routes: a page or asset route
+// with a literal path (no wildcard, no trailing slash) at or under apiDocsPrefix.
+func apiDocsPage(r Route) bool {
+	p := r.Path()
+	return r.Chain != API && (p == apiDocsPrefix || strings.HasPrefix(p, apiDocsPrefix+"/")) &&
+		!strings.Contains(p, "{") && !strings.HasSuffix(p, "/")
 }
 
 // api reports whether the API serves path.

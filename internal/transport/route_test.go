@@ -96,6 +96,9 @@ func TestDispatch(t *testing.T) {
 		"/": "pages", "/login": "pages", "/login/2fa": "pages", "/static/app.css": "pages", "/logo": "pages",
 		"/sso/saml/acs": "pages", "/profile/2fa/totp": "pages", "/confirm-email": "pages",
 		"/healthz/x": "pages", "/metricsx": "pages", "/apis": "pages", "/nowhere": "pages", "/hooks": "api",
+		// The API reference page and its files are the pages', the rest of /api/docs/ the API's.
+		"/api/docs": "pages", "/api/docs/swagger-ui.css": "pages", "/api/docs/other.js": "api", "/api/docs/": "api",
+		"/api/docsx": "api",
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
@@ -111,7 +114,7 @@ func TestDispatch(t *testing.T) {
 	if _, err := Dispatch(changed, side("api"), side("pages")); err == nil || !strings.Contains(err.Error(), changed[0].Pattern) {
 		t.Errorf("a route served unlike the table: %v", err)
 	}
-	for _, p := range []string{"GET /login/extra", "GET /login", "GET /{$}", "GET /{slug}/x"} {
+	for _, p := range []string{"GET /login/extra", "GET /login", "GET /{$}", "GET /{slug}/x", "GET /api/docs"} {
 		bad := append(Routes(), FromREST(rest.Route{Pattern: p}))
 		if _, err := Dispatch(bad, side("api"), side("pages")); err == nil {
 			t.Errorf("an API route %q was accepted", p)

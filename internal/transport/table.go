@@ -162,6 +162,10 @@ var table = slices.Concat(
 		Route{Pattern: "GET /static/"},
 		Route{Pattern: "GET /logo"},
 		Route{Pattern: "GET /logo/mark"},
+		// The API reference page's renderer (Swagger UI, vendored and embedded gzip-compressed).
+		// Under /api/docs, which the pages serve although /api/ is the API's (see Dispatch).
+		Route{Pattern: "GET /api/docs/swagger-ui-bundle.js"},
+		Route{Pattern: "GET /api/docs/swagger-ui.css"},
 	),
 
 	// The pages. Their gates: mayChangePassword lets an account that must change its password
@@ -169,6 +173,10 @@ var table = slices.Concat(
 	// account with neither restriction; the others are sent where they must go.
 	chain(Page,
 		Route{Pattern: "GET /{$}"}, // to the sign-in, the password change or the profile
+
+		// The interactive API reference: the current version's OpenAPI document, rendered in
+		// the browser. Public, as the document is.
+		Route{Pattern: "GET /api/docs"},
 
 		// Signing in and out.
 		Route{Pattern: "GET /login"},

@@ -40,6 +40,8 @@ type siteOptions struct {
 	localhost bool
 	config    func(*config.Config)
 	db        *config.DB
+	// wrap, when set, wraps the app's handler (to serve something the app does not).
+	wrap func(http.Handler) http.Handler
 }
 
 func testConfig(db config.DB) *config.Config {
@@ -80,17 +82,21 @@ func startSite(t testing.TB, o siteOptions) *site {
 		t.Fatal(err)
 	}
 	s.app = a
+	handler := a.Handler()
+	if o.wrap != nil {
+		handler = o.wrap(handler)
+	}
 	switch {
 	case o.localhost:
-		s.srv = httptest.NewUnstartedServer(a.Handler())
+		s.srv = httptest.NewUnstartedServer(handler)
 		_ = s.srv.Listener.Close()
 		s.srv.Listener = ln
 		s.srv.Start()
 		s.srv.URL = cfg.PublicURL
 	case o.tls:
-		s.srv = httptest.NewTLSServer(a.Handler())
+		s.srv = httptest.NewTLSServer(handler)
 	default:
-		s.srv = httptest.NewServer(a.Handler())
+		s.srv = httptest.NewServer(handler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -26,6 +26,11 @@ func (w *Web) handlers() map[string]http.HandlerFunc {
 		"GET /logo/mark": w.handleLogoMark,
 		"GET /{$}":       w.handleRoot,
 
+		// The API reference (pages_apidocs.go).
+		"GET /api/docs":                      w.handleAPIDocs,
+		"GET /api/docs/swagger-ui-bundle.js": w.apiDocs.bundle.ServeHTTP,
+		"GET /api/docs/swagger-ui.css":       w.apiDocs.css.ServeHTTP,
+
 		"GET /login":                       w.handleLoginForm,
 		"POST /login":                      w.handleLogin,
 		"POST /logout":                     w.handleLogout,

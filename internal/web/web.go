@@ -87,6 +87,10 @@ type Options struct {
 
 	// SSO, when set, supplies the login page's single sign-on buttons.
 	SSO SSOButtons
+
+	// APIDocument is the path of the OpenAPI document the API reference page (/api/docs)
+	// renders: the current API version's (internal/app sets it). Empty: DefaultAPIDocument.
+	APIDocument string
 }
 
 // Web is the page handler. Create it with New.
@@ -105,6 +109,7 @@ type Web struct {
 	freshness time.Duration
 	sso       atomic.Pointer[SSOButtons]
 	mail      bool
+	apiDocs   *apiDocs
 
 	// Two session managers share the one store: the cookie of a secure request is Secure and
 	// named with the __Host- prefix, that of a plain-HTTP request is neither, and COOKIE_SECURE
@@ -172,6 +177,9 @@ func New(o Options) (*Web, error) {
 		return nil, err
 	}
 	if w.static, err = fs.Sub(assets, "static"); err != nil {
+		return nil, err
+	}
+	if w.apiDocs, err = newAPIDocs(o.APIDocument); err != nil {
 		return nil, err
 	}
 	st := o.Sessions
