@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"go.yaml.in/yaml/v4"
 
 	"github.com/gatehousehq/gatehouse"
@@ -21,12 +20,12 @@ import (
 // Document builds the OpenAPI document of API version major for the routes served (the table's
 // and a host's) and their operations: those of this package (Operations) and the Doc of each
 // extra route. The CLI (gatehouse openapi) and the server use it.
-func Document(major int, build string, routes []transport.Route, extra []Route) (*openapi3.T, error) {
+func Document(major int, build string, routes []transport.Route, extra []Route) (*apidoc.T, error) {
 	return apidoc.Document(major, apidoc.Info{Build: build}, routes, operationsOf(extra))
 }
 
 // Marshal encodes a document as JSON or YAML ("json", "yaml").
-func Marshal(doc *openapi3.T, format string) ([]byte, error) {
+func Marshal(doc *apidoc.T, format string) ([]byte, error) {
 	switch format {
 	case "json":
 		b, err := json.MarshalIndent(doc, "", "  ")
