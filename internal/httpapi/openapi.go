@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -9,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-
-	"go.yaml.in/yaml/v4"
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/apidoc"
@@ -39,20 +36,7 @@ func Marshal(doc *apidoc.T, format string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		var v any
-		if err := yaml.Unmarshal(b, &v); err != nil {
-			return nil, err
-		}
-		var buf bytes.Buffer
-		enc := yaml.NewEncoder(&buf)
-		enc.SetIndent(2)
-		if err := enc.Encode(v); err != nil {
-			return nil, err
-		}
-		if err := enc.Close(); err != nil {
-			return nil, err
-		}
-		return buf.Bytes(), nil
+		return jsonToYAML(b)
 	}
 	return nil, fmt.Errorf("unknown format %q: json or yaml", format)
 }
