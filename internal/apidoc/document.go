@@ -15,8 +15,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
-
 	"github.com/gatehousehq/gatehouse/internal/rbac"
 	"github.com/gatehousehq/gatehouse/internal/transport"
 	"github.com/gatehousehq/gatehouse/rest"
@@ -48,25 +46,25 @@ type Info struct {
 // under its own prefix (the v2 surface is derived from them), so the document of major N lists
 // each /api/v1/... route as /api/vN/... unless a route of that version itself is given. Routes
 // outside /api/ (health, metrics, the key set) appear in every version's document.
-func Document(major int, info Info, routes []transport.Route, ops map[string]rest.Operation) (*openapi3.T, error) {
+func Document(major int, info Info, routes []transport.Route, ops map[string]rest.Operation) (*T, error) {
 	if major < 1 {
 		return nil, fmt.Errorf("apidoc: no API version %d", major)
 	}
 	b := &builder{major: major, s: newSchemas(major), ops: ops}
-	doc := &openapi3.T{
+	doc := &T{
 		OpenAPI: Version,
-		Info: &openapi3.Info{
+		Info: &DocInfo{
 			Title:   cmp.Or(info.Title, "Gatehouse API"),
 			Version: strconv.Itoa(major),
 			Description: fmt.Sprintf("Version %d of the JSON API (server build %s). Every response but the few marked "+
 				"otherwise is the envelope {status, data, meta} (error: {status, data: null, error, meta}); "+
 				"see docs/api.md.", major, cmp.Or(info.Build, "dev")),
 		},
-		Servers: openapi3.Servers{{URL: "/"}},
-		Paths:   openapi3.NewPaths(),
-		Components: &openapi3.Components{
+		Servers: []Server{{URL: "/"}},
+		Paths:   map[string]*PathItem{},
+		Components: &Components{
 			Schemas:         b.s.components,
-			Responses:       openapi3.ResponseBodies{},
+			Responses:       map[string]*Response{},
 			SecuritySchemes: securitySchemes(),
 		},
 	}
@@ -106,7 +104,7 @@ type builder struct {
 	major int
 	s     *schemas
 	ops   map[string]rest.Operation
-	doc   *openapi3.T
+	doc   *T
 }
 
 // add writes the operation of route r at path (r's path, or its derived version).
@@ -121,78 +119,67 @@ func (b *builder) add(r transport.Route, path string) error {
 	}
 	if !described {
 		// A route without a description: its data may be anything.
-		op.Response = &openapi3.Schema{}
+		op.Response = &Schema{}
 	}
 	method := r.Method()
 	oaPath := openAPIPath(path)
-	o := &openapi3.Operation{
+	o := &Operation{
 		OperationID: operationID(method, path),
 		Summary:     op.Summary,
 		Description: op.Description,
 		Tags:        []string{tag(path)},
-		Responses:   openapi3.NewResponses(),
-		Extensions:  map[string]any{},
+		Responses:   map[string]*Response{},
+		Action:      r.Action,
 	}
 	if o.Summary == "" {
 		o.Summary = r.Pattern
 	}
-	if r.Action != "" {
-		o.Extensions["x-gatehouse-action"] = r.Action
-	}
 	if r.Auth != rest.Public {
-		o.Extensions["x-gatehouse-auth"] = authName(r.Auth)
-	}
-	if len(o.Extensions) == 0 {
-		o.Extensions = nil
+		o.Auth = authName(r.Auth)
 	}
 	for _, name := range pathParams(path) {
-		p := openapi3.NewPathParameter(name).WithSchema(openapi3.NewStringSchema())
-		o.Parameters = append(o.Parameters, &openapi3.ParameterRef{Value: p})
+		o.Parameters = append(o.Parameters, &Parameter{Name: name, In: "path", Required: true, Schema: typed("string")})
 	}
 	if op.List {
-		limit := openapi3.NewIntegerSchema().WithMin(1).WithMax(rest.MaxPageLimit)
+		limit := typed("integer")
+		limit.Minimum, limit.Maximum = new(float64(1)), new(float64(rest.MaxPageLimit))
 		limit.Default = rest.DefaultPageLimit
 		o.Parameters = append(o.Parameters,
-			&openapi3.ParameterRef{Value: openapi3.NewQueryParameter("limit").WithSchema(limit).
-				WithDescription("how many items a page holds at most")},
-			&openapi3.ParameterRef{Value: openapi3.NewQueryParameter("cursor").WithSchema(openapi3.NewStringSchema()).
-				WithDescription("meta.next_cursor of the previous page; absent for the first")})
+			&Parameter{Name: "limit", In: "query", Schema: limit, Description: "how many items a page holds at most"},
+			&Parameter{Name: "cursor", In: "query", Schema: typed("string"),
+				Description: "meta.next_cursor of the previous page; absent for the first"})
 	}
 	for _, q := range op.Query {
-		o.Parameters = append(o.Parameters, &openapi3.ParameterRef{Value: openapi3.NewQueryParameter(q).WithSchema(openapi3.NewStringSchema())})
+		o.Parameters = append(o.Parameters, &Parameter{Name: q, In: "query", Schema: typed("string")})
 	}
 	if op.Request != nil {
-		body := openapi3.NewRequestBody().WithRequired(!op.RequestOptional)
 		schema := b.s.of(op.Request, request)
-		content := openapi3.Content{"application/json": openapi3.NewMediaType().WithSchemaRef(schema)}
+		content := map[string]*MediaType{"application/json": {Schema: schema}}
 		if method == http.MethodPatch && b.major >= 2 {
-			content["application/merge-patch+json"] = openapi3.NewMediaType().WithSchemaRef(schema)
+			content["application/merge-patch+json"] = &MediaType{Schema: schema}
 		}
-		body.Content = content
-		o.RequestBody = &openapi3.RequestBodyRef{Value: body}
+		o.RequestBody = &RequestBody{Required: !op.RequestOptional, Content: content}
 	}
 	success := strconv.Itoa(cmp.Or(op.Status, http.StatusOK))
 	if !described {
 		success = "2XX" // whichever success it answers
 	}
-	o.Responses.Set(success, &openapi3.ResponseRef{Value: b.success(op)})
+	o.Responses[success] = b.success(op)
 	if op.Created {
 		created := op
 		created.Status = http.StatusCreated
-		o.Responses.Set(strconv.Itoa(http.StatusCreated), &openapi3.ResponseRef{Value: b.success(created)})
+		o.Responses[strconv.Itoa(http.StatusCreated)] = b.success(created)
 	}
 	for _, status := range errorStatuses(r, path, op) {
-		o.Responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Ref: "#/components/responses/" + errorResponseName(status)})
+		o.Responses[strconv.Itoa(status)] = &Response{Ref: "#/components/responses/" + errorResponseName(status)}
 		b.errorResponse(status)
 	}
 	if !described {
 		// Nothing is known of its errors but their envelope.
 		b.errorResponse(0)
-		o.Responses.Set("default", &openapi3.ResponseRef{Ref: "#/components/responses/" + errorResponseName(0)})
+		o.Responses["default"] = &Response{Ref: "#/components/responses/" + errorResponseName(0)}
 	}
-	if sec := b.security(r); sec != nil {
-		o.Security = sec
-	}
+	o.Security = b.security(r)
 	// GET patterns also answer HEAD, without a body; like most API descriptions, the document
 	// lists only the GET.
 	b.doc.AddOperation(oaPath, method, o)
@@ -214,57 +201,56 @@ func v2Operation(op rest.Operation) rest.Operation {
 
 // success is the success response of op: the envelope around its data, or the document it
 // answers instead.
-func (b *builder) success(op rest.Operation) *openapi3.Response {
+func (b *builder) success(op rest.Operation) *Response {
 	status := cmp.Or(op.Status, http.StatusOK)
-	resp := openapi3.NewResponse().WithDescription(cmp.Or(http.StatusText(status), "success"))
+	resp := &Response{Description: cmp.Or(http.StatusText(status), "success")}
 	if op.ContentType != "" {
-		ct := openapi3.NewMediaType()
+		ct := &MediaType{}
 		if op.Response != nil {
 			ct.Schema = b.s.of(op.Response, response)
 		}
-		resp.Content = openapi3.Content{op.ContentType: ct}
+		resp.Content = map[string]*MediaType{op.ContentType: ct}
 		return resp
 	}
 	data := b.data(op.Response)
 	if op.List {
 		data = typed("array")
-		data.Value.Items = b.data(op.Response)
+		data.Items = b.data(op.Response)
 	}
-	meta := "#/components/schemas/Meta"
-	env := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+	env := &Schema{
+		Type:     Types{"object"},
 		Required: []string{"status", "data", "meta"},
-		Properties: openapi3.Schemas{
-			"status": (&openapi3.Schema{Type: &openapi3.Types{"string"}, Const: rest.StatusSuccess}).NewRef(),
+		Properties: map[string]*Schema{
+			"status": {Type: Types{"string"}, Const: rest.StatusSuccess},
 			"data":   data,
-			"meta":   openapi3.NewSchemaRef(meta, b.s.components["Meta"].Value),
+			"meta":   ref("Meta"),
 		},
-		AdditionalProperties: openapi3.AdditionalProperties{Has: new(false)},
+		AdditionalProperties: AdditionalProperties{Has: new(false)},
 	}
-	resp.Content = openapi3.Content{"application/json": openapi3.NewMediaType().WithSchema(env)}
+	resp.Content = map[string]*MediaType{"application/json": {Schema: env}}
 	if status == http.StatusCreated {
 		// v2 sends Location on every 201; v1 on most.
-		resp.Headers = openapi3.Headers{"Location": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
-			Description: "the new resource's URL", Required: b.major >= 2, Schema: openapi3.NewStringSchema().NewRef()}}}}
+		resp.Headers = map[string]*Header{"Location": {
+			Description: "the new resource's URL", Required: b.major >= 2, Schema: typed("string")}}
 	}
 	return resp
 }
 
 // data describes an operation's Response: one type or one of several.
-func (b *builder) data(v any) *openapi3.SchemaRef {
+func (b *builder) data(v any) *Schema {
 	if alts, ok := v.(rest.OneOf); ok {
-		s := &openapi3.Schema{}
+		s := &Schema{}
 		for _, a := range alts {
 			s.OneOf = append(s.OneOf, b.s.of(a, response))
 		}
-		return s.NewRef()
+		return s
 	}
 	return b.s.of(v, response)
 }
 
 // security is the requirement of r: none for a public route; for the others a bearer access
 // token or an API key carrying the scope r's action needs (the authorization table's).
-func (b *builder) security(r transport.Route) *openapi3.SecurityRequirements {
+func (b *builder) security(r transport.Route) []SecurityRequirement {
 	if r.Auth == rest.Public {
 		return nil
 	}
@@ -277,28 +263,25 @@ func (b *builder) security(r transport.Route) *openapi3.SecurityRequirements {
 	if scopes == nil {
 		scopes = []string{}
 	}
-	sec := openapi3.SecurityRequirements{}
+	var sec []SecurityRequirement
 	if r.Auth == rest.OptionalAuthMayChangePassword {
-		sec = append(sec, openapi3.SecurityRequirement{})
+		sec = append(sec, SecurityRequirement{})
 	}
-	sec = append(sec,
-		openapi3.SecurityRequirement{SchemeBearer: scopes},
-		openapi3.SecurityRequirement{SchemeAPIKey: scopes})
-	return &sec
+	return append(sec, SecurityRequirement{SchemeBearer: scopes}, SecurityRequirement{SchemeAPIKey: scopes})
 }
 
-func securitySchemes() openapi3.SecuritySchemes {
-	return openapi3.SecuritySchemes{
-		SchemeBearer: &openapi3.SecuritySchemeRef{Value: &openapi3.SecurityScheme{
+func securitySchemes() map[string]*SecurityScheme {
+	return map[string]*SecurityScheme{
+		SchemeBearer: {
 			Type: "http", Scheme: "bearer", BearerFormat: "JWT",
 			Description: "An access token from POST /api/v{n}/auth/login (or refresh), sent as Authorization: Bearer <token>. " +
 				"Its scopes (read, write, admin) are listed per operation; they are the authorization table's (docs/authorization.md).",
-		}},
-		SchemeAPIKey: &openapi3.SecuritySchemeRef{Value: &openapi3.SecurityScheme{
+		},
+		SchemeAPIKey: {
 			Type: "http", Scheme: "bearer", BearerFormat: "API key",
 			Description: "An API key (a secret starting ghk_, from POST /api/v{n}/api-keys), sent like an access token: " +
 				"Authorization: Bearer ghk_…. It carries the scopes it was made with, cut down to its owner's.",
-		}},
+		},
 	}
 }
 

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
-
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/transport"
 	"github.com/gatehousehq/gatehouse/rest"
@@ -77,60 +75,51 @@ func (b *builder) errorResponse(status int) {
 	if status == 0 {
 		desc = "An error, as the envelope"
 	}
-	resp := openapi3.NewResponse().WithDescription(desc).
-		WithContent(openapi3.NewContentWithJSONSchemaRef(openapi3.NewSchemaRef("#/components/schemas/ErrorEnvelope", b.s.components["ErrorEnvelope"].Value)))
-	b.doc.Components.Responses[name] = &openapi3.ResponseRef{Value: resp}
+	b.doc.Components.Responses[name] = &Response{Description: desc,
+		Content: map[string]*MediaType{"application/json": {Schema: ref("ErrorEnvelope")}}}
 }
 
 // commonComponents adds the envelope's parts every operation refers to.
 func (b *builder) commonComponents() {
-	str := func(desc string) *openapi3.SchemaRef {
-		s := openapi3.NewStringSchema()
-		s.Description = desc
-		return s.NewRef()
-	}
-	integer := func(desc string) *openapi3.SchemaRef {
-		s := openapi3.NewIntegerSchema()
-		s.Description = desc
-		return s.NewRef()
-	}
-	meta := &openapi3.Schema{
-		Type:        &openapi3.Types{"object"},
+	str := func(desc string) *Schema { return &Schema{Type: Types{"string"}, Description: desc} }
+	integer := func(desc string) *Schema { return &Schema{Type: Types{"integer"}, Description: desc} }
+	meta := &Schema{
+		Type:        Types{"object"},
 		Description: "Attached to every envelope: which API version answered, when, and to which request.",
 		Required:    []string{"version", "timestamp", "request_id"},
-		Properties: openapi3.Schemas{
+		Properties: map[string]*Schema{
 			"version":     integer("the major API version that served the request"),
-			"timestamp":   openapi3.NewDateTimeSchema().NewRef(),
+			"timestamp":   {Type: Types{"string"}, Format: "date-time"},
 			"request_id":  str("the request's id (X-Request-ID)"),
 			"limit":       integer("a list's page size"),
 			"next_cursor": str("the cursor of the next page of a list; absent on the last page"),
 		},
-		AdditionalProperties: openapi3.AdditionalProperties{Has: new(false)},
+		AdditionalProperties: AdditionalProperties{Has: new(false)},
 	}
-	body := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+	body := &Schema{
+		Type:     Types{"object"},
 		Required: []string{"code", "message"},
-		Properties: openapi3.Schemas{
-			"code":    (&openapi3.Schema{Type: &openapi3.Types{"string"}, Pattern: "^[a-z_]+$", Description: "a domain code (" + domainCodes() + ") or a refinement of it"}).NewRef(),
+		Properties: map[string]*Schema{
+			"code":    {Type: Types{"string"}, Pattern: "^[a-z_]+$", Description: "a domain code (" + domainCodes() + ") or a refinement of it"},
 			"message": str("safe to show"),
-			"fields": (&openapi3.Schema{Type: &openapi3.Types{"object"}, Description: "what is wrong with each offending input field",
-				AdditionalProperties: openapi3.AdditionalProperties{Schema: openapi3.NewStringSchema().NewRef()}}).NewRef(),
+			"fields": {Type: Types{"object"}, Description: "what is wrong with each offending input field",
+				AdditionalProperties: AdditionalProperties{Schema: typed("string")}},
 		},
-		AdditionalProperties: openapi3.AdditionalProperties{Has: new(false)},
+		AdditionalProperties: AdditionalProperties{Has: new(false)},
 	}
-	b.s.components["Meta"] = meta.NewRef()
-	b.s.components["ErrorBody"] = body.NewRef()
-	b.s.components["ErrorEnvelope"] = (&openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+	b.s.components["Meta"] = meta
+	b.s.components["ErrorBody"] = body
+	b.s.components["ErrorEnvelope"] = &Schema{
+		Type:     Types{"object"},
 		Required: []string{"status", "data", "error", "meta"},
-		Properties: openapi3.Schemas{
-			"status": (&openapi3.Schema{Type: &openapi3.Types{"string"}, Const: rest.StatusError}).NewRef(),
+		Properties: map[string]*Schema{
+			"status": {Type: Types{"string"}, Const: rest.StatusError},
 			"data":   typed("null"),
-			"error":  openapi3.NewSchemaRef("#/components/schemas/ErrorBody", body),
-			"meta":   openapi3.NewSchemaRef("#/components/schemas/Meta", meta),
+			"error":  ref("ErrorBody"),
+			"meta":   ref("Meta"),
 		},
-		AdditionalProperties: openapi3.AdditionalProperties{Has: new(false)},
-	}).NewRef()
+		AdditionalProperties: AdditionalProperties{Has: new(false)},
+	}
 	for _, name := range []string{"Meta", "ErrorBody", "ErrorEnvelope"} {
 		b.s.taken[name] = key{}
 	}

@@ -10,8 +10,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/getkin/kin-openapi/openapi3"
-
 	"github.com/gatehousehq/gatehouse/internal/transport"
 )
 
@@ -33,7 +31,7 @@ const (
 // components, so that a client generator names them.
 type schemas struct {
 	major      int
-	components openapi3.Schemas
+	components map[string]*Schema
 	names      map[key]string // the component of each type already described
 	taken      map[string]key
 }
@@ -44,7 +42,7 @@ type key struct {
 }
 
 func newSchemas(major int) *schemas {
-	return &schemas{major: major, components: openapi3.Schemas{}, names: map[key]string{}, taken: map[string]key{}}
+	return &schemas{major: major, components: map[string]*Schema{}, names: map[key]string{}, taken: map[string]key{}}
 }
 
 var (
@@ -57,54 +55,50 @@ var (
 )
 
 // of describes the type of v (nil: JSON null).
-func (g *schemas) of(v any, dir direction) *openapi3.SchemaRef {
+func (g *schemas) of(v any, dir direction) *Schema {
 	if v == nil {
 		return typed("null")
 	}
-	if s, ok := v.(*openapi3.Schema); ok {
-		return s.NewRef()
+	if s, ok := v.(*Schema); ok {
+		return s
 	}
 	return g.typ(reflect.TypeOf(v), dir, false)
 }
 
-func typed(types ...string) *openapi3.SchemaRef {
-	t := openapi3.Types(types)
-	return (&openapi3.Schema{Type: &t}).NewRef()
-}
+func typed(types ...string) *Schema { return &Schema{Type: Types(types)} }
 
 // nullable lets s also be null.
-func nullable(s *openapi3.SchemaRef) *openapi3.SchemaRef {
-	if s.Ref == "" && s.Value != nil && s.Value.Type != nil && len(s.Value.Type.Slice()) > 0 {
-		t := append(openapi3.Types{}, s.Value.Type.Slice()...)
-		if !t.Includes("null") {
-			t = append(t, "null")
+func nullable(s *Schema) *Schema {
+	if s.Ref == "" && len(s.Type) > 0 {
+		c := *s
+		c.Type = append(Types{}, s.Type...)
+		if !c.Type.Includes("null") {
+			c.Type = append(c.Type, "null")
 		}
-		c := *s.Value
-		c.Type = &t
-		return c.NewRef()
+		return &c
 	}
-	if s.Ref == "" && s.Value != nil && s.Value.Type == nil && len(s.Value.OneOf) == 0 && len(s.Value.AnyOf) == 0 && len(s.Value.AllOf) == 0 {
+	if s.Ref == "" && len(s.OneOf) == 0 && len(s.AnyOf) == 0 {
 		return s // any value, null included
 	}
-	return (&openapi3.Schema{AnyOf: openapi3.SchemaRefs{s, typed("null")}}).NewRef()
+	return &Schema{AnyOf: []*Schema{s, typed("null")}}
 }
 
 // typ describes t; id says the value is an object member whose name is an identifier (v2
 // writes its integers as strings).
-func (g *schemas) typ(t reflect.Type, dir direction, id bool) *openapi3.SchemaRef {
+func (g *schemas) typ(t reflect.Type, dir direction, id bool) *Schema {
 	if t.Kind() == reflect.Pointer {
 		return nullable(g.typ(t.Elem(), dir, id))
 	}
 	switch {
 	case t == timeType:
 		s := typed("string")
-		s.Value.Format = "date-time"
+		s.Format = "date-time"
 		return s
 	case t == jsontextValue:
-		return (&openapi3.Schema{}).NewRef()
+		return &Schema{}
 	case implements(t, jsonMarshaler, jsonMarshalerTo, v1Marshaler):
 		// Its own encoding: any JSON value.
-		return (&openapi3.Schema{}).NewRef()
+		return &Schema{}
 	case implements(t, textMarshaler):
 		return typed("string")
 	}
@@ -117,16 +111,16 @@ func (g *schemas) typ(t reflect.Type, dir direction, id bool) *openapi3.SchemaRe
 			if dir == request {
 				// v2 takes an identifier as a string or, like v1, as a number.
 				s := typed("string", "integer")
-				s.Value.Pattern = idPattern
+				s.Pattern = idPattern
 				return s
 			}
 			s := typed("string")
-			s.Value.Pattern = idPattern
+			s.Pattern = idPattern
 			return s
 		}
 		s := typed("integer")
 		if t.Kind() == reflect.Int64 || t.Kind() == reflect.Uint64 {
-			s.Value.Format = "int64"
+			s.Format = "int64"
 		}
 		return s
 	case reflect.Float32, reflect.Float64:
@@ -136,21 +130,21 @@ func (g *schemas) typ(t reflect.Type, dir direction, id bool) *openapi3.SchemaRe
 	case reflect.Slice, reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 {
 			s := typed("string")
-			s.Value.ContentEncoding = "base64"
+			s.ContentEncoding = "base64"
 			return s
 		}
 		s := typed("array")
-		s.Value.Items = g.typ(t.Elem(), dir, id)
+		s.Items = g.typ(t.Elem(), dir, id)
 		return s
 	case reflect.Map:
 		s := typed("object")
-		s.Value.AdditionalProperties = openapi3.AdditionalProperties{Schema: g.typ(t.Elem(), dir, false)}
+		s.AdditionalProperties = AdditionalProperties{Schema: g.typ(t.Elem(), dir, false)}
 		return s
 	case reflect.Struct:
 		return g.structType(t, dir)
 	}
 	// Interfaces (any) and whatever else: any JSON value.
-	return (&openapi3.Schema{}).NewRef()
+	return &Schema{}
 }
 
 func implements(t reflect.Type, ifaces ...reflect.Type) bool {
@@ -163,22 +157,20 @@ func implements(t reflect.Type, ifaces ...reflect.Type) bool {
 }
 
 // structType describes a struct: a component for a named one, inline for an anonymous one.
-func (g *schemas) structType(t reflect.Type, dir direction) *openapi3.SchemaRef {
+func (g *schemas) structType(t reflect.Type, dir direction) *Schema {
 	if t.Name() == "" {
-		return g.object(t, dir).NewRef()
+		return g.object(t, dir)
 	}
 	k := key{t, dir}
 	if name, ok := g.names[k]; ok {
-		return openapi3.NewSchemaRef("#/components/schemas/"+name, g.components[name].Value)
+		return ref(name)
 	}
 	name := g.componentName(k)
+	// Reserve the name before describing the members, which may refer back to the type.
 	g.names[k] = name
 	g.taken[name] = k
-	// Reserve the name before describing the members, which may refer back to the type.
-	ref := openapi3.NewSchemaRef("", &openapi3.Schema{})
-	g.components[name] = ref
-	ref.Value = g.object(t, dir)
-	return openapi3.NewSchemaRef("#/components/schemas/"+name, ref.Value)
+	g.components[name] = g.object(t, dir)
+	return ref(name)
 }
 
 // componentName names t's component after the Go type, exported, and unique: a request type
@@ -209,19 +201,19 @@ func exported(s string) string {
 }
 
 // object describes a struct's JSON object.
-func (g *schemas) object(t reflect.Type, dir direction) *openapi3.Schema {
-	s := &openapi3.Schema{Type: &openapi3.Types{"object"}, Properties: openapi3.Schemas{}}
+func (g *schemas) object(t reflect.Type, dir direction) *Schema {
+	s := &Schema{Type: Types{"object"}, Properties: map[string]*Schema{}}
 	open := false
 	g.members(t, dir, s, &open, map[string]bool{})
 	if !open {
-		s.AdditionalProperties = openapi3.AdditionalProperties{Has: new(false)}
+		s.AdditionalProperties = AdditionalProperties{Has: new(false)}
 	}
 	return s
 }
 
 // members adds t's JSON members to s, descending into embedded structs (shallower names win,
 // as the encoder has it: the callers walk the outer struct first).
-func (g *schemas) members(t reflect.Type, dir direction, s *openapi3.Schema, open *bool, seen map[string]bool) {
+func (g *schemas) members(t reflect.Type, dir direction, s *Schema, open *bool, seen map[string]bool) {
 	var embedded []reflect.StructField
 	for i := range t.NumField() {
 		f := t.Field(i)

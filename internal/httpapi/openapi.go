@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -9,9 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-
-	"github.com/getkin/kin-openapi/openapi3"
-	"go.yaml.in/yaml/v4"
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/internal/apidoc"
@@ -21,12 +17,12 @@ import (
 // Document builds the OpenAPI document of API version major for the routes served (the table's
 // and a host's) and their operations: those of this package (Operations) and the Doc of each
 // extra route. The CLI (gatehouse openapi) and the server use it.
-func Document(major int, build string, routes []transport.Route, extra []Route) (*openapi3.T, error) {
+func Document(major int, build string, routes []transport.Route, extra []Route) (*apidoc.T, error) {
 	return apidoc.Document(major, apidoc.Info{Build: build}, routes, operationsOf(extra))
 }
 
 // Marshal encodes a document as JSON or YAML ("json", "yaml").
-func Marshal(doc *openapi3.T, format string) ([]byte, error) {
+func Marshal(doc *apidoc.T, format string) ([]byte, error) {
 	switch format {
 	case "json":
 		b, err := json.MarshalIndent(doc, "", "  ")
@@ -40,20 +36,7 @@ func Marshal(doc *openapi3.T, format string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		var v any
-		if err := yaml.Unmarshal(b, &v); err != nil {
-			return nil, err
-		}
-		var buf bytes.Buffer
-		enc := yaml.NewEncoder(&buf)
-		enc.SetIndent(2)
-		if err := enc.Encode(v); err != nil {
-			return nil, err
-		}
-		if err := enc.Close(); err != nil {
-			return nil, err
-		}
-		return buf.Bytes(), nil
+		return jsonToYAML(b)
 	}
 	return nil, fmt.Errorf("unknown format %q: json or yaml", format)
 }

@@ -3,8 +3,7 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/getkin/kin-openapi/openapi3"
-
+	"github.com/gatehousehq/gatehouse/internal/apidoc"
 	"github.com/gatehousehq/gatehouse/rest"
 )
 
@@ -124,13 +123,13 @@ const (
 var (
 	// anyObject is a JSON object whose members a standard defines: the WebAuthn options
 	// (navigator.credentials.create and get), the OpenAPI document.
-	anyObject = &openapi3.Schema{Type: &openapi3.Types{"object"}}
+	anyObject = &apidoc.Schema{Type: apidoc.Types{"object"}}
 	// jwkSet is a JSON Web Key Set (RFC 7517 §5).
-	jwkSet = &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+	jwkSet = &apidoc.Schema{
+		Type:     apidoc.Types{"object"},
 		Required: []string{"keys"},
-		Properties: openapi3.Schemas{"keys": (&openapi3.Schema{Type: &openapi3.Types{"array"},
-			Items: (&openapi3.Schema{Type: &openapi3.Types{"object"}, Required: []string{"kty"}}).NewRef()}).NewRef()},
+		Properties: map[string]*apidoc.Schema{"keys": {Type: apidoc.Types{"array"},
+			Items: &apidoc.Schema{Type: apidoc.Types{"object"}, Required: []string{"kty"}}}},
 	}
 	// loginAnswers: a sign-in step answers the tokens, or the challenge of a second step.
 	loginAnswers = rest.OneOf{tokenResponse{}, twoFactorChallengeResponse{}}
