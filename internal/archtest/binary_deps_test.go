@@ -1,6 +1,7 @@
 package archtest
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -30,7 +31,7 @@ func TestBinaryDependencies(t *testing.T) {
 	out, err := cmd.Output()
 	if err != nil {
 		stderr := ""
-		if ee, ok := err.(*exec.ExitError); ok {
+		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 			stderr = string(ee.Stderr)
 		}
 		t.Fatalf("go list -deps: %v\n%s", err, stderr)

@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 )
 
 // jsonToYAML writes the JSON value in data as a YAML 1.2 document in block style: mapping keys
 // sorted, numbers as the JSON wrote them, strings plain when no YAML reading could take them
-// for anything else and double-quoted with JSON's escapes (a subset of YAML's) otherwise. It
+// for anything else and double-quoted otherwise. It
 // serves the OpenAPI document as YAML without linking a YAML library into the server for it.
 func jsonToYAML(data []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -118,11 +119,9 @@ func yamlString(b *bytes.Buffer, s string) {
 		b.WriteString(s)
 		return
 	}
-	var q bytes.Buffer
-	enc := json.NewEncoder(&q)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
-	b.Write(bytes.TrimSuffix(q.Bytes(), []byte("\n")))
+	// Go's escapes (\a \b \f \n \r \t \v \\ \" \xXX \uXXXX \UXXXXXXXX) are all YAML's too, and
+	// s is valid UTF-8 (decoded from JSON), so \xXX never stands for a lone byte.
+	b.WriteString(strconv.Quote(s))
 }
 
 func plainSafe(s string) bool {

@@ -26,7 +26,7 @@ func TestJSONToYAML(t *testing.T) {
 		docs = append(docs, b)
 	}
 	docs = append(docs,
-		[]byte(`{"a":["true","no","Null","~","1","1.5","-1","0x1F","2XX","#x","a: b","a #b","- x","x-y","","'q'","\"d\"","\\","tab\tnl\nend","…<&>","{}","[]","*a","&a","!t","%d","@x","`+"`x`"+`"]}`),
+		[]byte(`{"a":["true","no","Null","~","1","1.5","-1","0x1F","2XX","#x","a: b","a #b","- x","x-y","","'q'","\"d\"","\\","tab\tnl\nend","…<&>","{}","[]","*a","&a","!t","%d","@x","\u0007\u0000\u2028é\ud83d\ude00","`+"`x`"+`"]}`),
 		[]byte(`{"n":null,"t":true,"f":false,"i":12,"x":-1.5e3,"e":{},"l":[],"nested":[[1,[]],{"k":{}},[{"a":1,"b":[2]}]],"200":"OK"}`),
 		[]byte(`[{"a":1},"b"]`), []byte(`"plain"`), []byte(`{}`), []byte(`7`))
 	for _, data := range docs {
