@@ -154,6 +154,13 @@ func (e *env) doWithHeader(method, path, bearer string, body any, header, value 
 	if header != "" {
 		req.Header.Set(header, value)
 	}
+	return e.send(req)
+}
+
+// send sends req and reads the answer; every answer under /api/ must be the envelope, except the
+// OpenAPI documents and the pages' API reference and its files.
+func (e *env) send(req *http.Request) *response {
+	e.t.Helper()
 	resp, err := e.srv.Client().Do(req)
 	if err != nil {
 		e.t.Fatal(err)
@@ -161,12 +168,11 @@ func (e *env) doWithHeader(method, path, bearer string, body any, header, value 
 	defer func() { _ = resp.Body.Close() }()
 	out := &response{Status: resp.StatusCode, Header: resp.Header}
 	out.Raw, _ = io.ReadAll(resp.Body)
-	// Every answer under /api/ is the envelope, except the OpenAPI documents and the pages' API
-	// reference and its files.
+	path := req.URL.Path
 	if strings.HasPrefix(path, "/api/") && (!openAPIDocument(path) || resp.StatusCode != http.StatusOK) &&
 		path != "/api/docs" && !strings.HasPrefix(path, "/api/docs/swagger-ui") {
 		if err := json.Unmarshal(out.Raw, &out.Body); err != nil {
-			e.t.Fatalf("%s %s: not an envelope: %v\n%s", method, path, err, out.Raw)
+			e.t.Fatalf("%s %s: not an envelope: %v\n%s", req.Method, path, err, out.Raw)
 		}
 	}
 	return out

@@ -365,15 +365,5 @@ func (e *env) doCTHeader(method, path, bearer, contentType, body, header, value 
 	if header != "" {
 		req.Header.Set(header, value)
 	}
-	resp, err := e.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	out := &response{Status: resp.StatusCode, Header: resp.Header}
-	out.Raw, _ = io.ReadAll(resp.Body)
-	if err := json.Unmarshal(out.Raw, &out.Body); err != nil {
-		e.t.Fatalf("%s %s: not an envelope: %v\n%s", method, path, err, out.Raw)
-	}
-	return out
+	return e.send(req)
 }

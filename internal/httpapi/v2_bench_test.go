@@ -7,24 +7,6 @@ import (
 	"time"
 )
 
-// benchUser has the members of GET /api/v1/me (v1_auth.go meResponse), with realistic values.
-type benchUser struct {
-	ID                 int64      `json:"id"`
-	Email              string     `json:"email"`
-	Username           *string    `json:"username"`
-	Roles              []string   `json:"roles"`
-	Scopes             []string   `json:"scopes"`
-	Active             bool       `json:"active"`
-	ConfirmedAt        *time.Time `json:"confirmed_at"`
-	MustChangePassword bool       `json:"must_change_password"`
-	PasswordSet        bool       `json:"password_set"`
-	LastLoginAt        *time.Time `json:"last_login_at"`
-	LastLoginIP        string     `json:"last_login_ip"`
-	CurrentLoginAt     *time.Time `json:"current_login_at"`
-	LoginCount         int64      `json:"login_count"`
-	CreatedAt          time.Time  `json:"created_at"`
-}
-
 // benchSession has the members of an item of GET /api/v1/auth/sessions, a list v1 answers whole.
 type benchSession struct {
 	ID         string    `json:"id"`
@@ -39,12 +21,12 @@ type benchSession struct {
 
 func benchRoutes() []Route {
 	at := time.Date(2026, 12, 8, 1, 2, 3, 0, time.UTC)
-	user := func(id int64) benchUser {
-		return benchUser{ID: id, Email: "someone@example.com", Roles: []string{"maintainer"}, Scopes: []string{"read", "write"},
+	user := func(id int64) meResponse {
+		return meResponse{ID: id, Email: "someone@example.com", Roles: []string{"maintainer"}, Scopes: []string{"read", "write"},
 			Active: true, ConfirmedAt: &at, PasswordSet: true, LastLoginAt: &at, LastLoginIP: "192.0.2.7", CurrentLoginAt: &at,
 			LoginCount: 42, CreatedAt: at}
 	}
-	page := make([]benchUser, 50)
+	page := make([]meResponse, 50)
 	for i := range page {
 		page[i] = user(int64(1000 + i))
 	}
