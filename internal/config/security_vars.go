@@ -57,7 +57,7 @@ var securityVars = []Var{
 			c.Security.Confirmable = &b
 			return nil
 		}},
-	{Name: "SECURITY_CONFIRM_EMAIL_WITHIN", Default: "2 days", Doc: "How long a confirmation link or code is valid. Durations are Go durations (`90m`) or Flask-Security style (`1 hour`, `30 minutes`, `2 days`).",
+	{Name: "SECURITY_CONFIRM_EMAIL_WITHIN", Default: "2 days", Doc: "How long a confirmation link or code is valid, and the link and code of an account an administrator creates by invitation. Durations are Go durations (`90m`) or Flask-Security style (`1 hour`, `30 minutes`, `2 days`).",
 		set: func(c *Config, v string) error {
 			return flaskDuration(&c.Security.ConfirmEmailWithin, v, time.Minute, 30*24*time.Hour)
 		}},
